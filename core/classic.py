@@ -1,0 +1,466 @@
+"""Classic style transfer by optimisation (Gatys, Ecker & Bethge, 2016).
+
+``ClassicConfig`` holds every default; ``PRESETS`` names two of them:
+
+* ``report`` is the course report's recipe exactly (``shared/docs/seed-recipe.md``): conv4_2
+  content, five style layers weighted 0.5/1/1.5/3/4, 5 x content + 100 x style, average
+  pooling, 0.7 noise init, Adam at learning rate 2 for 1000 iterations, both images at the
+  output size, no bounds on the pixels.
+* ``recommended`` is the best quality per second measured on a 2-core CPU (BENCHMARKS.md).
+
+``stylize`` runs one job and reports progress as small frozen events through ``on_event``;
+it stops between iterations when ``cancel`` is set or the time budget is spent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core import images, losses
+from core.backbone import (
+    BACKBONES,
+    POOLINGS,
+    PRECISIONS,
+    BackboneChoice,
+    FeatureExtractor,
+    feature_extractor,
+    resolve_backbone,
+)
+
+OPTIMIZERS = ("lbfgs", "adam")
+INITS = ("content", "noise", "report-noise", "style", "image")
+MAX_ITERATIONS = 100_000
+REPORT_STYLE_LAYERS = (
+    ("conv1_1", 0.5), ("conv2_1", 1.0), ("conv3_1", 1.5), ("conv4_1", 3.0), ("conv5_1", 4.0),
+)
+
+
+def _require(ok: bool, name: str, allowed, value):
+    if not ok:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
+
+
+def _require_number(name: str, value, allow_zero: bool = False):
+    bad = isinstance(value, bool) or not isinstance(value, (int, float))
+    if bad or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = "zero or more" if allow_zero else "more than zero"
+        raise ValueError(f"{name} must be a finite number, {bound} (got {value!r})")
+
+
+def _require_count(name: str, value, low: int, high: int):
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
+
+
+@dataclass(frozen=True)
+class ClassicConfig:
+    """Every setting of a classic run; the defaults are the ``recommended`` preset."""
+
+    size: int = 512  # longest side of the output, px; the content's aspect ratio is kept
+    content_layer: str = "conv4_2"
+    style_layers: tuple[tuple[str, float], ...] = REPORT_STYLE_LAYERS  # (layer, weight)
+    content_weight: float = 5.0  # the report's BETA
+    style_weight: float = 100.0  # the report's ALPHA
+    tv_weight: float = 0.0  # total variation, against high-frequency noise
+    init: str = "content"  # one of INITS; "image" needs an init image
+    optimizer: str = "lbfgs"  # one of OPTIMIZERS; L-BFGS keeps pixels inside 0..255
+    learning_rate: float = 2.0  # Adam only
+    iterations: int | None = 300  # None: run until max_seconds
+    max_seconds: float | None = None  # time budget; None: run all iterations
+    snapshot_every: int = 50  # iterations between snapshot images; 0: none
+    seed: int = 0  # noise init
+    backbone: str = "auto"  # one of BACKBONES
+    pooling: str = "avg"  # the report replaces VGG's max pooling by average pooling
+    precision: str = "float32"  # network compute; Grams, losses and optimiser stay float32
+    preserve_colors: bool = False  # keep the content's colours, take only luminance
+    # Style image's longest side as a multiple of the output's; None squashes the style
+    # image to the output's exact width and height, as the report did.
+    style_scale: float | None = 1.0
+
+    def __post_init__(self):
+        _require(self.optimizer in OPTIMIZERS, "optimizer", OPTIMIZERS, self.optimizer)
+        _require(self.init in INITS, "init", INITS, self.init)
+        _require(self.backbone in BACKBONES, "backbone", BACKBONES, self.backbone)
+        _require(self.pooling in POOLINGS, "pooling", POOLINGS, self.pooling)
+        _require(self.precision in PRECISIONS, "precision", PRECISIONS, self.precision)
+        images.validate_size(self.size)
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            _require_number(name, getattr(self, name), allow_zero=True)
+        if self.content_weight + self.style_weight == 0:
+            raise ValueError("content_weight and style_weight cannot both be zero")
+        _require_number("learning_rate", self.learning_rate)
+        if not self.style_layers:
+            raise ValueError("style_layers cannot be empty")
+        for layer, weight in self.style_layers:
+            _require_number(f"style layer {layer} weight", weight, allow_zero=True)
+        if self.iterations is None and self.max_seconds is None:
+            raise ValueError("give iterations, max_seconds, or both")
+        if self.iterations is not None:
+            _require_count("iterations", self.iterations, 1, MAX_ITERATIONS)
+        if self.max_seconds is not None:
+            _require_number("max_seconds", self.max_seconds)
+        _require_count("snapshot_every", self.snapshot_every, 0, MAX_ITERATIONS)
+        _require_count("seed", self.seed, 0, 2**32 - 1)
+        if self.style_scale is not None:
+            _require_number("style_scale", self.style_scale)
+            if not 0.1 <= self.style_scale <= 4:
+                raise ValueError(f"style_scale must be between 0.1 and 4 (got {self.style_scale})")
+
+    @property
+    def loss_layers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([self.content_layer, *(n for n, _ in self.style_layers)]))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> ClassicConfig:
+        """Rebuild a config from ``to_dict`` output (JSON turns tuples into lists)."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown classic settings: {', '.join(unknown)}")
+        values = dict(values)
+        if "style_layers" in values:
+            values["style_layers"] = tuple((str(n), float(w)) for n, w in values["style_layers"])
+        return cls(**values)
+
+
+PRESETS = {
+    "report": ClassicConfig(
+        size=1080,
+        init="report-noise",
+        optimizer="adam",
+        learning_rate=2.0,
+        iterations=1000,
+        snapshot_every=50,
+        pooling="avg",
+        precision="float32",
+        style_scale=None,
+    ),
+    "recommended": ClassicConfig(),
+}
+
+
+def preset(name: str, **overrides) -> ClassicConfig:
+    """A named preset with some settings replaced (``None`` values are ignored)."""
+    if name not in PRESETS:
+        raise ValueError(f"preset must be one of {', '.join(PRESETS)} (got {name!r})")
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return dataclasses.replace(PRESETS[name], **given)
+
+
+@dataclass(frozen=True)
+class Losses:
+    """Weighted loss terms (each already multiplied by its weight); ``total`` is their sum."""
+
+    content: float
+    style: float
+    tv: float
+
+    @property
+    def total(self) -> float:
+        return self.content + self.style + self.tv
+
+
+@dataclass(frozen=True)
+class Started:
+    """The network is loaded and the targets computed; the optimisation begins."""
+
+    backbone: BackboneChoice
+    precision: str
+    width: int
+    height: int
+    setup_seconds: float
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One optimiser iteration done. ``snapshot`` is the current image every N iterations."""
+
+    iteration: int
+    total: int | None  # planned iterations; None when only a time budget bounds the run
+    elapsed: float  # seconds since the optimisation started (network set-up excluded)
+    losses: Losses
+    snapshot: np.ndarray | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class StylizeResult:
+    image: np.ndarray = field(repr=False)  # (H, W, 3) uint8
+    iterations: int
+    evaluations: int  # loss-and-gradient evaluations (L-BFGS line searches take extra ones)
+    seconds: float
+    setup_seconds: float  # loading the network and computing the targets
+    losses: Losses
+    backbone: BackboneChoice
+    precision: str
+    stopped_by: str  # "iterations", "time", "cancel" or "converged"
+
+    def summary(self) -> dict:
+        """What a person or a script wants to know about the run, JSON-ready."""
+        height, width = self.image.shape[:2]
+        return {
+            "backbone": self.backbone.name,
+            "backbone_reason": self.backbone.reason,
+            "precision": self.precision,
+            "size": [width, height],
+            "iterations": self.iterations,
+            "evaluations": self.evaluations,
+            "seconds": round(self.seconds, 3),
+            "setup_seconds": round(self.setup_seconds, 3),
+            "iterations_per_second": round(self.iterations / max(self.seconds, 1e-9), 3),
+            "stopped_by": self.stopped_by,
+            "losses": {**dataclasses.asdict(self.losses), "total": self.losses.total},
+        }
+
+
+class Objective:
+    """The report's objective for one content image and one (blended) style target.
+
+    Calling it with an RGB image (H, W, 3) float32 in 0..255 gives the weighted loss terms
+    and the gradient of their sum, as numpy, so that optimisers can stay plain Python.
+    """
+
+    def __init__(self, extractor: FeatureExtractor, config: ClassicConfig, content, styles,
+                 style_blend):
+        self.extractor = extractor
+        self.config = config
+        self.content_layer = config.content_layer
+        self.layer_weights = dict(config.style_layers)
+        self.content_target = extractor(_batch(content))[config.content_layer]
+        style_grams = [self._grams(style) for style in styles]
+        self.style_grams = losses.blend_grams(style_grams, style_blend)
+        self.term_weights = np.array(
+            [config.content_weight, config.style_weight, config.tv_weight], dtype=np.float32
+        )
+        self._step = _compiled_step(extractor)
+
+    def _grams(self, style: np.ndarray) -> dict:
+        features = self.extractor(_batch(style))
+        return {name: losses.gram(features[name]) for name in self.layer_weights}
+
+    def __call__(self, image: np.ndarray) -> tuple[Losses, np.ndarray]:
+        terms, gradient = self._step(
+            _batch(image), self.content_target, self.style_grams, self.layer_weights,
+            self.term_weights, self.content_layer,
+        )
+        content, style, tv = (float(t) for t in np.asarray(terms))
+        return Losses(content, style, tv), np.asarray(gradient[0], dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled_step(extractor: FeatureExtractor):
+    """One traced TensorFlow function per extractor: loss terms and their gradient.
+
+    The targets and weights are arguments, not closures, so a new image or new weights
+    reuse the trace; ``reduce_retracing`` lets one trace serve every image size.
+    """
+    import tensorflow as tf
+
+    @tf.function(reduce_retracing=True)
+    def step(image, content_target, style_grams, layer_weights, term_weights, content_layer):
+        with tf.GradientTape() as tape:
+            tape.watch(image)
+            features = extractor(image)
+            terms = tf.stack([
+                losses.content_loss(features[content_layer], content_target),
+                losses.style_loss(features, style_grams, layer_weights),
+                losses.total_variation(image),
+            ]) * term_weights
+            total = tf.reduce_sum(terms)
+        return terms, tape.gradient(total, image)
+
+    return step
+
+
+def stylize(
+    content: np.ndarray,
+    styles: Sequence[np.ndarray],
+    config: ClassicConfig = PRESETS["recommended"],
+    *,
+    style_blend: Sequence[float] | None = None,
+    init_image: np.ndarray | None = None,
+    on_event: Callable[[Started | Progress], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> StylizeResult:
+    """Paint ``content`` in the style of ``styles`` (uint8 RGB arrays, any size)."""
+    started = time.perf_counter()
+    styles = list(styles)
+    if not styles:
+        raise ValueError("give at least one style image")
+    style_blend = _check_blend(style_blend, len(styles))
+    if config.init == "image" and init_image is None:
+        raise ValueError("init 'image' needs an init image")
+
+    content = images.resize_longest(content, config.size)
+    height, width = content.shape[:2]
+    styles = [_fit_style(style, width, height, config) for style in styles]
+    choice = resolve_backbone(config.backbone)
+    extractor = feature_extractor(choice, config.loss_layers, config.pooling, config.precision)
+    objective = Objective(extractor, config, content, styles, style_blend)
+    start = _initial_image(config, content, styles[0], init_image, extractor.bgr_mean)
+    setup_seconds = time.perf_counter() - started
+
+    if on_event is not None:
+        on_event(Started(choice, config.precision, width, height, setup_seconds))
+    run = _Run(config, content, on_event, cancel)
+    optimise = _lbfgs if config.optimizer == "lbfgs" else _adam
+    image = optimise(objective, start, config, run)
+    return StylizeResult(
+        image=run.finish(image),
+        iterations=run.iteration,
+        evaluations=run.evaluations,
+        seconds=run.elapsed(),
+        setup_seconds=setup_seconds,
+        losses=run.last_losses,
+        backbone=choice,
+        precision=config.precision,
+        stopped_by=run.stopped_by,
+    )
+
+
+class _Run:
+    """Iteration bookkeeping shared by the optimisers: events, snapshots, stop conditions."""
+
+    def __init__(self, config, content, on_event, cancel):
+        self.config = config
+        self.content = content
+        self.on_event = on_event
+        self.cancel = cancel
+        self.started = time.perf_counter()
+        self.iteration = 0
+        self.evaluations = 0
+        self.last_losses = Losses(math.nan, math.nan, math.nan)
+        self.stopped_by = "iterations"
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def evaluate(self, objective, image):
+        self.evaluations += 1
+        self.last_losses, gradient = objective(image)
+        return self.last_losses, gradient
+
+    def iteration_done(self, image: np.ndarray) -> bool:
+        """Count an iteration, report it; True when the run must stop now."""
+        self.iteration += 1
+        every = self.config.snapshot_every
+        snapshot = self.finish(image) if every and self.iteration % every == 0 else None
+        if self.on_event is not None:
+            self.on_event(Progress(self.iteration, self.config.iterations, self.elapsed(),
+                                   self.last_losses, snapshot))
+        if self.cancel is not None and self.cancel.is_set():
+            self.stopped_by = "cancel"
+        elif self.config.max_seconds is not None and self.elapsed() >= self.config.max_seconds:
+            self.stopped_by = "time"
+        elif self.config.iterations is not None and self.iteration >= self.config.iterations:
+            self.stopped_by = "iterations"
+        else:
+            return False
+        return True
+
+    def finish(self, image: np.ndarray) -> np.ndarray:
+        """The optimiser's pixels as the picture a person gets: 8-bit, colours as asked."""
+        picture = images.to_uint8(image)
+        if self.config.preserve_colors:
+            picture = images.preserve_colors(self.content, picture)
+        return picture
+
+
+def _adam(objective, image, config, run, beta1=0.9, beta2=0.999, epsilon=1e-8):
+    """Adam on the raw pixels, unbounded, as the report ran it (TensorFlow 1's defaults)."""
+    image = image.astype(np.float32)
+    first = np.zeros_like(image)
+    second = np.zeros_like(image)
+    for step in range(1, MAX_ITERATIONS + 1):
+        _, gradient = run.evaluate(objective, image)
+        first = beta1 * first + (1 - beta1) * gradient
+        second = beta2 * second + (1 - beta2) * gradient**2
+        rate = config.learning_rate * math.sqrt(1 - beta2**step) / (1 - beta1**step)
+        image = image - rate * first / (np.sqrt(second) + epsilon)
+        if run.iteration_done(image):
+            break
+    return image
+
+
+def _lbfgs(objective, image, config, run):
+    """L-BFGS-B (scipy) with every pixel boxed into 0..255.
+
+    The bounds matter: unbounded, the optimum lies partly outside the displayable range and
+    the clipped 8-bit image is worse than what the optimiser saw.
+    """
+    from scipy.optimize import Bounds, minimize
+
+    shape = image.shape
+
+    def value_and_gradient(flat):
+        step_losses, gradient = run.evaluate(objective, flat.reshape(shape).astype(np.float32))
+        return step_losses.total, gradient.ravel().astype(np.float64)
+
+    def after_iteration(intermediate_result):
+        if run.iteration_done(intermediate_result.x.reshape(shape)):
+            raise StopIteration
+
+    budget = config.iterations or MAX_ITERATIONS
+    result = minimize(
+        value_and_gradient,
+        np.clip(image, 0, 255).astype(np.float64).ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=Bounds(0.0, 255.0),
+        callback=after_iteration,
+        options={"maxiter": budget, "maxfun": budget * 3, "maxcor": 20, "ftol": 0.0,
+                 "gtol": 0.0},
+    )
+    if run.iteration < budget and run.stopped_by == "iterations" and not result.success:
+        run.stopped_by = "converged"
+    return result.x.reshape(shape).astype(np.float32)
+
+
+def _initial_image(config, content, style, init_image, bgr_mean) -> np.ndarray:
+    """The starting pixels (H, W, 3) float32, RGB in 0..255 (may leave it for noise)."""
+    height, width = content.shape[:2]
+    rng = np.random.default_rng(config.seed)
+    noise = rng.uniform(-20, 20, size=content.shape).astype(np.float32)
+    mean_rgb = bgr_mean[::-1]
+    if config.init == "content":
+        return content.astype(np.float32)
+    if config.init == "style":
+        return images.resize_exact(style, width, height).astype(np.float32)
+    if config.init == "image":
+        return images.resize_exact(images.to_uint8(init_image), width, height).astype(np.float32)
+    if config.init == "noise":
+        return mean_rgb + noise
+    # The report: 0.7 * noise + 0.3 * content, in the mean-subtracted space.
+    return 0.7 * noise + 0.3 * (content - mean_rgb) + mean_rgb
+
+
+def _fit_style(style: np.ndarray, width: int, height: int, config: ClassicConfig) -> np.ndarray:
+    if config.style_scale is None:
+        return images.resize_exact(style, width, height)
+    longest = round(config.style_scale * max(width, height))
+    return images.resize_longest(style, min(max(longest, images.MIN_SIDE), images.MAX_OUTPUT_SIDE))
+
+
+def _check_blend(blend, count: int) -> list[float]:
+    if blend is None:
+        return [1.0] * count
+    blend = [float(w) for w in blend]
+    if len(blend) != count:
+        raise ValueError(f"{count} style images but {len(blend)} style weights")
+    if any(not math.isfinite(w) or w < 0 for w in blend) or sum(blend) <= 0:
+        raise ValueError("style weights must be non-negative numbers, not all zero")
+    return blend
+
+
+def _batch(image):
+    return np.asarray(image, dtype=np.float32)[None]

@@ -1,0 +1,67 @@
+"""Loss functions of Gatys et al. (2016), as normalised in the course report.
+
+Small pure functions of tensors (``keras.ops``, any backend); every size comes from the
+tensors themselves. Features may arrive in bfloat16: everything here works in float32.
+
+Departure from the report: ``gram`` divides by M (the number of positions), and the style
+loss by 4 N^2 instead of 4 N^2 M^2. With equal image sizes this is exactly the report's
+``1/(4 N^2 M^2) * sum((G - A)^2)``; unlike it, it stays meaningful when the style image has a
+different size from the output (a style scale), because both Grams are per-position averages.
+"""
+
+from __future__ import annotations
+
+from keras import ops
+
+
+def gram(features):
+    """(1, H, W, N) features -> (N, N) Gram matrix F^T F / M, in float32."""
+    features = ops.cast(features, "float32")
+    channels = ops.shape(features)[-1]
+    flat = ops.reshape(features, (-1, channels))
+    positions = ops.cast(ops.shape(flat)[0], "float32")
+    return ops.matmul(ops.transpose(flat), flat) / positions
+
+
+def content_loss(features, target):
+    """The report's content loss: sum((F - P)^2) / (4 N M)."""
+    features = ops.cast(features, "float32")
+    size = ops.cast(ops.size(features), "float32")  # N * M for a batch of one
+    return ops.sum(ops.square(features - ops.cast(target, "float32"))) / (4.0 * size)
+
+
+def style_layer_loss(features, target_gram):
+    """One layer's style loss: sum((G - A)^2) / (4 N^2), G and A per-position Grams."""
+    channels = ops.cast(ops.shape(target_gram)[0], "float32")
+    return ops.sum(ops.square(gram(features) - target_gram)) / (4.0 * channels**2)
+
+
+def style_loss(features: dict, target_grams: dict, layer_weights: dict):
+    """Weighted sum of per-layer style losses over the layers named in ``layer_weights``."""
+    return sum(
+        weight * style_layer_loss(features[name], target_grams[name])
+        for name, weight in layer_weights.items()
+    )
+
+
+def blend_grams(grams_per_style: list[dict], blend: list[float]) -> dict:
+    """Target Grams for several style images at once.
+
+    Minimising sum_k w_k |G - A_k|^2 with sum w_k = 1 has the same gradient as |G - sum_k w_k
+    A_k|^2 (they differ by a constant), so a blend of styles is one blended target.
+    """
+    total = float(sum(blend))
+    pairs = list(zip(blend, grams_per_style, strict=True))
+    return {name: sum((w / total) * grams[name] for w, grams in pairs) for name in pairs[0][1]}
+
+
+def total_variation(image):
+    """Mean squared difference between neighbouring pixels of a (1, H, W, C) image.
+
+    Not in the report; Johnson et al. (2016) use a TV term to suppress high-frequency noise.
+    A mean (not a sum) keeps its weight independent of the image size.
+    """
+    image = ops.cast(image, "float32")
+    down = ops.mean(ops.square(image[:, 1:, :, :] - image[:, :-1, :, :]))
+    right = ops.mean(ops.square(image[:, :, 1:, :] - image[:, :, :-1, :]))
+    return down + right

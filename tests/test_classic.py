@@ -1,0 +1,208 @@
+"""Classic optimisation on tiny images: presets, events, optimisers, stopping."""
+
+import dataclasses
+import json
+import threading
+
+import numpy as np
+import pytest
+
+from core import images
+from core.classic import (
+    PRESETS,
+    ClassicConfig,
+    Progress,
+    Started,
+    _initial_image,
+    preset,
+    stylize,
+)
+
+RNG = np.random.default_rng(3)
+
+
+def smooth_photo(height, width):
+    """A photo-like image: gradients and a bright square, not noise."""
+    y, x = np.mgrid[0:height, 0:width]
+    image = np.stack([x * 255 / width, y * 255 / height, np.full_like(x, 90)], -1)
+    image[height // 4: height // 2, width // 4: width // 2] = 230
+    return image.astype(np.uint8)
+
+
+def stripes(height, width):
+    image = np.zeros((height, width, 3), np.uint8)
+    image[:, ::4] = (250, 200, 30)
+    image[::6, :] = (20, 40, 200)
+    return image
+
+
+CONTENT = smooth_photo(40, 56)
+STYLE = stripes(64, 64)
+
+
+def tiny(**changes) -> ClassicConfig:
+    base = ClassicConfig(size=48, iterations=6, snapshot_every=3, backbone="vgg16-hed")
+    return dataclasses.replace(base, **changes)
+
+
+def run(config, **kwargs):
+    events = []
+    result = stylize(CONTENT, [STYLE], config, on_event=events.append, **kwargs)
+    return result, events
+
+
+def test_report_preset_is_the_report_recipe():
+    report = PRESETS["report"]
+    assert report.content_layer == "conv4_2"
+    assert report.style_layers == (
+        ("conv1_1", 0.5), ("conv2_1", 1.0), ("conv3_1", 1.5), ("conv4_1", 3.0), ("conv5_1", 4.0)
+    )
+    assert (report.content_weight, report.style_weight, report.tv_weight) == (5.0, 100.0, 0.0)
+    assert report.pooling == "avg"
+    assert report.init == "report-noise"
+    assert (report.optimizer, report.learning_rate, report.iterations) == ("adam", 2.0, 1000)
+    assert report.snapshot_every == 50
+    assert report.style_scale is None  # style squashed to the output size, as in the report
+    assert report.precision == "float32"
+    assert report.size == 1080
+
+
+def test_report_noise_init_is_seventy_percent_noise():
+    config = dataclasses.replace(PRESETS["report"], seed=5)
+    mean_rgb = np.array([123.68, 116.779, 103.939], np.float32)
+    start = _initial_image(config, CONTENT, STYLE, None, mean_rgb[::-1])
+    expected_centre = 0.3 * CONTENT + 0.7 * mean_rgb
+    deviation = start - expected_centre
+    assert np.abs(deviation).max() <= 0.7 * 20 + 1e-3
+    assert deviation.std() == pytest.approx(0.7 * 40 / np.sqrt(12), rel=0.1)
+    again = _initial_image(config, CONTENT, STYLE, None, mean_rgb[::-1])
+    np.testing.assert_array_equal(start, again)  # seeded
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+def test_loss_falls_for_each_optimizer(optimizer):
+    config = tiny(optimizer=optimizer, learning_rate=8.0, iterations=8)
+    result, events = run(config)
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert progress[-1].losses.total < 0.7 * progress[0].losses.total
+    assert result.iterations == 8 and result.stopped_by == "iterations"
+
+
+def test_events_and_result():
+    result, events = run(tiny())
+    started, *progress = events
+    assert isinstance(started, Started) and started.backbone.name == "vgg16-hed"
+    assert (started.width, started.height) == (48, 34)
+    assert [e.iteration for e in progress] == [1, 2, 3, 4, 5, 6]
+    assert [e.iteration for e in progress if e.snapshot is not None] == [3, 6]
+    assert progress[2].snapshot.shape == (34, 48, 3) and progress[2].snapshot.dtype == np.uint8
+    assert all(b.elapsed >= a.elapsed for a, b in zip(progress, progress[1:], strict=False))
+    assert result.image.shape == (34, 48, 3)
+    summary = result.summary()
+    assert summary["size"] == [48, 34] and summary["backbone"] == "vgg16-hed"
+    assert summary["losses"]["total"] == pytest.approx(result.losses.total)
+    json.dumps(summary)
+
+
+def test_cancel_stops_between_iterations():
+    cancel = threading.Event()
+
+    def on_event(event):
+        if isinstance(event, Progress) and event.iteration == 2:
+            cancel.set()
+
+    result = stylize(CONTENT, [STYLE], tiny(iterations=50), on_event=on_event, cancel=cancel)
+    assert result.iterations == 2
+    assert result.stopped_by == "cancel"
+    assert result.image.shape == (34, 48, 3)
+
+
+def test_time_budget_alone_bounds_the_run():
+    result, _ = run(tiny(iterations=None, max_seconds=0.001))
+    assert result.iterations == 1 and result.stopped_by == "time"
+
+
+@pytest.mark.parametrize("optimizer, expected_peak", [("lbfgs", 255.0), ("adam", 300.0)])
+def test_only_lbfgs_keeps_pixels_inside_0_to_255(optimizer, expected_peak):
+    """Pulled towards 300 everywhere, L-BFGS-B stops at its bound; Adam goes past it."""
+    from core.classic import Losses, _adam, _lbfgs, _Run
+
+    def towards_300(image):
+        return Losses(float(np.sum((image - 300) ** 2)), 0.0, 0.0), 2 * (image - 300)
+
+    config = tiny(optimizer=optimizer, iterations=400, learning_rate=5.0)
+    optimise = _lbfgs if optimizer == "lbfgs" else _adam
+    start = np.full((4, 4, 3), 128.0, np.float32)
+    final = optimise(towards_300, start, config, _Run(config, CONTENT, None, None))
+    assert final.max() == pytest.approx(expected_peak, abs=1.0)
+
+
+def test_preserve_colors_keeps_the_content_chroma():
+    result, _ = run(tiny(preserve_colors=True))
+    content = images.resize_longest(CONTENT, 48).astype(np.float32)
+    chroma = lambda rgb: rgb @ np.array([[-0.168736, 0.5], [-0.331264, -0.418688],  # noqa: E731
+                                         [0.5, -0.081312]])
+    difference = np.abs(chroma(result.image.astype(np.float32)) - chroma(content))
+    assert np.median(difference) < 3
+
+
+def test_style_scale_sizes_the_style_independently():
+    from core.classic import _fit_style
+
+    squashed = _fit_style(STYLE, 48, 34, tiny(style_scale=None))
+    assert squashed.shape == (34, 48, 3)
+    scaled = _fit_style(STYLE, 48, 34, tiny(style_scale=2.0))
+    assert scaled.shape == (96, 96, 3)  # the square painting stays square
+
+
+def test_blend_of_two_styles_lies_between_them():
+    weights = {}
+    for blend in ([1, 0], [0, 1], [1, 1]):
+        result = stylize(CONTENT, [STYLE, 255 - STYLE], tiny(iterations=1), style_blend=blend)
+        weights[tuple(blend)] = result.losses.style
+    assert weights[(1, 0)] != pytest.approx(weights[(0, 1)], rel=0.01)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"content_weight": float("nan")}, "content_weight"),
+        ({"style_weight": -1.0}, "style_weight"),
+        ({"content_weight": 0.0, "style_weight": 0.0}, "both be zero"),
+        ({"iterations": 0}, "iterations"),
+        ({"iterations": 10**9}, "iterations"),
+        ({"iterations": None, "max_seconds": None}, "max_seconds"),
+        ({"max_seconds": 0.0}, "max_seconds"),
+        ({"optimizer": "sgd"}, "lbfgs, adam"),
+        ({"init": "zeros"}, "init"),
+        ({"pooling": "min"}, "avg, max"),
+        ({"size": 10}, "size"),
+        ({"size": 100_000}, "size"),
+        ({"style_scale": 0.0}, "style_scale"),
+        ({"style_layers": (("conv1_1", float("inf")),)}, "conv1_1"),
+    ],
+)
+def test_bad_settings_are_refused_with_their_name(changes, message):
+    with pytest.raises(ValueError, match=message):
+        tiny(**changes)
+
+
+def test_bad_blend_weights_are_refused():
+    with pytest.raises(ValueError, match="2 style images but 1 style weights"):
+        stylize(CONTENT, [STYLE, STYLE], tiny(), style_blend=[1.0])
+    with pytest.raises(ValueError, match="not all zero"):
+        stylize(CONTENT, [STYLE, STYLE], tiny(), style_blend=[0.0, 0.0])
+
+
+def test_config_survives_a_json_round_trip():
+    config = PRESETS["report"]
+    assert ClassicConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    with pytest.raises(ValueError, match="unknown classic settings: colour"):
+        ClassicConfig.from_dict({"colour": 1})
+
+
+def test_preset_overrides_ignore_unset_values():
+    assert preset("report", iterations=None, size=64).size == 64
+    assert preset("report", iterations=None).iterations == 1000
+    with pytest.raises(ValueError, match="report, recommended"):
+        preset("fastest")

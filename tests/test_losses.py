@@ -1,0 +1,90 @@
+"""The report's loss functions, checked against numpy versions of its formulas."""
+
+import numpy as np
+import pytest
+
+from core import losses
+
+RNG = np.random.default_rng(7)
+
+
+def features(height=6, width=5, channels=4):
+    return RNG.standard_normal((1, height, width, channels)).astype(np.float32)
+
+
+def test_gram_is_symmetric_and_positive_semidefinite():
+    gram = np.asarray(losses.gram(features()))
+    assert gram.shape == (4, 4)
+    np.testing.assert_allclose(gram, gram.T, rtol=1e-6)
+    assert np.linalg.eigvalsh(gram).min() > -1e-5
+
+
+def test_gram_is_the_report_gram_divided_by_positions():
+    maps = features()
+    flat = maps.reshape(-1, 4)
+    expected = flat.T @ flat / flat.shape[0]
+    np.testing.assert_allclose(np.asarray(losses.gram(maps)), expected, rtol=1e-5)
+
+
+def test_gram_scales_quadratically_and_ignores_image_size():
+    maps = features()
+    np.testing.assert_allclose(
+        np.asarray(losses.gram(2 * maps)), 4 * np.asarray(losses.gram(maps)), rtol=1e-5
+    )
+    tiled = np.tile(maps, (1, 2, 3, 1))  # same statistics, six times the positions
+    np.testing.assert_allclose(
+        np.asarray(losses.gram(tiled)), np.asarray(losses.gram(maps)), rtol=1e-5
+    )
+
+
+def test_gram_of_bfloat16_features_is_float32():
+    import tensorflow as tf
+
+    gram = losses.gram(tf.cast(features(), tf.bfloat16))
+    assert gram.dtype == tf.float32
+
+
+def test_content_loss_is_the_report_formula():
+    generated, target = features(), features()
+    n, m = 4, 6 * 5
+    expected = np.sum((generated - target) ** 2) / (4 * n * m)
+    assert float(losses.content_loss(generated, target)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_style_layer_loss_equals_the_report_formula_for_equal_sizes():
+    generated, style = features(), features()
+    n, m = 4, 6 * 5
+    raw = lambda f: f.reshape(-1, n).T @ f.reshape(-1, n)  # noqa: E731 - the report's G
+    expected = np.sum((raw(generated) - raw(style)) ** 2) / (4 * n**2 * m**2)
+    value = losses.style_layer_loss(generated, losses.gram(style))
+    assert float(value) == pytest.approx(expected, rel=1e-4)
+
+
+def test_style_loss_weights_each_layer():
+    maps = {"a": features(), "b": features()}
+    targets = {"a": losses.gram(features()), "b": losses.gram(features())}
+    a = float(losses.style_layer_loss(maps["a"], targets["a"]))
+    b = float(losses.style_layer_loss(maps["b"], targets["b"]))
+    total = float(losses.style_loss(maps, targets, {"a": 0.5, "b": 3.0}))
+    assert total == pytest.approx(0.5 * a + 3.0 * b, rel=1e-5)
+
+
+def test_blended_target_normalises_weights():
+    first = {"a": np.full((2, 2), 1.0, np.float32)}
+    second = {"a": np.full((2, 2), 4.0, np.float32)}
+    only_first = losses.blend_grams([first, second], [3.0, 0.0])
+    np.testing.assert_allclose(np.asarray(only_first["a"]), first["a"])
+    quarter = losses.blend_grams([first, second], [3.0, 1.0])
+    np.testing.assert_allclose(np.asarray(quarter["a"]), np.full((2, 2), 1.75))
+
+
+def test_total_variation_is_zero_on_a_flat_image():
+    flat = np.full((1, 8, 8, 3), 117.0, np.float32)
+    assert float(losses.total_variation(flat)) == 0.0
+
+
+def test_total_variation_of_a_checkerboard():
+    board = (np.indices((8, 8)).sum(axis=0) % 2).astype(np.float32)
+    image = np.repeat(board[None, :, :, None], 3, axis=-1)
+    # every neighbour pair differs by 1, in both directions: mean 1 + mean 1
+    assert float(losses.total_variation(image)) == pytest.approx(2.0)
