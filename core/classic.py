@@ -84,6 +84,11 @@ class ClassicConfig:
     # Style image's longest side as a multiple of the output's; None squashes the style
     # image to the output's exact width and height, as the report did.
     style_scale: float | None = 1.0
+    # Coarse-to-fine: first optimise at these fractions of ``size`` (ascending, each below
+    # 1), ``coarse_iterations`` each, then upsample and finish at full size. Large strokes
+    # settle cheaply at low resolution; the full size only adds detail.
+    coarse_scales: tuple[float, ...] = ()
+    coarse_iterations: int = 100
 
     def __post_init__(self):
         _require(self.optimizer in OPTIMIZERS, "optimizer", OPTIMIZERS, self.optimizer)
@@ -109,10 +114,23 @@ class ClassicConfig:
             _require_number("max_seconds", self.max_seconds)
         _require_count("snapshot_every", self.snapshot_every, 0, MAX_ITERATIONS)
         _require_count("seed", self.seed, 0, 2**32 - 1)
+        if any(not 0.1 <= scale < 1 for scale in self.coarse_scales) or list(
+            self.coarse_scales
+        ) != sorted(set(self.coarse_scales)):
+            raise ValueError("coarse_scales must be increasing fractions between 0.1 and 1 "
+                             f"(got {self.coarse_scales})")
+        _require_count("coarse_iterations", self.coarse_iterations, 1, MAX_ITERATIONS)
         if self.style_scale is not None:
             _require_number("style_scale", self.style_scale)
             if not 0.1 <= self.style_scale <= 4:
                 raise ValueError(f"style_scale must be between 0.1 and 4 (got {self.style_scale})")
+
+    @property
+    def planned_iterations(self) -> int | None:
+        """All iterations of all scales; None when only the time budget ends the run."""
+        if self.iterations is None:
+            return None
+        return self.iterations + self.coarse_iterations * len(self.coarse_scales)
 
     @property
     def loss_layers(self) -> tuple[str, ...]:
@@ -131,6 +149,8 @@ class ClassicConfig:
         values = dict(values)
         if "style_layers" in values:
             values["style_layers"] = tuple((str(n), float(w)) for n, w in values["style_layers"])
+        if "coarse_scales" in values:
+            values["coarse_scales"] = tuple(values["coarse_scales"])
         return cls(**values)
 
 
@@ -191,6 +211,8 @@ class Progress:
     elapsed: float  # seconds since the optimisation started (network set-up excluded)
     losses: Losses
     snapshot: np.ndarray | None = field(default=None, repr=False)
+    stage: int = 1  # coarse-to-fine: which scale (1 = the coarsest) of ``stages``
+    stages: int = 1
 
 
 @dataclass(frozen=True)
@@ -301,20 +323,35 @@ def stylize(
     if config.init == "image" and init_image is None:
         raise ValueError("init 'image' needs an init image")
 
-    content = images.resize_longest(content, config.size)
-    height, width = content.shape[:2]
-    styles = [_fit_style(style, width, height, config) for style in styles]
+    full_content = images.resize_longest(content, config.size)
+    height, width = full_content.shape[:2]
     choice = resolve_backbone(config.backbone)
     extractor = feature_extractor(choice, config.loss_layers, config.pooling, config.precision)
-    objective = Objective(extractor, config, content, styles, style_blend)
-    start = _initial_image(config, content, styles[0], init_image, extractor.bgr_mean)
     setup_seconds = time.perf_counter() - started
-
     if on_event is not None:
         on_event(Started(choice, config.precision, width, height, setup_seconds))
-    run = _Run(config, content, on_event, cancel)
+
+    run = _Run(config, full_content, on_event, cancel)
     optimise = _lbfgs if config.optimizer == "lbfgs" else _adam
-    image = optimise(objective, start, config, run)
+    scales = (*config.coarse_scales, 1.0)
+    image = None
+    for stage, scale in enumerate(scales, 1):
+        stage_size = max(images.MIN_SIDE, round(scale * config.size))
+        stage_content = images.resize_longest(content, stage_size)
+        stage_height, stage_width = stage_content.shape[:2]
+        stage_styles = [_fit_style(style, stage_width, stage_height, config) for style in styles]
+        objective = Objective(extractor, config, stage_content, stage_styles, style_blend)
+        if image is None:
+            image = _initial_image(config, stage_content, stage_styles[0], init_image,
+                                   extractor.bgr_mean)
+        else:  # the previous scale's result, upsampled, is this scale's start
+            image = _resize_float(image, stage_width, stage_height)
+        limit = config.iterations if stage == len(scales) else config.coarse_iterations
+        run.begin_stage(stage, len(scales), stage_content, limit)
+        image = optimise(objective, image, config, run)
+        if run.stopped_by in ("cancel", "time"):
+            break
+    image = _resize_float(image, width, height)
     return StylizeResult(
         image=run.finish(image),
         iterations=run.iteration,
@@ -341,6 +378,12 @@ class _Run:
         self.evaluations = 0
         self.last_losses = Losses(math.nan, math.nan, math.nan)
         self.stopped_by = "iterations"
+        self.stage, self.stages, self.stage_start, self.stage_limit = 1, 1, 0, config.iterations
+
+    def begin_stage(self, stage: int, stages: int, content: np.ndarray, limit: int | None):
+        self.stage, self.stages, self.content = stage, stages, content
+        self.stage_start, self.stage_limit = self.iteration, limit
+        self.stopped_by = "iterations"
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
@@ -356,13 +399,14 @@ class _Run:
         every = self.config.snapshot_every
         snapshot = self.finish(image) if every and self.iteration % every == 0 else None
         if self.on_event is not None:
-            self.on_event(Progress(self.iteration, self.config.iterations, self.elapsed(),
-                                   self.last_losses, snapshot))
+            self.on_event(Progress(self.iteration, self.config.planned_iterations,
+                                   self.elapsed(), self.last_losses, snapshot, self.stage,
+                                   self.stages))
         if self.cancel is not None and self.cancel.is_set():
             self.stopped_by = "cancel"
         elif self.config.max_seconds is not None and self.elapsed() >= self.config.max_seconds:
             self.stopped_by = "time"
-        elif self.config.iterations is not None and self.iteration >= self.config.iterations:
+        elif self.stage_limit is not None and self.iteration - self.stage_start >= self.stage_limit:
             self.stopped_by = "iterations"
         else:
             return False
@@ -410,7 +454,7 @@ def _lbfgs(objective, image, config, run):
         if run.iteration_done(intermediate_result.x.reshape(shape)):
             raise StopIteration
 
-    budget = config.iterations or MAX_ITERATIONS
+    budget = run.stage_limit or MAX_ITERATIONS
     result = minimize(
         value_and_gradient,
         np.clip(image, 0, 255).astype(np.float64).ravel(),
@@ -421,7 +465,7 @@ def _lbfgs(objective, image, config, run):
         options={"maxiter": budget, "maxfun": budget * 3, "maxcor": 20, "ftol": 0.0,
                  "gtol": 0.0},
     )
-    if run.iteration < budget and run.stopped_by == "iterations" and not result.success:
+    if run.iteration - run.stage_start < budget and run.stopped_by == "iterations":
         run.stopped_by = "converged"
     return result.x.reshape(shape).astype(np.float32)
 
@@ -442,6 +486,16 @@ def _initial_image(config, content, style, init_image, bgr_mean) -> np.ndarray:
         return mean_rgb + noise
     # The report: 0.7 * noise + 0.3 * content, in the mean-subtracted space.
     return 0.7 * noise + 0.3 * (content - mean_rgb) + mean_rgb
+
+
+def _resize_float(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize optimiser pixels (float, may lie outside 0..255) without rounding them."""
+    if image.shape[:2] == (height, width):
+        return image
+    import tensorflow as tf
+
+    resized = tf.image.resize(image[None], (height, width), method="bicubic")
+    return np.asarray(resized[0], dtype=np.float32)
 
 
 def _fit_style(style: np.ndarray, width: int, height: int, config: ClassicConfig) -> np.ndarray:

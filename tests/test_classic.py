@@ -179,6 +179,8 @@ def test_blend_of_two_styles_lies_between_them():
         ({"size": 10}, "size"),
         ({"size": 100_000}, "size"),
         ({"style_scale": 0.0}, "style_scale"),
+        ({"coarse_scales": (0.5, 0.25)}, "coarse_scales"),
+        ({"coarse_scales": (1.0,)}, "coarse_scales"),
         ({"style_layers": (("conv1_1", float("inf")),)}, "conv1_1"),
     ],
 )
@@ -206,3 +208,25 @@ def test_preset_overrides_ignore_unset_values():
     assert preset("report", iterations=None).iterations == 1000
     with pytest.raises(ValueError, match="report, recommended"):
         preset("fastest")
+
+
+def test_coarse_to_fine_runs_each_scale_then_the_full_size():
+    config = tiny(coarse_scales=(0.7,), coarse_iterations=3, iterations=2, snapshot_every=1)
+    result, events = run(config)
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert [(e.iteration, e.stage, e.stages) for e in progress] == [
+        (1, 1, 2), (2, 1, 2), (3, 1, 2), (4, 2, 2), (5, 2, 2)
+    ]
+    assert all(e.total == 5 for e in progress)
+    assert progress[0].snapshot.shape == (24, 34, 3)  # 0.7 x 48 px
+    assert progress[-1].snapshot.shape == (34, 48, 3)
+    assert result.image.shape == (34, 48, 3) and result.iterations == 5
+
+
+def test_cancel_during_a_coarse_scale_still_gives_a_full_size_image():
+    cancel = threading.Event()
+    cancel.set()
+    config = tiny(coarse_scales=(0.5,), coarse_iterations=5)
+    result = stylize(CONTENT, [STYLE], config, cancel=cancel)
+    assert (result.iterations, result.stopped_by) == (1, "cancel")
+    assert result.image.shape == (34, 48, 3)
