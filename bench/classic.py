@@ -37,6 +37,8 @@ CANDIDATES = {
     "lbfgs-f32-noise": dict(optimizer="lbfgs", init="report-noise"),
     "lbfgs-f32-content": dict(optimizer="lbfgs", init="content"),
     "lbfgs-bf16-content": dict(optimizer="lbfgs", init="content", precision="bfloat16"),
+    "recommended-settings": dict(optimizer="lbfgs", init="content", precision="bfloat16",
+                                 tv_weight=0.05),
     "lbfgs-bf16-content-c2f": dict(optimizer="lbfgs", init="content", precision="bfloat16",
                                    coarse_scales=(0.5,), coarse_iterations=30),
 }

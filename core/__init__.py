@@ -6,6 +6,6 @@ Streamlit.
 
 import os
 
-# TensorFlow prints several lines of start-up chatter to stderr on import; the CLI and the
-# app have their own messages. Users can still ask for it with TF_CPP_MIN_LOG_LEVEL=0.
+# Quiet TensorFlow's C++ info and warning lines on stderr (a few start-up lines print
+# regardless); the CLI and the app have their own messages. TF_CPP_MIN_LOG_LEVEL=0 undoes it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

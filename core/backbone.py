@@ -220,11 +220,13 @@ class FeatureExtractor:
         deepest = max(self.choice.layer_names.index(name) for name in self.layers)
         needed = self.choice.layer_names[: deepest + 1]
         pool = keras.layers.AveragePooling2D if self.pooling == "avg" else keras.layers.MaxPooling2D
-        inputs = keras.Input((None, None, 3))
+        # Every layer is named: auto-generated names depend on Keras' global state, which
+        # another thread (Streamlit's rerun clean-up, say) may reset during the build.
+        inputs = keras.Input((None, None, 3), name="rgb")
         x, outputs, block = inputs, {}, 1
         for name in needed:
             if not name.startswith(f"conv{block}_"):
-                x = pool(2, strides=2, padding="same", dtype=policy)(x)
+                x = pool(2, strides=2, padding="same", dtype=policy, name=f"pool{block}")(x)
                 block += 1
             conv = keras.layers.Conv2D(
                 weights[name][0].shape[-1], 3, padding="same", activation="relu",

@@ -1,0 +1,75 @@
+"""Classic page: pick a photo and paintings, set up a run, watch it paint, download it.
+
+Widgets become a ``core.jobs.ClassicTask``; the job runs on the process's ``JobManager``
+(one per process, ``st.cache_resource``), and its id lives in Session State, so it
+outlives reruns and page switches. ``ui.live`` draws it.
+"""
+
+import streamlit as st
+
+from core.jobs import ClassicTask
+from ui import common, frame, live, pickers, settings
+
+frame.require_frame()  # a deep link on a fresh server runs this file alone
+
+st.title("Classic style transfer")
+st.caption(
+    "Gatys, Ecker & Bethge (2016): the picture's pixels are optimised until a VGG network "
+    "sees the photo's layout drawn with the painting's textures. Slow but faithful: "
+    "you can watch the painting form."
+)
+
+try:
+    limits = settings.limits()
+    manager = common.job_manager()
+except ValueError as error:  # a bad limit or slot count in the server's environment
+    st.error(f"Server configuration: {error}")
+    st.stop()
+job = manager.get(st.session_state.get(live.JOB))
+
+photo_col, painting_col = st.columns(2, gap="large")
+with photo_col:
+    st.subheader("1 · Photo")
+    content = pickers.content_picker()
+with painting_col:
+    st.subheader("2 · Painting")
+    painted_with = pickers.style_picker()
+st.subheader("3 · Settings")
+config = settings.settings_panel(limits, common.backbone_name())
+
+busy = job is not None and job.active
+if content is None:
+    problem = "Choose a photo that can be used."
+elif painted_with is None:
+    problem = "Choose a painting that can be used."
+elif config is None:
+    problem = "Fix the settings above."
+else:
+    problem = None
+
+run_col, cancel_col, note_col = st.columns([1, 1, 5], vertical_alignment="center")
+if run_col.button("Run", type="primary", key="classic.run", icon=":material/play_arrow:",
+                  disabled=busy or problem is not None, width="stretch"):
+    styles, weights = painted_with
+    task = ClassicTask(
+        content=content.pixels,
+        styles=tuple(style.pixels for style in styles),
+        config=config,
+        style_blend=tuple(weights) if len(styles) > 1 else None,
+        content_name=content.name,
+        style_names=tuple(style.name for style in styles),
+        requested_backbone=st.session_state[settings.BACKBONE],
+    )
+    st.session_state[live.JOB] = manager.submit(common.session_owner(), task).id
+    st.rerun()
+if cancel_col.button("Cancel", key="classic.cancel", icon=":material/stop:", disabled=not busy,
+                     width="stretch"):
+    job.cancel()
+    st.rerun()
+if problem:
+    note_col.caption(problem)
+elif busy:
+    note_col.caption("Your job keeps running if you change settings or visit other pages.")
+
+if job is not None:
+    live.job_panel(job)

@@ -1,0 +1,47 @@
+"""Home: what the studio does, shown with one finished example."""
+
+import streamlit as st
+
+from ui import catalog, frame
+
+frame.require_frame()  # a deep link on a fresh server runs this file alone
+
+EXAMPLE_RESULT = catalog.ROOT / "docs" / "example_castle_starry.png"
+
+st.title("Style Studio")
+st.markdown(
+    "Paint your photo in the manner of a famous painting. Pick a photo, pick one or more "
+    "paintings, press **Run**, and watch the picture form iteration by iteration, with the "
+    "losses charted live. Everything runs on this server; nothing you upload is stored."
+)
+
+photo, painting, result = st.columns(3, gap="medium")
+photo.image(str(catalog.EXAMPLES_DIR / "castle.jpg"), width="stretch",
+            caption="Photo: Neuschwanstein Castle (cameralends, CC0)")
+painting.image(str(catalog.STYLES_DIR / "starry_night.jpg"), width="stretch",
+               caption="Painting: The Starry Night — Van Gogh, 1889")
+if EXAMPLE_RESULT.is_file():
+    result.image(str(EXAMPLE_RESULT), width="stretch",
+                 caption="Result: classic method, 512 px, recommended preset")
+else:
+    result.info("The example result is made with: `python -m core classic --content "
+                "examples/castle.jpg --style styles/starry_night.jpg --size 512 "
+                "--out docs/example_castle_starry.png`")
+
+if st.button("Paint a photo now", type="primary", icon=":material/brush:", key="home.start"):
+    st.switch_page("pages/classic.py")
+
+st.subheader("Ways to paint")
+classic, fast, compare = st.columns(3, gap="medium")
+with classic:
+    st.markdown("**Classic**: optimises the picture itself (Gatys et al.). Minutes on a "
+                "CPU, any painting, every setting adjustable.")
+    st.page_link("pages/classic.py", label="Open the classic studio", icon=":material/brush:")
+with fast:
+    st.markdown("**Fast**: one pass through a network trained for one painting "
+                "(Johnson et al.). About a second; five paintings bundled.")
+    st.page_link("pages/fast.py", label="Open the fast studio", icon=":material/bolt:")
+with compare:
+    st.markdown("**Compare**: results side by side, before/after, and how a classic run "
+                "evolves. *Coming soon.*")
+    st.page_link("pages/compare.py", label="Compare (coming soon)", icon=":material/compare:")

@@ -1,0 +1,269 @@
+"""End to end in a real browser: `streamlit run app.py`, headless Chromium, a tiny classic job
+and a fast painting with a bundled network.
+
+Drives Debian's Chromium through Playwright (no `playwright install`: that downloads browsers).
+Without Chromium or Playwright the test is skipped on a workstation, but fails in CI ($CI set).
+A screenshot of the finished page is kept in test-artifacts/classic.png; with
+UPDATE_DOCS_SCREENSHOTS=1 the run is larger (a real photo, 256 px, 80 iterations) and the
+screenshot is also copied to docs/screenshot-classic.png.
+"""
+
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-classic.png"
+DOCS_FAST_SCREENSHOT = ROOT / "docs" / "screenshot-fast.png"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+STARTUP_SECONDS = 90
+JOB_SECONDS = 240  # the first job of a fresh server loads TensorFlow and the network
+UPDATE_DOCS = os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1"
+
+
+def chromium_path() -> str | None:
+    explicit = os.environ.get("CHROMIUM_PATH")
+    if explicit:
+        return explicit
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def require_browser():
+    """Playwright's sync API and a Chromium binary, or a skip (a failure in CI)."""
+    missing = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = "the playwright package is not installed (pip install -r requirements-dev.txt)"
+    executable = chromium_path()
+    if missing is None and executable is None:
+        missing = "chromium is not installed (apt-get install chromium)"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser test cannot run in CI: {missing}")
+        pytest.skip(missing)
+    return sync_playwright, executable
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real `streamlit run app.py` on a free localhost port; always terminated."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    log_path = ARTIFACTS / "streamlit-server.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true",
+             "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_until_healthy(url, process, log_path)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=15)
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"streamlit did not become healthy:\n{log_path.read_text()[-3000:]}")
+
+
+def photo() -> tuple[str, bytes, str]:
+    """(file name, bytes, MIME type) of the photo to upload."""
+    if UPDATE_DOCS:
+        return "lemurs.jpg", (ROOT / "examples" / "lemurs.jpg").read_bytes(), "image/jpeg"
+    y, x = np.mgrid[0:96, 0:128]
+    pixels = np.stack([x * 2, y * 2, np.full_like(x, 120)], -1).astype(np.uint8)
+    pixels[24:60, 32:80] = (240, 230, 200)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return "gradient.png", buffer.getvalue(), "image/png"
+
+
+def labels(locator) -> list[str]:
+    """Visible texts without the Material icon names that precede them."""
+    return [text.split("\n")[-1].strip() for text in locator.all_inner_texts()]
+
+
+def set_number(page, name: str, value) -> None:
+    field = page.get_by_role("spinbutton", name=name)
+    field.fill(str(value))
+    field.press("Enter")
+    page.wait_for_function(
+        "([name, value]) => [...document.querySelectorAll('input[type=number]')]"
+        ".some(e => e.getAttribute('aria-label') === name && Number(e.value) === value)",
+        arg=[name, value],
+    )
+
+
+def test_a_tiny_classic_job_in_a_real_browser(server):
+    sync_playwright, executable = require_browser()
+    size, iterations, snapshot_every = (256, 80, 8) if UPDATE_DOCS else (64, 6, 1)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        try:
+            open_classic(page, server)
+            set_up_run(page, size, iterations, snapshot_every)
+            run_to_the_end(page, size, iterations)
+            save_screenshot(page, ARTIFACTS / "classic.png")
+            if UPDATE_DOCS:
+                shutil.copyfile(ARTIFACTS / "classic.png", DOCS_SCREENSHOT)
+            check_download(page, size)
+            watch_live_then_cancel(page)
+        except Exception:
+            save_screenshot(page, ARTIFACTS / "classic-failure.png")
+            raise
+        finally:
+            browser.close()
+
+
+def test_the_fast_page_paints_with_a_bundled_network_in_a_real_browser(server):
+    sync_playwright, executable = require_browser()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        try:
+            page.goto(f"{server}/fast")
+            page.get_by_role("heading", name="Fast style transfer").wait_for(timeout=60_000)
+            painted = page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$"))
+            painted.first.wait_for(timeout=JOB_SECONDS * 1000)
+            save_screenshot(page, ARTIFACTS / "fast.png")
+            if UPDATE_DOCS:
+                shutil.copyfile(ARTIFACTS / "fast.png", DOCS_FAST_SCREENSHOT)
+            with page.expect_download() as event:
+                page.get_by_role("button", name="Download PNG").first.click()
+            data = Path(event.value.path()).read_bytes()
+            with Image.open(io.BytesIO(data)) as image:
+                assert image.format == "PNG" and max(image.size) == 1080  # the default size
+        except Exception:
+            save_screenshot(page, ARTIFACTS / "fast-failure.png")
+            raise
+        finally:
+            browser.close()
+
+
+def open_classic(page, url: str) -> None:
+    page.goto(f"{url}/classic")
+    page.get_by_role("heading", name="Classic style transfer").wait_for(timeout=60_000)
+    # The app's own navigation only: four pages, no legacy pages/ listing.
+    nav = page.locator('[data-testid="stSidebarNav"] a')
+    nav.first.wait_for()
+    assert labels(nav) == ["Home", "Classic", "Fast", "Compare (coming soon)"]
+    page.get_by_text("Loss network:").wait_for()
+
+
+def set_up_run(page, size: int, iterations: int, snapshot_every: int) -> None:
+    name, data, mime = photo()
+    # Streamlit marks each keyed widget's container with the class st-key-<key>.
+    page.locator('.st-key-classic-content_upload input[type="file"]').set_input_files(
+        files=[{"name": name, "mimeType": mime, "buffer": data}])
+    page.get_by_text(re.compile(rf"^{re.escape(name)} · \d+ × \d+ px$")).wait_for()
+
+    page.get_by_role("slider").first.focus()
+    page.keyboard.press("Home")
+    for _ in range((size - 64) // 8):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("v => document.querySelector('input[type=range]')?.value == v",
+                           arg=str(size))
+    set_number(page, "Iterations", iterations)
+    page.get_by_text("Advanced settings").click()
+    set_number(page, "Snapshot every (iterations; 0: none)", snapshot_every)
+    page.get_by_text("Advanced settings").click()  # fold it again for a tidy screenshot
+
+
+def run_to_the_end(page, size: int, iterations: int) -> None:
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.locator('[data-testid="stProgress"]').wait_for(timeout=30_000)
+    page.get_by_text(re.compile(rf"^Done: {iterations} iterations in ")).wait_for(
+        timeout=JOB_SECONDS * 1000)
+    # The finished page: result, downloads, the loss chart and the snapshot gallery.
+    page.get_by_text(re.compile(rf"^Result · {size} × \d+ px$")).wait_for()
+    downloads = page.locator('[data-testid="stDownloadButton"]')
+    downloads.first.wait_for()
+    assert labels(downloads) == [
+        "Download PNG", "Download snapshots (ZIP)", "Download settings (JSON)"]
+    assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == 1
+    assert page.get_by_text(re.compile(r"^iteration \d+ · ")).count() >= 1
+    assert page.get_by_role("button", name="Run", exact=True).is_enabled()
+
+
+def watch_live_then_cancel(page) -> None:
+    """A long run: the bar counts, chart and gallery fill in live; Cancel stops it soon."""
+    set_number(page, "Iterations", 3000)
+    page.get_by_role("button", name="Run", exact=True).click()
+    live = page.get_by_text(re.compile(r"^Iteration \d+ / 3000 · "))
+    live.wait_for(timeout=JOB_SECONDS * 1000)
+    page.get_by_text(re.compile(r"^Now: iteration \d+$")).wait_for()
+    page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').first.wait_for()
+    first = iteration_shown(live)
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('[data-testid=stProgress]')]"
+        ".some(e => Number((/Iteration (\\d+) \\//.exec(e.textContent) || [0, 0])[1]) > n)",
+        arg=first, timeout=60_000)  # the bar moves
+    assert page.get_by_text(re.compile(r"^iteration \d+ · ")).count() >= 2  # gallery grows
+    pressed = time.monotonic()
+    page.get_by_role("button", name="Cancel").click()
+    page.get_by_text(re.compile(r"^Cancelled at iteration \d+")).wait_for(timeout=30_000)
+    assert time.monotonic() - pressed < 10  # tiny iterations: polling dominates
+    assert page.get_by_role("button", name="Run", exact=True).is_enabled()
+
+
+def iteration_shown(locator) -> int:
+    return int(re.match(r"Iteration (\d+)", locator.inner_text()).group(1))
+
+
+def save_screenshot(page, target: Path) -> None:
+    """The whole page: Streamlit scrolls inside its main block, so grow the window first."""
+    time.sleep(1)  # images and the chart finish drawing
+    height = page.evaluate(
+        "() => document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 1200")
+    page.set_viewport_size({"width": 1400, "height": min(max(height + 40, 1200), 6000)})
+    time.sleep(0.5)
+    page.screenshot(path=str(target), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1200})
+
+
+def check_download(page, size: int) -> None:
+    with page.expect_download() as event:
+        page.get_by_role("button", name="Download PNG").click()
+    data = Path(event.value.path()).read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG" and max(image.size) == size

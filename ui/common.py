@@ -1,0 +1,60 @@
+"""Per-process resources and the sidebar every page shares."""
+
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from core.backbone import BackboneChoice, resolve_backbone
+from core.jobs import JobManager
+
+OWNER = "studio.owner"  # not a widget: this browser session's id, the owner of its jobs
+
+
+@st.cache_resource(show_spinner=False)
+def job_manager() -> JobManager:
+    """The one job manager of this server process, shared by every session."""
+    return JobManager()
+
+
+@st.cache_resource(show_spinner="Choosing the loss network…")
+def active_backbone() -> BackboneChoice:
+    """Which VGG runs when a person leaves the loss network on automatic.
+
+    Decided once per process: without a network the probe takes up to two seconds.
+    """
+    return resolve_backbone("auto")
+
+
+def session_owner() -> str:
+    if OWNER not in st.session_state:
+        st.session_state[OWNER] = uuid.uuid4().hex
+    return st.session_state[OWNER]
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        try:
+            choice = active_backbone()
+        except ValueError as error:
+            st.error(f"No loss network available: {error}")
+            return
+        st.markdown(f"**Loss network:** {choice.label}")
+        st.caption(f"Why: {choice.reason}.")
+        try:
+            running, waiting = job_manager().counts()
+        except ValueError as error:  # a bad $STYLE_STUDIO_CLASSIC_SLOTS
+            st.error(str(error))
+            return
+        slots = job_manager().slots
+        st.caption(f"Classic jobs on this server: {running} of {slots} running, "
+                   f"{waiting} waiting.")
+
+
+def backbone_name() -> str:
+    """The automatic loss network's name, or "auto" (the job then explains any problem)."""
+    try:
+        return active_backbone().name
+    except ValueError:
+        return "auto"

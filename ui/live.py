@@ -1,0 +1,264 @@
+"""A classic job on the page: live progress, loss chart, snapshot gallery, then the result.
+
+The live part is an ``st.fragment`` that reruns itself every ``POLL_SECONDS`` while the job
+is queued or running, and reads one ``JobView`` per rerun; the rest of the page stays put.
+When the job ends, the fragment asks for one full rerun, which draws the result and
+re-enables the Run button. Nothing here waits or sleeps on the script thread.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from core import images
+from core.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobView, Snapshot, snapshots_zip
+from ui import catalog, common
+
+JOB = "classic.job_id"  # not a widget: the id of this session's latest job
+DOWNLOADS = "classic.downloads"  # not a widget: (job id, prepared results) cache
+POLL_SECONDS = 0.5
+GALLERY_MAX = 24
+GALLERY_COLUMNS = 6
+# (loss, colour, dash); the total is dotted so that it shows where it lies on the style loss.
+TRACES = (
+    ("total", "#1f2a44", "dot"),
+    ("style", "#d1495b", "solid"),
+    ("content", "#2e86ab", "solid"),
+    ("tv", "#8f8f8f", "solid"),
+)
+
+
+def duration(seconds: float) -> str:
+    """12.3 s, 4 min 05 s, 1 h 02 min."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def progress_text(view: JobView) -> str:
+    """One line under the progress bar: where the job is and how long it has left."""
+    if view.status == QUEUED:
+        position = view.queue_position
+        ahead = f"{position - 1} ahead of you" if position > 1 else "next to start"
+        return f"Waiting for a free slot: number {position} in the queue ({ahead})"
+    if view.status == DONE and view.result is not None:
+        result = view.result
+        return f"Done: {result.iterations} iterations in {duration(result.seconds)}"
+    if view.status == CANCELLED:
+        return f"Cancelled after {view.iteration} iterations"
+    if view.status == FAILED:
+        return "Failed"
+    if view.cancel_requested:
+        return f"Stopping after iteration {view.iteration}…"
+    if not view.rows:
+        if view.started is None:
+            return "Loading the loss network and reading the painting…"
+        return "Starting the optimisation (the first iteration also compiles it)…"
+    planned = f" / {view.planned_iterations}" if view.planned_iterations else ""
+    stage, stages = view.stage
+    scale = f" (scale {stage} of {stages})" if stages > 1 else ""
+    text = f"Iteration {view.iteration}{planned}{scale} · {duration(view.elapsed)} elapsed"
+    eta = view.eta_seconds()
+    return text if eta is None else f"{text} · about {duration(eta)} left"
+
+
+def loss_figure(view: JobView) -> go.Figure:
+    """Weighted content, style, TV and total loss per iteration, log scale."""
+    rows = view.rows
+    iterations = [row.iteration for row in rows]
+    figure = go.Figure()
+    for name, colour, dash in TRACES:
+        values = [getattr(row, name) for row in rows]
+        if name == "tv" and not any(values):
+            continue  # no TV term in this run
+        figure.add_trace(go.Scatter(
+            x=iterations, y=values, name=name, line={"color": colour, "width": 2, "dash": dash},
+            mode="lines" if len(rows) > 30 else "lines+markers",
+        ))
+    figure.update_layout(
+        height=330, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        title={"text": "Loss (weighted, log scale)", "font": {"size": 15}},
+        xaxis_title="iteration", yaxis_type="log",
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
+    )
+    return figure
+
+
+def evenly(snapshots: tuple[Snapshot, ...], count: int) -> list[Snapshot]:
+    """At most ``count`` snapshots spread over the run, always with the first and last."""
+    if len(snapshots) <= count:
+        return list(snapshots)
+    picks = np.linspace(0, len(snapshots) - 1, count).round().astype(int)
+    return [snapshots[i] for i in dict.fromkeys(picks.tolist())]
+
+
+def job_panel(job: Job) -> None:
+    """Everything about the session's latest job: result (once over), progress, history."""
+    active = job.active
+    if not active:
+        _result(job)
+
+    @st.fragment(run_every=POLL_SECONDS if active else None)
+    def live() -> None:
+        view = job.view()
+        if active and not view.active:
+            st.rerun()  # it just ended: one full rerun draws the result and the buttons
+        _live(view, active)
+
+    live()
+
+
+def _live(view: JobView, active: bool) -> None:
+    st.progress(view.fraction(), text=progress_text(view))
+    if view.status == FAILED:
+        st.error(f"The run failed: {view.error}")
+        return
+    if active:
+        current, chart = st.columns([1, 1.4], gap="medium")
+        with current:
+            _current_image(view)
+        with chart:
+            _chart(view)
+    else:
+        _chart(view)
+    _gallery(view)
+
+
+def _current_image(view: JobView) -> None:
+    if view.snapshots:
+        latest = view.snapshots[-1]
+        st.image(latest.png, caption=f"Now: iteration {latest.iteration}", width="stretch")
+    elif view.status == QUEUED:
+        st.info("The picture appears here once the job starts.")
+    else:
+        st.info("The first snapshot appears here after a few iterations.")
+
+
+def _chart(view: JobView) -> None:
+    if view.rows:
+        st.plotly_chart(loss_figure(view), config={"displayModeBar": False})
+
+
+def _gallery(view: JobView) -> None:
+    if not view.snapshots:
+        return
+    shown = evenly(view.snapshots, GALLERY_MAX)
+    more = f", {len(shown)} shown; all are in the ZIP" if len(shown) < len(view.snapshots) else ""
+    st.markdown(f"**Snapshots** ({len(view.snapshots)}{more})")
+    for start in range(0, len(shown), GALLERY_COLUMNS):
+        row = st.columns(GALLERY_COLUMNS)
+        for column, snapshot in zip(row, shown[start:start + GALLERY_COLUMNS], strict=False):
+            column.image(snapshot.png, width="stretch",
+                         caption=f"iteration {snapshot.iteration} · {duration(snapshot.elapsed)}")
+
+
+def _prepared(job: Job) -> dict:
+    """Display images and download files for a finished job, made once per job."""
+    cached = st.session_state.get(DOWNLOADS)
+    if cached is not None and cached[0] == job.id:
+        return cached[1]
+    view = job.view()
+    result = view.result
+    record = job.record()
+    side = max(result.image.shape[:2])
+    prepared = {
+        "content": _fit(job.task.content, side),
+        "styles": [_fit(style, side) for style in job.task.styles],
+        "png": images.encode_png(result.image),
+        "zip": snapshots_zip(view.snapshots, result.image, record),
+        "json": json.dumps(record, indent=2),
+        "record": record,
+    }
+    st.session_state[DOWNLOADS] = (job.id, prepared)
+    return prepared
+
+
+def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
+    return pixels if max(pixels.shape[:2]) <= side else images.resize_longest(pixels, side)
+
+
+def _result(job: Job) -> None:
+    view = job.view()
+    result = view.result
+    if view.status == FAILED:
+        return  # the live part shows the error
+    if result is None:
+        st.info("Cancelled before it started.")
+        return
+    st.subheader("Result")
+    if view.status == CANCELLED:
+        st.warning(f"Cancelled at iteration {result.iterations}: this is the picture so far.")
+    prepared = _prepared(job)
+    task = job.task
+    photo, paintings, painted = st.columns([1, 1, 1.5], gap="medium")
+    photo.image(prepared["content"], caption=f"Photo: {_title(task.content_name)}",
+                width="stretch")
+    blend = task.style_blend or (1.0,) * len(task.styles)
+    for style, name, weight in zip(prepared["styles"], task.style_names, blend, strict=False):
+        weight_note = f" (weight {weight:g})" if len(task.styles) > 1 else ""
+        paintings.image(style, caption=f"Painting: {_title(name)}{weight_note}",
+                        width="stretch")
+    height, width = result.image.shape[:2]
+    painted.image(result.image, caption=f"Result · {width} × {height} px", width="stretch")
+    _timings(job, result)
+    _downloads(job, prepared)
+
+
+def _title(name: str) -> str:
+    """'styles/starry_night.jpg' -> 'The Starry Night — Van Gogh, 1889'; uploads as named."""
+    folder, _, file_name = name.partition("/")
+    pictures = {"styles": catalog.paintings, "examples": catalog.photos}.get(folder)
+    if pictures is not None:
+        for picture in pictures():
+            if picture.path.name == file_name:
+                return picture.label
+    return name.removeprefix("upload: ")
+
+
+def _timings(job: Job, result) -> None:
+    speed = result.iterations / max(result.seconds, 1e-9)
+    metrics = [
+        ("Set-up", duration(result.setup_seconds)),
+        ("Optimisation", duration(result.seconds)),
+        ("Iterations", f"{result.iterations}"),
+        ("Speed", f"{speed:.2f} it/s"),
+        ("Precision", result.precision),
+    ]
+    for column, (label, value) in zip(st.columns(len(metrics)), metrics, strict=True):
+        column.metric(label, value)
+    st.caption(f"Stopped by: {result.stopped_by}. Loss network: {result.backbone.label}, "
+               f"{_reason(job)}.")
+
+
+def _reason(job: Job) -> str:
+    # The page turns "auto" into the process's choice before submitting (no network probe
+    # per job), so the core only saw an explicit name; the sidebar's choice knows why.
+    if job.task.requested_backbone == "auto":
+        return f"chosen automatically: {common.active_backbone().reason}"
+    return job.result.backbone.reason
+
+
+def _downloads(job: Job, prepared: dict) -> None:
+    stem = f"style-studio-{job.id}"
+    png, archive, settings = st.columns(3)
+    png.download_button("Download PNG", prepared["png"], file_name=f"{stem}.png",
+                        mime="image/png", key="classic.download_png", on_click="ignore",
+                        type="primary", icon=":material/download:", width="stretch")
+    archive.download_button("Download snapshots (ZIP)", prepared["zip"],
+                            file_name=f"{stem}-snapshots.zip", mime="application/zip",
+                            key="classic.download_zip", on_click="ignore",
+                            icon=":material/folder_zip:", width="stretch")
+    settings.download_button("Download settings (JSON)", prepared["json"],
+                             file_name=f"{stem}-settings.json", mime="application/json",
+                             key="classic.download_json", on_click="ignore",
+                             icon=":material/settings:", width="stretch")
+    with st.expander("Settings used (load this file under Advanced settings to repeat the run)"):
+        st.json(prepared["record"], expanded=False)
