@@ -1,4 +1,4 @@
-"""Command line: ``python -m core classic ...``.
+"""Command line: ``python -m core classic | fast | styles | train-fast ...``.
 
 Flags default to ``None`` and fall back to the chosen preset, so the dataclass stays the
 only place where defaults live. Progress goes to stdout line by line; the last line is one
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 from core import images
@@ -54,7 +56,58 @@ def build_parser() -> argparse.ArgumentParser:
     classic.add_argument("--precision", choices=PRECISIONS)
     classic.add_argument("--preserve-colors", action="store_true", default=None,
                          help="keep the photo's colours")
+    _add_fast_commands(commands)
     return parser
+
+
+def _add_fast_commands(commands) -> None:
+    from core.fast.apply import FastConfig
+    from core.fast.network import NetworkShape
+    from core.fast.train import TrainConfig
+
+    fast = commands.add_parser("fast", help="paint a photo in one pass with a bundled network")
+    fast.add_argument("--content", required=True, help="photo to paint")
+    fast.add_argument("--style", required=True, help="bundled style (see: python -m core styles)")
+    fast.add_argument("--out", required=True, help="output PNG path")
+    fast.add_argument("--size", type=int, default=FastConfig.size,
+                      help=f"longest side of the output, px (default {FastConfig.size})")
+    fast.add_argument("--strength", type=float, default=FastConfig.strength,
+                      help="0 keeps the photo, 1 is the full painting")
+    fast.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours")
+    fast.add_argument("--precision", choices=PRECISIONS, default=FastConfig.precision)
+
+    commands.add_parser("styles", help="list the bundled style networks")
+
+    defaults, shape = TrainConfig(), NetworkShape()
+    train = commands.add_parser(
+        "train-fast", help="train a style network on a folder of photos",
+        description="Checkpoints go to --checkpoint-dir; running the same command again "
+                    "resumes from there (--fresh starts over).")
+    train.add_argument("--style", required=True, help="the painting")
+    train.add_argument("--photos", required=True, help="folder of training photos")
+    train.add_argument("--out", required=True, help="weights file, NAME.weights.h5")
+    train.add_argument("--checkpoint-dir", help="default: runs/NAME under the current folder")
+    train.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    for flag, kind in (("steps", int), ("batch", int), ("crop", int), ("style_size", int),
+                       ("content_layer", str), ("content_weight", float),
+                       ("style_weight", float), ("tv_weight", float),
+                       ("learning_rate", float), ("seed", int), ("checkpoint_every", int),
+                       ("preview_every", int)):
+        train.add_argument("--" + flag.replace("_", "-"), type=kind,
+                           default=getattr(defaults, flag),
+                           help=f"default {getattr(defaults, flag)}")
+    train.add_argument("--style-layers", nargs="+", metavar="LAYER:WEIGHT",
+                       default=[f"{n}:{w:g}" for n, w in defaults.style_layers],
+                       help="default " + " ".join(f"{n}:{w:g}" for n, w in defaults.style_layers))
+    train.add_argument("--width", type=int, default=shape.width, help="network width")
+    train.add_argument("--residual-blocks", type=int, default=shape.residual_blocks)
+    train.add_argument("--backbone", choices=BACKBONES, default=defaults.backbone)
+    train.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
+                       help="the loss network's compute precision")
+    train.add_argument("--display-name", help="the painting's title (manifest)")
+    train.add_argument("--artist", default="unknown")
+    train.add_argument("--year", default="unknown")
+    train.add_argument("--licence", default="unknown", help="the painting's licence")
 
 
 def run_classic(args) -> dict:
@@ -96,6 +149,127 @@ def run_classic(args) -> dict:
     return {**result.summary(), "output": str(out)}
 
 
+def run_fast(args) -> dict:
+    from core.fast.apply import FastConfig, compiled, paint
+    from core.fast.registry import find_model, load_transformer
+
+    config = FastConfig(size=args.size, strength=args.strength,
+                        preserve_colors=args.preserve_colors, precision=args.precision)
+    out = _output_path(args.out)
+    model = find_model(args.style)
+    content = images.load_image(args.content, what="content image")
+    started = time.perf_counter()
+    transformer = compiled(load_transformer(model, config.precision))
+    load_seconds = time.perf_counter() - started
+    print(f"style network {model.name}: {model.label} (trained on "
+          f"{model.manifest.get('backbone', 'unknown backbone')} features); "
+          f"loaded in {load_seconds:.1f}s", flush=True)
+    result = paint(transformer, content, config)
+    images.save_png(result.image, out)
+    height, width = result.image.shape[:2]
+    return {"style": model.name, "size": [width, height], "seconds": round(result.seconds, 3),
+            "load_seconds": round(load_seconds, 3), "precision": config.precision,
+            "output": str(out)}
+
+
+def run_styles(args) -> dict:
+    from core.fast.registry import bundled_models
+
+    models = bundled_models()
+    for model in models:
+        print(f"{model.name:24s} {model.label}  ({model.manifest.get('steps', '?')} steps)")
+    if not models:
+        print("no style networks bundled (train one: python -m core train-fast --help)")
+    return {"styles": [model.name for model in models]}
+
+
+def run_train_fast(args) -> dict:
+    import keras
+
+    from core.fast import train as training
+    from core.fast.network import NetworkShape
+    from core.fast.registry import WEIGHTS_SUFFIX, write_manifest
+
+    out = Path(args.out)
+    if not out.name.endswith(WEIGHTS_SUFFIX):
+        raise ValueError(f"--out must end in {WEIGHTS_SUFFIX} (got {args.out})")
+    if not out.parent.is_dir():
+        raise ValueError(f"the folder for --out does not exist: {out.parent}")
+    name = out.name.removesuffix(WEIGHTS_SUFFIX)
+    config = training.TrainConfig(
+        steps=args.steps, batch=args.batch, crop=args.crop, style_size=args.style_size,
+        content_layer=args.content_layer, style_layers=_layer_weights(args.style_layers),
+        content_weight=args.content_weight,
+        style_weight=args.style_weight, tv_weight=args.tv_weight,
+        learning_rate=args.learning_rate, seed=args.seed, backbone=args.backbone,
+        precision=args.precision, checkpoint_every=args.checkpoint_every,
+        preview_every=args.preview_every,
+        network=NetworkShape(width=args.width, residual_blocks=args.residual_blocks),
+    )
+    checkpoint_dir = Path(args.checkpoint_dir or Path("runs") / name)
+    style = images.load_image(args.style, what="style image")
+    photos, held_out = training.load_photos(args.photos)
+    every = max(1, min(25, config.steps // 20))
+
+    def report(event):
+        if isinstance(event, training.TrainStarted):
+            resumed = f"; resuming at step {event.first_step}" if event.first_step else ""
+            print(f"backbone: {event.backbone.label} ({event.backbone.reason}); "
+                  f"{event.photos} training photos, {event.held_out} held out; "
+                  f"{event.parameters:,} parameters{resumed}", flush=True)
+        elif isinstance(event, training.TrainProgress) and (
+                event.step % every == 0 or event.step == event.steps):
+            print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "
+                  f"{event.seconds_per_step:.2f} s/step  ETA {event.eta_seconds / 60:.1f} min  "
+                  f"content {event.content:.4g}  style {event.style:.4g}  tv {event.tv:.4g}",
+                  flush=True)
+        elif isinstance(event, training.TrainPreview):
+            print(f"preview: {event.path}", flush=True)
+
+    transformer, result = training.train(style, photos, held_out, config, checkpoint_dir,
+                                         on_event=report, resume=not args.fresh)
+    transformer.save_weights(out)
+    stem = Path(args.style).stem
+    manifest = write_manifest(
+        out, display_name=args.display_name or stem.replace("_", " ").title(),
+        painting=Path(args.style).name, artist=args.artist, year=args.year,
+        licence=args.licence, backbone=result.backbone.name, steps=result.steps,
+        batch=config.batch, training_seconds=round(result.seconds),
+        machine=f"{_cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
+                f"({keras.backend.backend()} backend)",
+        network=config.network.to_dict(), training=config.to_dict(),
+        trained=time.strftime("%Y-%m-%d"),
+    )
+    return {"style": name, "weights": str(out), "manifest": str(manifest),
+            "steps": result.steps, "seconds": round(result.seconds),
+            "backbone": result.backbone.name}
+
+
+def _layer_weights(pairs: list[str]) -> tuple[tuple[str, float], ...]:
+    """['conv1_2:1', 'conv2_2:0.5'] -> (('conv1_2', 1.0), ('conv2_2', 0.5))."""
+    parsed = []
+    for pair in pairs:
+        name, _, weight = pair.partition(":")
+        try:
+            parsed.append((name, float(weight or 1.0)))
+        except ValueError:
+            raise ValueError(f"--style-layers takes LAYER:WEIGHT pairs (got {pair!r})") from None
+    return tuple(parsed)
+
+
+def _cpu_name() -> str:
+    """'Intel(R) Xeon(R) Platinum 8488C' from /proc/cpuinfo, else the architecture."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _output_path(path: str) -> Path:
     out = Path(path)
     if out.suffix.lower() != ".png":
@@ -115,8 +289,10 @@ def _snapshots_dir(path: str | None) -> Path | None:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    commands = {"classic": run_classic, "fast": run_fast, "styles": run_styles,
+                "train-fast": run_train_fast}
     try:
-        summary = run_classic(args)
+        summary = commands[args.command](args)
     except (ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return USER_ERROR

@@ -23,17 +23,30 @@ def gram(features):
     return ops.matmul(ops.transpose(flat), flat) / positions
 
 
-def content_loss(features, target):
-    """The report's content loss: sum((F - P)^2) / (4 N M)."""
+def batch_gram(features):
+    """(B, H, W, N) features -> (B, N, N): one Gram matrix per image, in float32."""
     features = ops.cast(features, "float32")
-    size = ops.cast(ops.size(features), "float32")  # N * M for a batch of one
+    shape = ops.shape(features)
+    flat = ops.reshape(features, (shape[0], -1, shape[-1]))
+    positions = ops.cast(ops.shape(flat)[1], "float32")
+    return ops.matmul(ops.transpose(flat, (0, 2, 1)), flat) / positions
+
+
+def content_loss(features, target):
+    """The report's content loss: sum((F - P)^2) / (4 N M); a batch's mean over images."""
+    features = ops.cast(features, "float32")
+    size = ops.cast(ops.size(features), "float32")  # B * N * M: a batch gives the mean per image
     return ops.sum(ops.square(features - ops.cast(target, "float32"))) / (4.0 * size)
 
 
 def style_layer_loss(features, target_gram):
-    """One layer's style loss: sum((G - A)^2) / (4 N^2), G and A per-position Grams."""
-    channels = ops.cast(ops.shape(target_gram)[0], "float32")
-    return ops.sum(ops.square(gram(features) - target_gram)) / (4.0 * channels**2)
+    """One layer's style loss: sum((G - A)^2) / (4 N^2), G and A per-position Grams.
+
+    For a batch of B images it is the mean over the images (each has its own Gram).
+    """
+    channels = ops.cast(ops.shape(target_gram)[-1], "float32")
+    per_image = ops.sum(ops.square(batch_gram(features) - target_gram), axis=(1, 2))
+    return ops.mean(per_image) / (4.0 * channels**2)
 
 
 def style_loss(features: dict, target_grams: dict, layer_weights: dict):

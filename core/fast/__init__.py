@@ -1,0 +1,1 @@
+"""Fast (feed-forward) style transfer: the network, its trainer, the bundled models."""

@@ -1,0 +1,431 @@
+"""Training a style network (Johnson et al., 2016) on a folder of photos.
+
+The loss is the classic engine's: the same VGG feature extractor (``core.backbone``) and the
+same loss functions (``core.losses``), here averaged over a batch of random photo crops. The
+transformer is float32; the frozen loss network may run in bfloat16, which on a CPU with
+bfloat16 instructions (AVX512_BF16, AMX) does most of the work in about half the time.
+
+``train`` reports progress as small frozen events, writes a checkpoint every N steps and
+resumes from it (the weights, Adam's moments, the step, the data sampler's random state), and
+saves a preview of held-out photos every N steps. Everything goes through ``keras.ops`` and
+``Model.train_on_batch``: under ``KERAS_BACKEND=torch`` the same code trains on a GPU.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core import images, losses
+from core.backbone import BACKBONES, PRECISIONS, BackboneChoice, FeatureExtractor, resolve_backbone
+from core.fast.network import NetworkShape, build_transformer
+
+# Photos never trained on: the app's bundled examples (the contact sheet shows them) and two
+# more, for previews.
+HELD_OUT = (
+    "explore_monuments_germany_neuschwansteinCastle.jpg",
+    "explore_monuments_france_eiffelTower.jpg",
+    "explore_world_animals_animals_lemur.jpg",
+    "wallpaper_Bridge_by_Sander_Klootwijk.jpg",
+    "explore_world_animals_animals_panda.jpg",
+)
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+JOHNSON_STYLE_LAYERS = (("conv1_2", 1.0), ("conv2_2", 1.0), ("conv3_3", 1.0), ("conv4_3", 1.0))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run; stored in the checkpoint and the model's manifest."""
+
+    steps: int = 1000
+    batch: int = 2
+    crop: int = 256  # px, square training crops
+    style_size: int = 384  # px, the painting's longest side as the loss network sees it
+    # Johnson et al.'s layers (relu2_2 content; relu1_2, 2_2, 3_3, 4_3 style, equal weights),
+    # which exist in VGG16 and VGG19 alike. The report's classic layers (conv4_2; conv1_1 ..
+    # conv5_1 weighted up to 4) drove a network into large dark blobs within 200 steps.
+    content_layer: str = "conv2_2"
+    style_layers: tuple[tuple[str, float], ...] = JOHNSON_STYLE_LAYERS
+    # Weighted style starts some 10x above content and meets it within ~150 steps (Starry
+    # Night: content 135, style 210, TV 68 at step 150); TV against the high-frequency noise
+    # an under-trained network makes.
+    content_weight: float = 1.5
+    style_weight: float = 1e-3
+    tv_weight: float = 0.1
+    learning_rate: float = 1e-3
+    seed: int = 0
+    backbone: str = "auto"
+    pooling: str = "avg"
+    precision: str = "bfloat16"  # the loss network's; the transformer stays float32
+    network: NetworkShape = field(default_factory=NetworkShape)
+    checkpoint_every: int = 100
+    preview_every: int = 200
+
+    def __post_init__(self):
+        for name in ("steps", "batch", "crop", "style_size", "checkpoint_every",
+                     "preview_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number, zero or more (got {value!r})")
+        if self.steps < 1 or self.batch < 1:
+            raise ValueError("steps and batch must be at least 1")
+        if not 32 <= self.crop <= 1024 or not 32 <= self.style_size <= 2048:
+            raise ValueError("crop must be 32..1024 px and style_size 32..2048 px")
+        for name in ("content_weight", "style_weight", "tv_weight", "learning_rate"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a finite number, zero or more (got {value!r})")
+        if self.backbone not in BACKBONES:
+            raise ValueError(f"backbone must be one of {', '.join(BACKBONES)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+
+    @property
+    def loss_layers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.content_layer, *(n for n, _ in self.style_layers))))
+
+    def to_dict(self) -> dict:
+        values = dataclasses.asdict(self)
+        values["style_layers"] = [list(pair) for pair in self.style_layers]
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        values = dict(values)
+        values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
+        values["network"] = NetworkShape(**values["network"])
+        return cls(**values)
+
+    def same_training(self, other: TrainConfig) -> bool:
+        """Equal in everything but the number of steps and how often to save: resumable."""
+        loose = dict(steps=1, checkpoint_every=1, preview_every=1)
+        return dataclasses.replace(self, **loose) == dataclasses.replace(other, **loose)
+
+
+@dataclass(frozen=True)
+class TrainStarted:
+    backbone: BackboneChoice
+    photos: int  # training photos
+    held_out: int
+    first_step: int  # > 0 when resumed from a checkpoint
+    parameters: int
+
+
+@dataclass(frozen=True)
+class TrainProgress:
+    step: int
+    steps: int
+    elapsed: float  # seconds of training, over all sessions of this run
+    seconds_per_step: float  # recent average
+    content: float  # weighted loss terms of this step's batch
+    style: float
+    tv: float
+
+    @property
+    def total(self) -> float:
+        return self.content + self.style + self.tv
+
+    @property
+    def eta_seconds(self) -> float:
+        return (self.steps - self.step) * self.seconds_per_step
+
+
+@dataclass(frozen=True)
+class TrainPreview:
+    step: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    steps: int
+    seconds: float
+    backbone: BackboneChoice
+    stopped_early: bool  # cancelled; the checkpoint holds the progress
+
+
+class PhotoSampler:
+    """Random square crops of the training photos, with flips and scale jitter, seeded.
+
+    The photos are decoded once and kept at a little over the crop size: 82 photos at about
+    300x400 px is some 30 MB.
+    """
+
+    def __init__(self, photos: list[np.ndarray], crop: int, seed: int):
+        if not photos:
+            raise ValueError("no training photos")
+        self.crop = crop
+        self.photos = [images.resize_longest(p, max(crop, round(crop * 1.5 * max(p.shape[:2])
+                                                                 / min(p.shape[:2]))))
+                       for p in photos]
+        self.random = np.random.default_rng(seed)
+
+    def batch(self, size: int) -> np.ndarray:
+        return np.stack([self._one() for _ in range(size)]).astype(np.float32)
+
+    def _one(self) -> np.ndarray:
+        photo = self.photos[self.random.integers(len(self.photos))]
+        shortest = min(photo.shape[:2])
+        # Scale so that the crop covers 55%..100% of the photo's short side.
+        side = round(self.crop / self.random.uniform(0.55, 1.0))
+        scale = side / shortest
+        height, width = (max(self.crop, round(s * scale)) for s in photo.shape[:2])
+        picture = images.resize_exact(photo, width, height)
+        top = self.random.integers(height - self.crop + 1)
+        left = self.random.integers(width - self.crop + 1)
+        picture = picture[top:top + self.crop, left:left + self.crop]
+        return picture[:, ::-1] if self.random.random() < 0.5 else picture
+
+    def state(self) -> dict:
+        return self.random.bit_generator.state
+
+    def restore(self, state: dict) -> None:
+        self.random.bit_generator.state = state
+
+
+def load_photos(folder: str | Path, held_out=HELD_OUT) -> tuple[list[np.ndarray], list]:
+    """(training photos, held-out photos) of a folder, in name order."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"photo folder not found: {folder}")
+    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    training, validation = [], []
+    for path in paths:
+        pixels = images.load_image(path, what=f"photo {path.name}")
+        (validation if path.name in held_out else training).append(pixels)
+    if not training:
+        raise ValueError(f"no training photos in {folder}")
+    return training, validation
+
+
+def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
+                  config: TrainConfig):
+    import keras
+    from keras import ops
+
+    bgr_mean = extractor.bgr_mean
+    layer_weights = dict(config.style_layers)
+    term_weights = (config.content_weight, config.style_weight, config.tv_weight)
+
+    class StyleTrainer(keras.Model):
+        """The transformer with the frozen loss network behind it, as one trainable model."""
+
+        def __init__(self):
+            super().__init__(name="style_trainer")
+            self.transformer = transformer
+            self.loss_network = extractor.model
+            self.loss_network.trainable = False
+            self.grams = {name: ops.convert_to_tensor(g) for name, g in style_grams.items()}
+            self.terms = [keras.metrics.Mean(name=n) for n in ("content", "style", "tv")]
+
+        def call(self, photos, training=False):
+            return self.transformer(photos, training=training)
+
+        def features(self, rgb):
+            # BGR minus the mean, as the VGG weights expect (flip: torch has no [::-1]).
+            return self.loss_network(ops.flip(rgb, axis=-1) - bgr_mean)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            layer = config.content_layer
+            target = ops.stop_gradient(self.features(x)[layer])
+            painted = self.features(y_pred)
+            terms = (
+                losses.content_loss(painted[layer], target),
+                losses.style_loss(painted, self.grams, layer_weights),
+                losses.total_variation(y_pred),
+            )
+            weighted = [w * t for w, t in zip(term_weights, terms, strict=True)]
+            for tracker, value in zip(self.terms, weighted, strict=True):
+                tracker.update_state(value)
+            return weighted[0] + weighted[1] + weighted[2]
+
+        @property
+        def metrics(self):
+            return self.terms
+
+    return StyleTrainer()
+
+
+class Checkpoint:
+    """A training run's folder: weights, Adam's state, step and sampler state, previews.
+
+    The weights and optimizer files carry the step in their names and ``state.json`` names
+    them; it is replaced last, in one rename, so a run killed mid-save resumes from the
+    previous complete checkpoint.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.state = self.folder / "state.json"
+
+    def exists(self) -> bool:
+        return self.state.is_file()
+
+    def read_state(self) -> dict:
+        try:
+            return json.loads(self.state.read_text())
+        except (OSError, ValueError) as error:
+            raise ValueError(f"checkpoint {self.state} is unreadable: {error}") from None
+
+    def forget(self) -> None:
+        """Start afresh: without its state file the old checkpoint is never resumed."""
+        self.state.unlink(missing_ok=True)
+
+    def save(self, trainer, transformer, step: int, elapsed: float, extra: dict,
+             sampler: PhotoSampler) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        weights = f"transformer-{step:06d}.weights.h5"
+        optimizer = f"optimizer-{step:06d}.npz"
+        transformer.save_weights(self.folder / weights)
+        with (self.folder / optimizer).open("wb") as handle:
+            np.savez(handle, *[np.asarray(v) for v in trainer.optimizer.variables])
+        state = {"step": step, "elapsed": elapsed, "weights": weights, "optimizer": optimizer,
+                 "sampler": sampler.state(), **extra}
+        temporary = self.folder / "state.tmp.json"
+        temporary.write_text(json.dumps(state))
+        temporary.replace(self.state)
+        for old in (*self.folder.glob("transformer-*.weights.h5"),
+                    *self.folder.glob("optimizer-*.npz")):
+            if old.name not in (weights, optimizer):
+                old.unlink()
+
+    def restore(self, trainer, transformer, sampler: PhotoSampler) -> tuple[int, float]:
+        state = self.read_state()
+        transformer.load_weights(self.folder / state["weights"])
+        with np.load(self.folder / state["optimizer"]) as saved:
+            arrays = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        variables = trainer.optimizer.variables
+        shapes_match = len(arrays) == len(variables) and all(
+            tuple(v.shape) == a.shape for v, a in zip(variables, arrays, strict=False))
+        if not shapes_match:
+            raise ValueError(f"checkpoint {self.folder} does not match this network")
+        for variable, value in zip(variables, arrays, strict=True):
+            variable.assign(value)
+        sampler.restore(state["sampler"])
+        return state["step"], state["elapsed"]
+
+
+def photo_set_digest(photos: list[np.ndarray]) -> str:
+    """Identifies the training photos (a resumed run must sample the same set)."""
+    digest = hashlib.sha256()
+    for photo in photos:
+        digest.update(str(photo.shape).encode())
+        digest.update(photo[::17, ::17].tobytes())
+    return digest.hexdigest()[:16]
+
+
+def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:
+    """The painting's Gram matrices at ``style_size``, computed once."""
+    from keras import ops
+
+    picture = images.resize_longest(style, config.style_size).astype(np.float32)[None]
+    features = extractor.model(ops.flip(picture, axis=-1) - extractor.bgr_mean)
+    return {name: np.asarray(losses.gram(features[name])) for name, _ in config.style_layers}
+
+
+def stylize_batch(transformer, photos: np.ndarray) -> np.ndarray:
+    """(B, H, W, 3) RGB float 0..255 -> uint8 paintings."""
+    return images.to_uint8(np.asarray(transformer(photos, training=False)))
+
+
+def preview_sheet(transformer, photos: list[np.ndarray], side: int = 256) -> np.ndarray:
+    """Held-out photos over their paintings, one column each."""
+    columns = []
+    for photo in photos:
+        small = images.resize_longest(photo, side)
+        painted = stylize_batch(transformer, small[None].astype(np.float32))[0]
+        pad = side - small.shape[1]
+        pair = np.concatenate([small, painted], axis=0)
+        columns.append(np.pad(pair, ((0, 2 * side - pair.shape[0]), (0, pad + 4), (0, 0)),
+                              constant_values=255))
+    return np.concatenate(columns, axis=1)
+
+
+def train(
+    style: np.ndarray,
+    photos: list[np.ndarray],
+    held_out: list[np.ndarray],
+    config: TrainConfig,
+    checkpoint_dir: str | Path,
+    on_event: Callable[[object], None] | None = None,
+    cancel: threading.Event | None = None,
+    resume: bool = True,
+):
+    """Train a transformer; return (model, TrainResult). Resumes from ``checkpoint_dir``."""
+    import keras
+
+    emit = on_event or (lambda event: None)
+    checkpoint = Checkpoint(checkpoint_dir)
+    photos_digest = photo_set_digest(photos)
+    saved = None
+    if not resume:
+        checkpoint.forget()
+    elif checkpoint.exists():
+        saved = checkpoint.read_state()
+        try:
+            saved_config = TrainConfig.from_dict(saved["config"])
+        except (KeyError, TypeError, ValueError):
+            saved_config = None
+        if saved_config is None or not saved_config.same_training(config):
+            raise ValueError(
+                f"{checkpoint.folder} holds a run with other settings; pass a new checkpoint "
+                "folder, or start afresh (--fresh)")
+        if saved.get("photos") != photos_digest:
+            raise ValueError(f"{checkpoint.folder} was trained on another set of photos; "
+                             "pass the same folder of photos, or start afresh (--fresh)")
+        if saved["step"] > config.steps:
+            raise ValueError(f"{checkpoint.folder} is already at step {saved['step']}, past "
+                             f"the {config.steps} steps asked for")
+    keras.utils.set_random_seed(config.seed)
+    # A resumed run keeps the loss network it started with, even if "auto" would now choose
+    # another one (VGG19 reachable today, not last time).
+    choice = resolve_backbone(saved["backbone"] if saved else config.backbone)
+    extractor = FeatureExtractor(choice, config.loss_layers, config.pooling, config.precision)
+    grams = style_targets(extractor, style, config)
+    transformer = build_transformer(config.network)
+    trainer = _make_trainer(transformer, extractor, grams, config)
+    trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    trainer.optimizer.build(trainer.trainable_variables)
+    sampler = PhotoSampler(photos, config.crop, config.seed)
+    extra = {"config": config.to_dict(), "backbone": choice.name, "photos": photos_digest}
+
+    step, elapsed = 0, 0.0
+    if saved is not None:
+        step, elapsed = checkpoint.restore(trainer, transformer, sampler)
+    emit(TrainStarted(choice, len(photos), len(held_out), step, transformer.count_params()))
+
+    recent: list[float] = []
+    stopped_early = False
+    while step < config.steps:
+        if cancel is not None and cancel.is_set():
+            stopped_early = True
+            break
+        started = time.perf_counter()
+        batch = sampler.batch(config.batch)
+        logs = trainer.train_on_batch(batch, return_dict=True)
+        step += 1
+        took = time.perf_counter() - started
+        elapsed += took
+        recent = (recent + [took])[-20:]
+        emit(TrainProgress(step, config.steps, elapsed, float(np.median(recent)),
+                           float(logs["content"]), float(logs["style"]), float(logs["tv"])))
+        last = step == config.steps
+        if config.checkpoint_every and (step % config.checkpoint_every == 0 or last):
+            checkpoint.save(trainer, transformer, step, elapsed, extra, sampler)
+        if held_out and config.preview_every and (step % config.preview_every == 0 or last):
+            path = checkpoint.folder / f"preview_{step:05d}.png"
+            checkpoint.folder.mkdir(parents=True, exist_ok=True)
+            images.save_png(preview_sheet(transformer, held_out), path)
+            emit(TrainPreview(step, path))
+    if stopped_early and config.checkpoint_every:
+        checkpoint.save(trainer, transformer, step, elapsed, extra, sampler)
+    return transformer, TrainResult(step, elapsed, choice, stopped_early)

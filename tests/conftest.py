@@ -1,0 +1,48 @@
+"""Shared fixtures."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from core.fast import registry
+from core.fast import train as training
+from core.fast.network import NetworkShape
+
+TINY = NetworkShape(width=4, residual_blocks=1)
+
+
+def photo(height=40, width=48, shift=0):
+    y, x = np.mgrid[0:height, 0:width]
+    return np.stack([(x * 5 + shift) % 256, y * 6, np.full_like(x, 90)], -1).astype(np.uint8)
+
+
+def painting(side=48):
+    image = np.zeros((side, side, 3), np.uint8)
+    image[:, ::4] = (250, 200, 30)
+    image[::6, :] = (20, 40, 200)
+    return image
+
+
+def tiny_config(**changes):
+    config = training.TrainConfig(steps=3, batch=2, crop=32, style_size=48, network=TINY,
+                                  backbone="vgg16-hed", checkpoint_every=1, preview_every=2,
+                                  learning_rate=1e-2)
+    return dataclasses.replace(config, **changes)
+
+
+@pytest.fixture
+def make_bundle():
+    """make(folder) -> a real (tiny, one-step) style network and its manifest in folder."""
+
+    def make(folder, steps=1):
+        transformer, _ = training.train(painting(), [photo()], [], tiny_config(steps=steps),
+                                        folder / "ckpt")
+        weights = folder / "tiny.weights.h5"
+        transformer.save_weights(weights)
+        registry.write_manifest(weights, display_name="Tiny", painting="tiny.png",
+                                artist="Test", year="2026", licence="CC0", steps=steps,
+                                batch=2, network=TINY.to_dict())
+        return weights
+
+    return make

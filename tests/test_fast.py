@@ -1,0 +1,192 @@
+"""Fast style networks: the transformer, the trainer (tiny real runs), the registry, the CLI."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from core import cli, images
+from core.backbone import FeatureExtractor, resolve_backbone
+from core.fast import registry
+from core.fast import train as training
+from core.fast.apply import FastConfig, paint
+from core.fast.network import build_transformer
+from tests.conftest import TINY, painting, photo, tiny_config
+
+
+@pytest.mark.parametrize("height,width", [(33, 47), (64, 64), (101, 37), (32, 33)])
+def test_the_network_keeps_any_size(height, width):
+    net = build_transformer(TINY)
+    rgb = np.random.default_rng(0).uniform(0, 255, (2, height, width, 3)).astype(np.float32)
+    out = np.asarray(net(rgb))
+    assert out.shape == (2, height, width, 3)
+    assert np.isfinite(out).all()
+    # Untrained, it starts near mid-grey: the output layer is linear around 127.5.
+    assert 0 <= np.median(out) <= 255
+
+
+def test_bfloat16_network_loads_the_same_weights_and_stays_close():
+    float_net = build_transformer(TINY)
+    bf16_net = build_transformer(TINY, precision="bfloat16")
+    bf16_net.set_weights(float_net.get_weights())
+    rgb = photo()[None].astype(np.float32)
+    exact = np.asarray(float_net(rgb)).ravel()
+    rounded = np.asarray(bf16_net(rgb), np.float32).ravel()
+    # bfloat16 keeps 8 bits of mantissa: the same picture, slightly noisier (even through a
+    # random, untrained network, whose activations are the least well conditioned).
+    assert np.corrcoef(exact, rounded)[0, 1] > 0.97
+
+
+def test_a_few_training_steps_lower_the_loss_on_a_fixed_batch():
+    config = tiny_config(learning_rate=3e-3)
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    grams = training.style_targets(extractor, painting(), config)
+    transformer = build_transformer(config.network)
+    trainer = training._make_trainer(transformer, extractor, grams, config)
+    import keras
+
+    trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    batch = np.stack([photo(32, 32), photo(32, 32, shift=60)]).astype(np.float32)
+
+    def loss():
+        return float(trainer.compute_loss(batch, None, trainer(batch)))
+
+    before = loss()
+    for _ in range(25):
+        trainer.train_on_batch(batch)
+    after = loss()
+    assert after < 0.7 * before  # measured: about 0.5
+
+
+def test_training_resumes_exactly_where_the_checkpoint_left_off(tmp_path):
+    photos = [photo(), photo(50, 40, shift=30), photo(45, 45, shift=90)]
+    held_out = [photo(36, 44, shift=10)]
+    straight, _ = training.train(painting(), photos, held_out, tiny_config(steps=3),
+                                 tmp_path / "straight")
+    events = []
+    training.train(painting(), photos, held_out, tiny_config(steps=2), tmp_path / "split")
+    resumed, result = training.train(painting(), photos, held_out, tiny_config(steps=3),
+                                     tmp_path / "split", on_event=events.append)
+    started = [e for e in events if isinstance(e, training.TrainStarted)]
+    assert started[0].first_step == 2 and result.steps == 3
+    assert [e.step for e in events if isinstance(e, training.TrainProgress)] == [3]
+    for a, b in zip(straight.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    preview = images.load_image(tmp_path / "split" / "preview_00002.png")
+    assert preview.shape[0] == 2 * 256  # held-out photo above its painting
+
+
+def test_a_checkpoint_with_other_settings_is_refused(tmp_path):
+    photos = [photo()]
+    training.train(painting(), photos, [], tiny_config(steps=1), tmp_path / "run")
+    with pytest.raises(ValueError, match="other settings"):
+        training.train(painting(), photos, [], tiny_config(steps=2, tv_weight=3.0),
+                       tmp_path / "run")
+
+
+def test_held_out_photos_are_never_trained_on(tmp_path):
+    from PIL import Image
+
+    for index, name in enumerate(("a.jpg", training.HELD_OUT[0], "b.png")):
+        Image.fromarray(photo(shift=index * 40)).save(tmp_path / name)
+    train_photos, held_out = training.load_photos(tmp_path)
+    assert len(train_photos) == 2 and len(held_out) == 1
+    assert np.abs(held_out[0].astype(int) - photo(shift=40)).mean() < 8  # JPEG round trip
+
+
+def test_registry_lists_loads_and_paints(tmp_path, make_bundle):
+    make_bundle(tmp_path)
+    (model,) = registry.bundled_models(tmp_path)
+    assert model.label == "Tiny — Test, 2026" and model.network == TINY
+    net = registry.load_transformer(model)
+    result = paint(net, photo(41, 57), FastConfig(size=None))
+    assert result.image.shape == (41, 57, 3) and result.image.dtype == np.uint8
+    bigger = paint(net, photo(41, 57), FastConfig(size=114))
+    assert bigger.image.shape == (82, 114, 3)
+
+
+def test_strength_zero_gives_back_the_photo_and_colours_can_be_kept(tmp_path, make_bundle):
+    make_bundle(tmp_path)
+    net = registry.load_transformer(registry.bundled_models(tmp_path)[0])
+    content = photo(40, 48)
+    untouched = paint(net, content, FastConfig(size=None, strength=0.0)).image
+    np.testing.assert_array_equal(untouched, content)
+    full = paint(net, content, FastConfig(size=None)).image.astype(float)
+    half = paint(net, content, FastConfig(size=None, strength=0.5)).image.astype(float)
+    np.testing.assert_allclose(half, (full + content) / 2, atol=1.01)
+    kept = paint(net, content, FastConfig(size=None, preserve_colors=True)).image
+    chroma = lambda rgb: images._rgb_to_ycbcr(rgb)[..., 1:]  # noqa: E731
+    assert np.abs(chroma(kept) - chroma(content)).mean() < np.abs(
+        chroma(full.astype(np.uint8)) - chroma(content)).mean()
+
+
+def test_a_checksum_mismatch_is_a_clear_error(tmp_path, make_bundle):
+    weights = make_bundle(tmp_path)
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    (model,) = registry.bundled_models(tmp_path)
+    with pytest.raises(registry.ModelError, match="damaged or was replaced"):
+        registry.load_transformer(model)
+    weights.unlink()
+    with pytest.raises(registry.ModelError, match="missing"):
+        registry.load_transformer(model)
+
+
+@pytest.mark.parametrize("bad", [dict(strength=1.5), dict(strength=float("nan")),
+                                 dict(size=10), dict(size=5000), dict(precision="half")])
+def test_fast_settings_are_validated(bad):
+    with pytest.raises(ValueError):
+        FastConfig(**bad)
+
+
+def test_every_bundled_model_matches_its_manifest():
+    models = registry.bundled_models(registry.MODELS_DIR)
+    for model in models:
+        registry.verify(model)
+        assert (registry.MODELS_DIR.parent / model.painting).is_file()
+        assert model.weights_path.stat().st_size < 7 * 2**20
+
+
+def test_fast_cli_paints_and_reports_json(tmp_path, capsys, monkeypatch, make_bundle):
+    make_bundle(tmp_path)
+    monkeypatch.setenv(registry.MODELS_DIR_ENV, str(tmp_path))
+    source = tmp_path / "photo.png"
+    images.save_png(photo(40, 60), source)
+    out = tmp_path / "out.png"
+    code = cli.main(["fast", "--content", str(source), "--style", "tiny", "--size", "90",
+                     "--out", str(out)])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and summary["style"] == "tiny" and summary["size"] == [90, 60]
+    assert images.load_image(out).shape == (60, 90, 3)
+    assert cli.main(["styles"]) == 0
+    assert "tiny" in capsys.readouterr().out
+    assert cli.main(["fast", "--content", str(source), "--style", "nope",
+                     "--out", str(out)]) == cli.USER_ERROR
+    assert "no style network named 'nope'" in capsys.readouterr().err
+
+
+def test_train_fast_cli_writes_weights_and_a_verified_manifest(tmp_path, capsys):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index in range(2):
+        images.save_png(photo(48, 64, shift=index * 50), photos / f"p{index}.png")
+    style = tmp_path / "paint.png"
+    images.save_png(painting(), style)
+    models = tmp_path / "models"
+    models.mkdir()
+    code = cli.main(["train-fast", "--style", str(style), "--photos", str(photos),
+                     "--out", str(models / "paint.weights.h5"), "--steps", "2", "--crop", "32",
+                     "--style-size", "48", "--width", "4", "--residual-blocks", "1",
+                     "--backbone", "vgg16-hed", "--checkpoint-dir", str(tmp_path / "ckpt"),
+                     "--artist", "Me", "--year", "2026", "--licence", "CC0"])
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and summary["steps"] == 2
+    (model,) = registry.bundled_models(models)
+    registry.verify(model)
+    assert model.manifest["steps"] == 2 and model.manifest["backbone"] == "vgg16-hed"
+    shutil.rmtree(tmp_path / "ckpt")
+    assert cli.main(["train-fast", "--style", str(style), "--photos", str(tmp_path / "none"),
+                     "--out", str(models / "x.weights.h5")]) == cli.USER_ERROR

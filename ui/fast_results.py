@@ -1,0 +1,133 @@
+"""The fast page's parts: the style picker over bundled networks, cached painting, results."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import numpy as np
+import streamlit as st
+
+from core import images
+from core.fast import registry
+from core.fast.apply import FastConfig, compiled, paint
+from ui import catalog, pickers
+
+STYLES = "fast.styles"  # multiselect of model names
+GRID_COLUMNS = 3
+TRAINING_HELP = """\
+Any painting works; training takes a few hours on a laptop CPU (minutes on a GPU):
+
+```bash
+python -m core train-fast --style my_painting.jpg --photos path/to/photos \\
+    --out styles/models/my_painting.weights.h5 --display-name "My painting" \\
+    --artist "Me" --year 2026 --licence "CC BY 4.0"
+```
+
+It saves a checkpoint every 100 steps (run the same command again to resume) and a preview
+of held-out photos every 200 steps in `runs/my_painting/`. The new network appears here on the
+next rerun of this page; `STYLE_STUDIO_MODELS_DIR` points the app at another folder of networks.
+"""
+
+
+def available_models() -> list[registry.StyleModel]:
+    """The installed networks; a warning in the page for each unreadable manifest."""
+    problems: list[str] = []
+    models = registry.bundled_models(problems=problems)
+    for problem in problems:
+        st.warning(problem)
+    return models
+
+
+def style_picker(models: list[registry.StyleModel]) -> list[registry.StyleModel]:
+    """The chosen networks (several: one result each), with the paintings as thumbnails."""
+    if not models:
+        return []
+    by_name = {model.name: model for model in models}
+    labels = [model.label for model in models]
+    label = {model.name: model.label if labels.count(model.label) == 1
+             else f"{model.label} ({model.name})" for model in models}
+    if STYLES not in st.session_state:
+        st.session_state[STYLES] = [models[0].name]
+    picked = st.multiselect(
+        "Paintings", list(by_name), key=STYLES, persist_state="session",
+        format_func=label.__getitem__, placeholder="Choose paintings",
+        help="Choose several to see the photo painted in each style, side by side.",
+    )
+    for start in range(0, len(models), pickers.GRID_COLUMNS):
+        row = st.columns(pickers.GRID_COLUMNS, gap="small")
+        for column, model in zip(row, models[start:start + pickers.GRID_COLUMNS], strict=False):
+            painting = catalog.STYLES_DIR / model.painting
+            tick = "✓ " if model.name in picked else ""
+            if painting.is_file():
+                column.image(pickers.thumbnail(str(painting)), width="stretch",
+                             caption=f"{tick}{model.display_name}")
+            else:
+                column.caption(f"{tick}{model.display_name}")
+    return [by_name[name] for name in picked if name in by_name]
+
+
+@st.cache_resource(show_spinner="Loading the style network…", max_entries=16)
+def _network(weights_path: str, sha256: str, precision: str):
+    for model in registry.bundled_models():
+        if str(model.weights_path) == weights_path and model.sha256 == sha256:
+            return compiled(registry.load_transformer(model, precision))
+    raise registry.ModelError(f"style network {weights_path} is no longer installed")
+
+
+@st.cache_data(show_spinner=False, max_entries=48, ttl=3600)
+def _painted(photo_digest: str, _pixels: np.ndarray, weights_path: str, sha256: str,
+             size: int, strength: float, preserve_colors: bool,
+             precision: str) -> tuple[bytes, tuple[int, int], float]:
+    """Cached per photo (by digest), network and settings: (PNG, (width, height), seconds).
+
+    Only the PNG is kept (a 2048 px result is some 3 MB instead of 8 MB of pixels).
+    """
+    config = FastConfig(size=size, strength=strength, preserve_colors=preserve_colors,
+                        precision=precision)
+    result = paint(_network(weights_path, sha256, precision), _pixels, config)
+    height, width = result.image.shape[:2]
+    return images.encode_png(result.image), (width, height), result.seconds
+
+
+def show(content: pickers.Chosen, models: list[registry.StyleModel], config: FastConfig):
+    """Paint the photo with each chosen network and show the results in a grid."""
+    digest = hashlib.sha256(content.pixels.tobytes()).hexdigest()
+    digest += str(content.pixels.shape)
+    results = []
+    started = time.perf_counter()
+    with st.spinner("Painting…"):
+        for model in models:
+            try:
+                png, size, seconds = _painted(
+                    digest, content.pixels, str(model.weights_path), model.sha256, config.size,
+                    config.strength, config.preserve_colors, config.precision)
+            except registry.ModelError as error:
+                st.error(str(error))
+                continue
+            results.append((model, png, size, seconds))
+    wall = time.perf_counter() - started
+    if not results:
+        return
+    width, height = results[0][2]
+    st.caption(f"{len(results)} result(s) at {width} × {height} px; this page took "
+               f"{wall:.2f} s (results are cached: changing nothing costs nothing).")
+    for start in range(0, len(results), GRID_COLUMNS):
+        row = st.columns(GRID_COLUMNS, gap="medium")
+        for column, (model, png, _, seconds) in zip(
+                row, results[start:start + GRID_COLUMNS], strict=False):
+            with column:
+                st.image(png, width="stretch",
+                         caption=f"{model.label} · painted in {seconds:.2f} s")
+                st.download_button(
+                    "Download PNG", png, file_name=f"style-studio-fast-{model.name}.png",
+                    mime="image/png", key=f"fast.download.{model.name}", on_click="ignore",
+                    icon=":material/download:", width="stretch")
+                with st.popover("About this network"):
+                    manifest = model.manifest
+                    st.markdown(
+                        f"**{model.label}** ({model.licence}). Trained {manifest.get('steps')} "
+                        f"steps, batch {manifest.get('batch')}, in "
+                        f"{manifest.get('training_seconds', 0) / 60:.0f} min on "
+                        f"{manifest.get('machine', 'an unknown machine')}; loss network "
+                        f"{manifest.get('backbone', 'unknown')}.")
