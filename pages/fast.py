@@ -36,7 +36,7 @@ with style_col:
     chosen = fast_results.style_picker(models)
 
 st.subheader("3 · Settings")
-size_col, strength_col, colour_col = st.columns([2, 2, 1], vertical_alignment="bottom")
+size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
 size = size_col.slider("Output size (longest side, px)", 256, MAX_FAST_SIDE,
                        FastConfig.size, step=8, key="fast.size", persist_state="session")
 strength = strength_col.slider("Strength", 0.0, 1.0, FastConfig.strength, step=0.05,

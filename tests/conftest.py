@@ -31,18 +31,19 @@ def tiny_config(**changes):
     return dataclasses.replace(config, **changes)
 
 
+def build_tiny_bundle(folder, steps=1):
+    """A real (tiny, barely trained) style network and its manifest in ``folder``."""
+    transformer, _ = training.train(painting(), [photo()], [], tiny_config(steps=steps),
+                                    folder / "ckpt")
+    weights = folder / "tiny.weights.h5"
+    transformer.save_weights(weights)
+    registry.write_manifest(weights, display_name="Tiny", painting="tiny.png",
+                            artist="Test", year="2026", licence="CC0", steps=steps,
+                            batch=2, network=TINY.to_dict())
+    return weights
+
+
 @pytest.fixture
 def make_bundle():
-    """make(folder) -> a real (tiny, one-step) style network and its manifest in folder."""
-
-    def make(folder, steps=1):
-        transformer, _ = training.train(painting(), [photo()], [], tiny_config(steps=steps),
-                                        folder / "ckpt")
-        weights = folder / "tiny.weights.h5"
-        transformer.save_weights(weights)
-        registry.write_manifest(weights, display_name="Tiny", painting="tiny.png",
-                                artist="Test", year="2026", licence="CC0", steps=steps,
-                                batch=2, network=TINY.to_dict())
-        return weights
-
-    return make
+    """make(folder) -> weights path of a tiny real style network with its manifest."""
+    return build_tiny_bundle

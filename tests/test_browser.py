@@ -65,9 +65,20 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
-    """A real `streamlit run app.py` on a free localhost port; always terminated."""
+def server(tmp_path_factory):
+    """A real `streamlit run app.py` on a free localhost port; always terminated.
+
+    Its fast page serves one tiny real network (the bundled ones when updating the docs'
+    screenshots), so the test does not depend on which networks are bundled.
+    """
     ARTIFACTS.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    if not UPDATE_DOCS:
+        from tests.conftest import build_tiny_bundle
+
+        models = tmp_path_factory.mktemp("models")
+        build_tiny_bundle(models)
+        env["STYLE_STUDIO_MODELS_DIR"] = str(models)
     port = free_port()
     log_path = ARTIFACTS / "streamlit-server.log"
     with log_path.open("wb") as log:
@@ -75,7 +86,7 @@ def server():
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true",
              "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
         )
         try:
             url = f"http://127.0.0.1:{port}"
@@ -155,7 +166,7 @@ def test_a_tiny_classic_job_in_a_real_browser(server):
             browser.close()
 
 
-def test_the_fast_page_paints_with_a_bundled_network_in_a_real_browser(server):
+def test_the_fast_page_paints_with_a_style_network_in_a_real_browser(server):
     sync_playwright, executable = require_browser()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
