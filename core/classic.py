@@ -446,29 +446,41 @@ def _lbfgs(objective, image, config, run):
     from scipy.optimize import Bounds, minimize
 
     shape = image.shape
+    start = np.clip(image, 0, 255).astype(np.float64).ravel()
+    accepted = [start]  # the last iterate L-BFGS-B accepted: what a cancel returns
 
     def value_and_gradient(flat):
+        # An iteration may take several evaluations (line search); checking here keeps a
+        # cancel's delay to one evaluation instead of one iteration.
+        if run.evaluations and run.cancel is not None and run.cancel.is_set():
+            run.stopped_by = "cancel"
+            raise _Cancelled
         step_losses, gradient = run.evaluate(objective, flat.reshape(shape).astype(np.float32))
         return step_losses.total, gradient.ravel().astype(np.float64)
 
     def after_iteration(intermediate_result):
+        accepted.append(intermediate_result.x)
         if run.iteration_done(intermediate_result.x.reshape(shape)):
             raise StopIteration
 
     budget = run.stage_limit or MAX_ITERATIONS
-    result = minimize(
-        value_and_gradient,
-        np.clip(image, 0, 255).astype(np.float64).ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=Bounds(0.0, 255.0),
-        callback=after_iteration,
-        options={"maxiter": budget, "maxfun": budget * 3, "maxcor": 20, "ftol": 0.0,
-                 "gtol": 0.0},
-    )
+    try:
+        result = minimize(
+            value_and_gradient, start, jac=True, method="L-BFGS-B", bounds=Bounds(0.0, 255.0),
+            callback=after_iteration,
+            options={"maxiter": budget, "maxfun": budget * 3, "maxcor": 20, "ftol": 0.0,
+                     "gtol": 0.0},
+        )
+        final = result.x
+    except _Cancelled:
+        final = accepted[-1]
     if run.iteration - run.stage_start < budget and run.stopped_by == "iterations":
         run.stopped_by = "converged"
-    return result.x.reshape(shape).astype(np.float32)
+    return final.reshape(shape).astype(np.float32)
+
+
+class _Cancelled(Exception):
+    """Raised inside an L-BFGS-B evaluation to stop it when the run is cancelled."""
 
 
 def _initial_image(config, content, style, init_image, bgr_mean) -> np.ndarray:
