@@ -249,7 +249,8 @@ def watch_live_then_cancel(page) -> None:
         "n => [...document.querySelectorAll('[data-testid=stProgress]')]"
         ".some(e => Number((/Iteration (\\d+) \\//.exec(e.textContent) || [0, 0])[1]) > n)",
         arg=first, timeout=60_000)  # the bar moves
-    assert page.get_by_text(re.compile(r"^iteration \d+ · ")).count() >= 2  # gallery grows
+    # The gallery grows: a second snapshot appears (a snapshot comes every N iterations).
+    page.get_by_text(re.compile(r"^iteration \d+ · ")).nth(1).wait_for(timeout=60_000)
     pressed = time.monotonic()
     page.get_by_role("button", name="Cancel").click()
     page.get_by_text(re.compile(r"^Cancelled at iteration \d+")).wait_for(timeout=30_000)
