@@ -238,6 +238,7 @@ def run_train_fast(args) -> dict:
         machine=f"{_cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
                 f"({keras.backend.backend()} backend)",
         network=config.network.to_dict(), training=config.to_dict(),
+        style_layer_balance=result.balance,
         trained=time.strftime("%Y-%m-%d"),
     )
     return {"style": name, "weights": str(out), "manifest": str(manifest),

@@ -55,11 +55,12 @@ class TrainConfig:
     # conv5_1 weighted up to 4) drove a network into large dark blobs within 200 steps.
     content_layer: str = "conv2_2"
     style_layers: tuple[tuple[str, float], ...] = JOHNSON_STYLE_LAYERS
-    # Weighted style starts some 10x above content and meets it within ~150 steps (Starry
-    # Night: content 135, style 210 at step 150). TV 0.1 blurred the strokes away; a learning
-    # rate of 5e-3 diverged (style loss x100 within 25 steps).
+    # Each style layer's loss is divided by its value for plain photos (``layer_balance``), so
+    # style_weight is "how many times the photos' own distance from the painting". Unbalanced,
+    # conv1_2 outweighed conv4_3 by 10^5 and the network learned colour speckle, not strokes.
+    # TV 0.1 blurred the strokes away; a learning rate of 5e-3 diverged.
     content_weight: float = 1.5
-    style_weight: float = 1e-3
+    style_weight: float = 100.0
     tv_weight: float = 0.02
     learning_rate: float = 1e-3
     seed: int = 0
@@ -148,6 +149,7 @@ class TrainPreview:
 @dataclass(frozen=True)
 class TrainResult:
     steps: int
+    balance: dict  # style layer -> divisor (``layer_balance``)
     seconds: float
     backbone: BackboneChoice
     stopped_early: bool  # cancelled; the checkpoint holds the progress
@@ -208,12 +210,13 @@ def load_photos(folder: str | Path, held_out=HELD_OUT) -> tuple[list[np.ndarray]
 
 
 def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
-                  config: TrainConfig):
+                  config: TrainConfig, balance: dict | None = None):
     import keras
     from keras import ops
 
     bgr_mean = extractor.bgr_mean
-    layer_weights = dict(config.style_layers)
+    balance = balance or {}
+    layer_weights = {name: weight / balance.get(name, 1.0) for name, weight in config.style_layers}
     term_weights = (config.content_weight, config.style_weight, config.tv_weight)
 
     class StyleTrainer(keras.Model):
@@ -332,6 +335,28 @@ def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainC
     return {name: np.asarray(losses.gram(features[name])) for name, _ in config.style_layers}
 
 
+def layer_balance(extractor: FeatureExtractor, grams: dict, photos: list[np.ndarray],
+                  config: TrainConfig, count: int = 8) -> dict:
+    """Per style layer: its loss for plain photos (centre crops) against the painting.
+
+    Raw Gram losses differ by orders of magnitude between layers (conv1_2's activations are
+    large, conv4_3's small); dividing by these puts every layer on the same footing.
+    """
+    from keras import ops
+
+    crops = []
+    for photo in photos[:count]:
+        small = images.resize_longest(photo, round(config.crop * max(photo.shape[:2])
+                                                   / min(photo.shape[:2])))
+        top = (small.shape[0] - config.crop) // 2
+        left = (small.shape[1] - config.crop) // 2
+        crops.append(small[top:top + config.crop, left:left + config.crop])
+    batch = np.stack(crops).astype(np.float32)
+    features = extractor.model(ops.flip(batch, axis=-1) - extractor.bgr_mean)
+    return {name: max(float(losses.style_layer_loss(features[name], grams[name])), 1e-12)
+            for name, _ in config.style_layers}
+
+
 def stylize_batch(transformer, photos: np.ndarray) -> np.ndarray:
     """(B, H, W, 3) RGB float 0..255 -> uint8 paintings."""
     return images.to_uint8(np.asarray(transformer(photos, training=False)))
@@ -391,12 +416,14 @@ def train(
     choice = resolve_backbone(saved["backbone"] if saved else config.backbone)
     extractor = FeatureExtractor(choice, config.loss_layers, config.pooling, config.precision)
     grams = style_targets(extractor, style, config)
+    balance = saved["balance"] if saved else layer_balance(extractor, grams, photos, config)
     transformer = build_transformer(config.network)
-    trainer = _make_trainer(transformer, extractor, grams, config)
+    trainer = _make_trainer(transformer, extractor, grams, config, balance)
     trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     trainer.optimizer.build(trainer.trainable_variables)
     sampler = PhotoSampler(photos, config.crop, config.seed)
-    extra = {"config": config.to_dict(), "backbone": choice.name, "photos": photos_digest}
+    extra = {"config": config.to_dict(), "backbone": choice.name, "photos": photos_digest,
+             "balance": balance}
 
     step, elapsed = 0, 0.0
     if saved is not None:
@@ -428,4 +455,4 @@ def train(
             emit(TrainPreview(step, path))
     if stopped_early and config.checkpoint_every:
         checkpoint.save(trainer, transformer, step, elapsed, extra, sampler)
-    return transformer, TrainResult(step, elapsed, choice, stopped_early)
+    return transformer, TrainResult(step, balance, elapsed, choice, stopped_early)
