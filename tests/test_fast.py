@@ -60,6 +60,25 @@ def test_a_few_training_steps_lower_the_loss_on_a_fixed_batch():
     assert after < 0.7 * before  # measured: about 0.5
 
 
+def test_layer_balance_puts_every_style_layer_on_the_same_footing():
+    config = tiny_config(style_weight=10.0)
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    grams = training.style_targets(extractor, painting(), config)
+    photos = [photo(40, 48), photo(48, 40, shift=70)]
+    balance = training.layer_balance(extractor, grams, photos, config)
+    raw = sorted(balance.values())
+    assert raw[-1] / raw[0] > 100  # unbalanced, the layers differ by orders of magnitude
+    trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                     config, balance)
+    crops = np.stack([training._centre_crop(p, config.crop) for p in photos]).astype(np.float32)
+    trainer.compute_loss(crops, None, crops)  # the photos themselves as the "painting"
+    content, style, _ = (float(term.result()) for term in trainer.terms)
+    assert content == 0.0
+    # Each balanced layer is exactly 1 on these photos: 10 x 4 layers.
+    assert style == pytest.approx(10.0 * len(config.style_layers), rel=1e-3)
+
+
 def test_training_resumes_exactly_where_the_checkpoint_left_off(tmp_path):
     photos = [photo(), photo(50, 40, shift=30), photo(45, 45, shift=90)]
     held_out = [photo(36, 44, shift=10)]

@@ -344,17 +344,17 @@ def layer_balance(extractor: FeatureExtractor, grams: dict, photos: list[np.ndar
     """
     from keras import ops
 
-    crops = []
-    for photo in photos[:count]:
-        small = images.resize_longest(photo, round(config.crop * max(photo.shape[:2])
-                                                   / min(photo.shape[:2])))
-        top = (small.shape[0] - config.crop) // 2
-        left = (small.shape[1] - config.crop) // 2
-        crops.append(small[top:top + config.crop, left:left + config.crop])
-    batch = np.stack(crops).astype(np.float32)
+    batch = np.stack([_centre_crop(p, config.crop) for p in photos[:count]]).astype(np.float32)
     features = extractor.model(ops.flip(batch, axis=-1) - extractor.bgr_mean)
     return {name: max(float(losses.style_layer_loss(features[name], grams[name])), 1e-12)
             for name, _ in config.style_layers}
+
+
+def _centre_crop(photo: np.ndarray, side: int) -> np.ndarray:
+    """The photo scaled so that its short side is ``side``, cut to a centred square."""
+    small = images.resize_longest(photo, round(side * max(photo.shape[:2]) / min(photo.shape[:2])))
+    top, left = (small.shape[0] - side) // 2, (small.shape[1] - side) // 2
+    return small[top:top + side, left:left + side]
 
 
 def stylize_batch(transformer, photos: np.ndarray) -> np.ndarray:
