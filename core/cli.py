@@ -88,6 +88,8 @@ def _add_fast_commands(commands) -> None:
     train.add_argument("--out", required=True, help="weights file, NAME.weights.h5")
     train.add_argument("--checkpoint-dir", help="default: runs/NAME under the current folder")
     train.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    train.add_argument("--warm-start", metavar="WEIGHTS",
+                       help="start from another network's weights (same width and depth)")
     for flag, kind in (("steps", int), ("batch", int), ("crop", int), ("style_size", int),
                        ("content_layer", str), ("content_weight", float),
                        ("style_weight", float), ("tv_weight", float),
@@ -227,7 +229,8 @@ def run_train_fast(args) -> dict:
             print(f"preview: {event.path}", flush=True)
 
     transformer, result = training.train(style, photos, held_out, config, checkpoint_dir,
-                                         on_event=report, resume=not args.fresh)
+                                         on_event=report, resume=not args.fresh,
+                                         warm_start=args.warm_start)
     transformer.save_weights(out)
     stem = Path(args.style).stem
     manifest = write_manifest(
@@ -239,6 +242,7 @@ def run_train_fast(args) -> dict:
                 f"({keras.backend.backend()} backend)",
         network=config.network.to_dict(), training=config.to_dict(),
         style_layer_balance=result.balance,
+        warm_start=Path(args.warm_start).name if args.warm_start else None,
         trained=time.strftime("%Y-%m-%d"),
     )
     return {"style": name, "weights": str(out), "manifest": str(manifest),

@@ -97,6 +97,27 @@ def test_training_resumes_exactly_where_the_checkpoint_left_off(tmp_path):
     assert preview.shape[0] == 2 * 256  # held-out photo above its painting
 
 
+def test_a_warm_start_begins_from_the_given_weights(tmp_path):
+    import threading
+
+    from core.fast.network import NetworkShape
+
+    first, _ = training.train(painting(), [photo()], [], tiny_config(steps=2), tmp_path / "a")
+    first.save_weights(tmp_path / "first.weights.h5")
+    stop = threading.Event()
+    stop.set()  # stop before the first step: the network is exactly the warm start
+    second, result = training.train(painting(), [photo()], [], tiny_config(steps=5),
+                                    tmp_path / "b", cancel=stop,
+                                    warm_start=tmp_path / "first.weights.h5")
+    assert result.steps == 0 and result.stopped_early
+    for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    wider = tiny_config(steps=1, network=NetworkShape(width=8, residual_blocks=1))
+    with pytest.raises(ValueError, match="cannot warm-start"):
+        training.train(painting(), [photo()], [], wider, tmp_path / "c",
+                       warm_start=tmp_path / "first.weights.h5")
+
+
 def test_a_checkpoint_with_other_settings_is_refused(tmp_path):
     photos = [photo()]
     training.train(painting(), photos, [], tiny_config(steps=1), tmp_path / "run")
