@@ -51,6 +51,14 @@ def report_terms(content, style, size):
     return score
 
 
+def square(pixels):
+    """The centre square: painting thumbnails as wide as the blank corner cell."""
+    height, width = pixels.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return pixels[top:top + side, left:left + side]
+
+
 def cell(pixels, label=None):
     picture = Image.fromarray(pixels)
     picture = picture.resize((round(picture.width * CELL / picture.height), CELL),
@@ -86,12 +94,12 @@ def main(argv=None) -> int:
     fast_rows, classic_rows, results = [photo_row], [photo_row], []
     for model in bundled_models():
         painting = images.load_image(ROOT / "styles" / model.painting)
-        network = compiled(load_transformer(model))
-        fast_row = [cell(painting, model.display_name)]
-        classic_row = [cell(painting, model.display_name)]
+        network = compiled(load_transformer(model, FastConfig.precision))
+        fast_row = [cell(square(painting), model.display_name)]
+        classic_row = [cell(square(painting), model.display_name)]
         for name, photo in photos.items():
             score = report_terms(photo, painting, args.size)
-            fast = paint(network, photo, FastConfig(size=args.size))
+            fast = paint(network, photo, FastConfig(size=args.size))  # default precision
             classic = stylize(photo, [painting], recommended)
             fast_terms, classic_terms = score(fast.image), score(classic.image)
             row = {"style": model.name, "photo": name,

@@ -179,7 +179,8 @@ def run_styles(args) -> dict:
 
     models = bundled_models()
     for model in models:
-        print(f"{model.name:24s} {model.label}  ({model.manifest.get('steps', '?')} steps)")
+        steps = model.manifest.get("total_steps", model.manifest.get("steps", "?"))
+        print(f"{model.name:24s} {model.label}  ({steps} training steps)")
     if not models:
         print("no style networks bundled (train one: python -m core train-fast --help)")
     return {"styles": [model.name for model in models]}

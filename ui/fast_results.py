@@ -125,9 +125,11 @@ def show(content: pickers.Chosen, models: list[registry.StyleModel], config: Fas
                     icon=":material/download:", width="stretch")
                 with st.popover("About this network"):
                     manifest = model.manifest
+                    steps = manifest.get("total_steps", manifest.get("steps"))
+                    seconds = manifest.get("total_training_seconds",
+                                           manifest.get("training_seconds", 0))
                     st.markdown(
-                        f"**{model.label}** ({model.licence}). Trained {manifest.get('steps')} "
-                        f"steps, batch {manifest.get('batch')}, in "
-                        f"{manifest.get('training_seconds', 0) / 60:.0f} min on "
+                        f"**{model.label}** ({model.licence}). Trained {steps} steps, batch "
+                        f"{manifest.get('batch')}, in {seconds / 60:.0f} min on "
                         f"{manifest.get('machine', 'an unknown machine')}; loss network "
-                        f"{manifest.get('backbone', 'unknown')}.")
+                        f"{manifest.get('backbone', 'unknown')}. {manifest.get('note', '')}")
