@@ -239,8 +239,13 @@ class FeatureExtractor:
         return keras.Model(inputs, outputs, name=f"{self.choice.name}_features")
 
     def preprocess(self, rgb):
-        """RGB in 0..255 (N, H, W, 3) -> the network's input: BGR minus the mean."""
-        return rgb[..., ::-1] - self.bgr_mean
+        """RGB in 0..255 (N, H, W, 3) -> the network's input: BGR minus the mean.
+
+        ``ops.flip`` rather than ``[..., ::-1]``: torch tensors have no negative strides.
+        """
+        from keras import ops
+
+        return ops.flip(rgb, axis=-1) - self.bgr_mean
 
     def __call__(self, rgb) -> dict:
         return self.model(self.preprocess(rgb))

@@ -214,7 +214,6 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
     import keras
     from keras import ops
 
-    bgr_mean = extractor.bgr_mean
     balance = balance or {}
     layer_weights = {name: weight / balance.get(name, 1.0) for name, weight in config.style_layers}
     term_weights = (config.content_weight, config.style_weight, config.tv_weight)
@@ -234,8 +233,7 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             return self.transformer(photos, training=training)
 
         def features(self, rgb):
-            # BGR minus the mean, as the VGG weights expect (flip: torch has no [::-1]).
-            return self.loss_network(ops.flip(rgb, axis=-1) - bgr_mean)
+            return extractor(rgb)  # runs self.loss_network on BGR minus the mean
 
         def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
             layer = config.content_layer
@@ -328,10 +326,8 @@ def photo_set_digest(photos: list[np.ndarray]) -> str:
 
 def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:
     """The painting's Gram matrices at ``style_size``, computed once."""
-    from keras import ops
-
     picture = images.resize_longest(style, config.style_size).astype(np.float32)[None]
-    features = extractor.model(ops.flip(picture, axis=-1) - extractor.bgr_mean)
+    features = extractor(picture)
     return {name: np.asarray(losses.gram(features[name])) for name, _ in config.style_layers}
 
 
@@ -342,10 +338,8 @@ def layer_balance(extractor: FeatureExtractor, grams: dict, photos: list[np.ndar
     Raw Gram losses differ by orders of magnitude between layers (conv1_2's activations are
     large, conv4_3's small); dividing by these puts every layer on the same footing.
     """
-    from keras import ops
-
     batch = np.stack([_centre_crop(p, config.crop) for p in photos[:count]]).astype(np.float32)
-    features = extractor.model(ops.flip(batch, axis=-1) - extractor.bgr_mean)
+    features = extractor(batch)
     return {name: max(float(losses.style_layer_loss(features[name], grams[name])), 1e-12)
             for name, _ in config.style_layers}
 
