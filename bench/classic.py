@@ -40,7 +40,7 @@ CANDIDATES = {
     "recommended-settings": dict(optimizer="lbfgs", init="content", precision="bfloat16",
                                  tv_weight=0.05),
     "lbfgs-bf16-content-c2f": dict(optimizer="lbfgs", init="content", precision="bfloat16",
-                                   coarse_scales=(0.5,), coarse_iterations=30),
+                                   base_size=256, iterations=30, refine_iterations=50),
 }
 
 
@@ -101,10 +101,10 @@ def main(argv=None) -> int:
 
     rows = []
     for name in args.candidates:
-        config = dataclasses.replace(report, iterations=args.candidate_iterations,
-                                     snapshot_every=1, **CANDIDATES[name])
+        settings = {"iterations": args.candidate_iterations, **CANDIDATES[name]}
+        config = dataclasses.replace(report, snapshot_every=1, **settings)
         # Warm-up: trace the TensorFlow step for these shapes once, as a running app has.
-        stylize(content, [style], dataclasses.replace(config, iterations=1, coarse_iterations=1))
+        stylize(content, [style], dataclasses.replace(config, iterations=1, refine_iterations=1))
         started = time.perf_counter()
         result, snapshots = run_with_snapshots(content, style, config, full_shape)
         hit = next(((i, t) for i, t, picture in snapshots if score(picture) <= target), None)

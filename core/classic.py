@@ -38,6 +38,7 @@ from core.backbone import (
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "report-noise", "style", "image")
 MAX_ITERATIONS = 100_000
+MAX_SCALE_STEP = 2.5  # multi-scale runs: the most one scale grows over the one before
 REPORT_STYLE_LAYERS = (
     ("conv1_1", 0.5), ("conv2_1", 1.0), ("conv3_1", 1.5), ("conv4_1", 3.0), ("conv5_1", 4.0),
 )
@@ -84,11 +85,13 @@ class ClassicConfig:
     # Style image's longest side as a multiple of the output's; None squashes the style
     # image to the output's exact width and height, as the report did.
     style_scale: float | None = 1.0
-    # Coarse-to-fine: first optimise at these fractions of ``size`` (ascending, each below
-    # 1), ``coarse_iterations`` each, then upsample and finish at full size. Large strokes
-    # settle cheaply at low resolution; the full size only adds detail.
-    coarse_scales: tuple[float, ...] = ()
-    coarse_iterations: int = 100
+    # Outputs larger than ``base_size`` px are optimised first at ``base_size`` (``iterations``
+    # there), then refined at larger scales, each at most MAX_SCALE_STEP times the last, for
+    # ``refine_iterations`` each, from the previous result upsampled: strokes and colours
+    # settle where an iteration is cheap, and the full size only adds detail. None: one scale.
+    # Needs ``iterations``: a run bounded only by ``max_seconds`` is one scale.
+    base_size: int | None = 512
+    refine_iterations: int = 10
 
     def __post_init__(self):
         _require(self.optimizer in OPTIMIZERS, "optimizer", OPTIMIZERS, self.optimizer)
@@ -114,23 +117,30 @@ class ClassicConfig:
             _require_number("max_seconds", self.max_seconds)
         _require_count("snapshot_every", self.snapshot_every, 0, MAX_ITERATIONS)
         _require_count("seed", self.seed, 0, 2**32 - 1)
-        if any(not 0.1 <= scale < 1 for scale in self.coarse_scales) or list(
-            self.coarse_scales
-        ) != sorted(set(self.coarse_scales)):
-            raise ValueError("coarse_scales must be increasing fractions between 0.1 and 1 "
-                             f"(got {self.coarse_scales})")
-        _require_count("coarse_iterations", self.coarse_iterations, 1, MAX_ITERATIONS)
+        if self.base_size is not None:
+            images.validate_size(self.base_size, what="base_size")
+        _require_count("refine_iterations", self.refine_iterations, 1, MAX_ITERATIONS)
         if self.style_scale is not None:
             _require_number("style_scale", self.style_scale)
             if not 0.1 <= self.style_scale <= 4:
                 raise ValueError(f"style_scale must be between 0.1 and 4 (got {self.style_scale})")
 
     @property
+    def stage_sizes(self) -> tuple[int, ...]:
+        """Longest side of each scale the run optimises at, ending with ``size``."""
+        if self.base_size is None or self.iterations is None or self.size <= self.base_size:
+            return (self.size,)
+        sizes = [self.base_size]
+        while sizes[-1] * MAX_SCALE_STEP < self.size:
+            sizes.append(sizes[-1] * 2)
+        return (*sizes, self.size)
+
+    @property
     def planned_iterations(self) -> int | None:
         """All iterations of all scales; None when only the time budget ends the run."""
         if self.iterations is None:
             return None
-        return self.iterations + self.coarse_iterations * len(self.coarse_scales)
+        return self.iterations + self.refine_iterations * (len(self.stage_sizes) - 1)
 
     @property
     def loss_layers(self) -> tuple[str, ...]:
@@ -149,14 +159,13 @@ class ClassicConfig:
         values = dict(values)
         if "style_layers" in values:
             values["style_layers"] = tuple((str(n), float(w)) for n, w in values["style_layers"])
-        if "coarse_scales" in values:
-            values["coarse_scales"] = tuple(values["coarse_scales"])
         return cls(**values)
 
 
 PRESETS = {
     "report": ClassicConfig(
         size=1080,
+        base_size=None,
         init="report-noise",
         optimizer="adam",
         learning_rate=2.0,
@@ -334,10 +343,9 @@ def stylize(
 
     run = _Run(config, full_content, on_event, cancel)
     optimise = _lbfgs if config.optimizer == "lbfgs" else _adam
-    scales = (*config.coarse_scales, 1.0)
+    sizes = config.stage_sizes
     image = None
-    for stage, scale in enumerate(scales, 1):
-        stage_size = max(images.MIN_SIDE, round(scale * config.size))
+    for stage, stage_size in enumerate(sizes, 1):
         stage_content = images.resize_longest(content, stage_size)
         stage_height, stage_width = stage_content.shape[:2]
         stage_styles = [_fit_style(style, stage_width, stage_height, config) for style in styles]
@@ -347,8 +355,8 @@ def stylize(
                                    extractor.bgr_mean)
         else:  # the previous scale's result, upsampled, is this scale's start
             image = _resize_float(image, stage_width, stage_height)
-        limit = config.iterations if stage == len(scales) else config.coarse_iterations
-        run.begin_stage(stage, len(scales), stage_content, limit)
+        limit = config.iterations if stage == 1 else config.refine_iterations
+        run.begin_stage(stage, len(sizes), stage_content, limit)
         image = optimise(objective, image, config, run)
         if run.stopped_by in ("cancel", "time"):
             break

@@ -8,6 +8,7 @@ JSON object a script can parse. A user mistake ends with a one-line message and 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -48,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     classic.add_argument("--tv-weight", type=float)
     classic.add_argument("--style-scale", type=float,
                          help="style image's longest side relative to the output's")
+    classic.add_argument("--base-size", type=int,
+                         help="larger outputs start at this size, then refine; 0: one scale")
+    classic.add_argument("--refine-iterations", type=int,
+                         help="iterations at each scale above the base size")
     classic.add_argument("--snapshot-every", type=int, help="iterations between snapshots")
     classic.add_argument("--snapshots-dir", help="write snapshot PNGs here")
     classic.add_argument("--seed", type=int)
@@ -123,7 +128,10 @@ def run_classic(args) -> dict:
         tv_weight=args.tv_weight, style_scale=args.style_scale,
         snapshot_every=args.snapshot_every, seed=args.seed, backbone=args.backbone,
         pooling=args.pooling, precision=args.precision, preserve_colors=args.preserve_colors,
+        base_size=args.base_size or None, refine_iterations=args.refine_iterations,
     )
+    if args.base_size == 0:
+        config = dataclasses.replace(config, base_size=None)
     out = _output_path(args.out)
     snapshots_dir = _snapshots_dir(args.snapshots_dir)
     content = images.load_image(args.content, what="content image")

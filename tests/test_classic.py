@@ -179,8 +179,8 @@ def test_blend_of_two_styles_lies_between_them():
         ({"size": 10}, "size"),
         ({"size": 100_000}, "size"),
         ({"style_scale": 0.0}, "style_scale"),
-        ({"coarse_scales": (0.5, 0.25)}, "coarse_scales"),
-        ({"coarse_scales": (1.0,)}, "coarse_scales"),
+        ({"base_size": 8}, "base_size"),
+        ({"refine_iterations": 0}, "refine_iterations"),
         ({"style_layers": (("conv1_1", float("inf")),)}, "conv1_1"),
     ],
 )
@@ -210,23 +210,35 @@ def test_preset_overrides_ignore_unset_values():
         preset("fastest")
 
 
-def test_coarse_to_fine_runs_each_scale_then_the_full_size():
-    config = tiny(coarse_scales=(0.7,), coarse_iterations=3, iterations=2, snapshot_every=1)
+def test_large_outputs_start_at_the_base_size_then_refine_at_full_size():
+    config = tiny(base_size=32, iterations=3, refine_iterations=2, snapshot_every=1)
+    assert config.stage_sizes == (32, 48)
     result, events = run(config)
     progress = [e for e in events if isinstance(e, Progress)]
     assert [(e.iteration, e.stage, e.stages) for e in progress] == [
         (1, 1, 2), (2, 1, 2), (3, 1, 2), (4, 2, 2), (5, 2, 2)
     ]
     assert all(e.total == 5 for e in progress)
-    assert progress[0].snapshot.shape == (24, 34, 3)  # 0.7 x 48 px
+    assert progress[0].snapshot.shape == (23, 32, 3)
     assert progress[-1].snapshot.shape == (34, 48, 3)
     assert result.image.shape == (34, 48, 3) and result.iterations == 5
+
+
+def test_scales_grow_at_most_two_and_a_half_times_per_step():
+    assert tiny(size=512, base_size=512).stage_sizes == (512,)
+    assert tiny(size=1080, base_size=512).stage_sizes == (512, 1080)
+    assert tiny(size=2048, base_size=512).stage_sizes == (512, 1024, 2048)
+    assert tiny(size=2048, base_size=None).stage_sizes == (2048,)
+    # A time budget alone cannot be split between scales: one scale.
+    assert tiny(size=1080, iterations=None, max_seconds=5.0).stage_sizes == (1080,)
+    assert tiny(size=2048, iterations=50, refine_iterations=7).planned_iterations == 64
+    assert PRESETS["report"].stage_sizes == (1080,)
 
 
 def test_cancel_during_a_coarse_scale_still_gives_a_full_size_image():
     cancel = threading.Event()
     cancel.set()
-    config = tiny(coarse_scales=(0.5,), coarse_iterations=5)
+    config = tiny(base_size=32, iterations=5)
     result = stylize(CONTENT, [STYLE], config, cancel=cancel)
     # L-BFGS-B stops inside its first line search: one evaluation, no finished iteration.
     assert (result.iterations, result.evaluations, result.stopped_by) == (0, 1, "cancel")

@@ -206,8 +206,7 @@ def test_slots_default_to_half_the_cores_or_the_environment(monkeypatch):
 
 def test_coarse_to_fine_runs_count_every_scale():
     manager = JobManager(slots=1)
-    job = manager.submit("a", task(size=48, iterations=2, coarse_scales=(0.7,),
-                                   coarse_iterations=2))
+    job = manager.submit("a", task(size=48, iterations=2, base_size=32, refine_iterations=2))
     assert job.wait(WAIT) and job.status == DONE
     view = job.view()
     assert view.planned_iterations == 4 and view.iteration == 4

@@ -216,10 +216,12 @@ def settings_panel(lim: Limits, resolved_backbone: str) -> ClassicConfig | None:
         stop_col.number_input("Seconds of optimisation", 1.0, lim.max_seconds, step=10.0,
                               key=MAX_SECONDS, format="%g", **_PERSIST)
     base = state[BASE]
-    if base.coarse_scales:
-        scales = ", ".join(f"{scale:.0%}" for scale in base.coarse_scales)
-        stop_col.caption(f"First {base.coarse_iterations} iterations at each of {scales} "
-                         "of the size (coarse to fine), then these at full size.")
+    if base.base_size is not None and state[STOP_BY] == "iterations" and (
+            state[SIZE] > base.base_size):
+        sizes = dataclasses.replace(base, size=state[SIZE], iterations=1).stage_sizes
+        larger = " and ".join(f"{size} px" for size in sizes[1:])
+        stop_col.caption(f"These run at {base.base_size} px, where they are cheap; then "
+                         f"{base.refine_iterations} more at {larger} add the detail.")
     colour_col.toggle("Keep photo colours", key=PRESERVE_COLORS, **_PERSIST)
     colour_col.caption("Takes only light and texture from the painting.")
     with st.expander("Advanced settings"):
