@@ -429,17 +429,36 @@ class _Run:
         return picture
 
 
-def _adam(objective, image, config, run, beta1=0.9, beta2=0.999, epsilon=1e-8):
-    """Adam on the raw pixels, unbounded, as the report ran it (TensorFlow 1's defaults)."""
+@dataclass
+class AdamState:
+    """Adam's moment estimates and step count (kept so that a long run can be resumed)."""
+
+    first: np.ndarray
+    second: np.ndarray
+    step: int = 0
+
+    @classmethod
+    def zeros_like(cls, image: np.ndarray) -> AdamState:
+        return cls(np.zeros_like(image), np.zeros_like(image))
+
+
+def adam_update(image, gradient, state: AdamState, learning_rate: float, beta1=0.9,
+                beta2=0.999, epsilon=1e-8) -> np.ndarray:
+    """One Adam step on raw pixels with TensorFlow 1's defaults, as the report ran it."""
+    state.step += 1
+    state.first = beta1 * state.first + (1 - beta1) * gradient
+    state.second = beta2 * state.second + (1 - beta2) * gradient**2
+    rate = learning_rate * math.sqrt(1 - beta2**state.step) / (1 - beta1**state.step)
+    return image - rate * state.first / (np.sqrt(state.second) + epsilon)
+
+
+def _adam(objective, image, config, run):
+    """Adam on the raw pixels, unbounded, as the report ran it."""
     image = image.astype(np.float32)
-    first = np.zeros_like(image)
-    second = np.zeros_like(image)
-    for step in range(1, MAX_ITERATIONS + 1):
+    state = AdamState.zeros_like(image)
+    for _ in range(MAX_ITERATIONS):
         _, gradient = run.evaluate(objective, image)
-        first = beta1 * first + (1 - beta1) * gradient
-        second = beta2 * second + (1 - beta2) * gradient**2
-        rate = config.learning_rate * math.sqrt(1 - beta2**step) / (1 - beta1**step)
-        image = image - rate * first / (np.sqrt(second) + epsilon)
+        image = adam_update(image, gradient, state, config.learning_rate)
         if run.iteration_done(image):
             break
     return image
