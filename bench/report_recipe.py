@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -36,16 +35,7 @@ from core.classic import (  # noqa: E402
     adam_update,
     preset,
 )
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.partition(":")[2].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from core.cli import cpu_name  # noqa: E402
 
 
 def save_state(path: Path, image, state: AdamState, seconds: list[float]) -> None:
@@ -104,7 +94,7 @@ def main(argv=None) -> int:
         "size": [width, height], "iterations": state.step, "backbone": choice.name,
         "seconds_per_iteration_median": statistics.median(seconds[1:] or seconds),
         "seconds_measured_total": sum(seconds),
-        "machine": f"{cpu_model()}, {os.cpu_count()} cores",
+        "machine": f"{cpu_name()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d"),
     }
     summary["seconds_1000_iterations"] = summary["seconds_per_iteration_median"] * 1000

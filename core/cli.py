@@ -115,6 +115,7 @@ def _add_fast_commands(commands) -> None:
     train.add_argument("--artist", default="unknown")
     train.add_argument("--year", default="unknown")
     train.add_argument("--licence", default="unknown", help="the painting's licence")
+    train.add_argument("--note", help="a sentence for the manifest, e.g. how far it got")
 
 
 def run_classic(args) -> dict:
@@ -247,12 +248,13 @@ def run_train_fast(args) -> dict:
         painting=Path(args.style).name, artist=args.artist, year=args.year,
         licence=args.licence, backbone=result.backbone.name, steps=result.steps,
         batch=config.batch, training_seconds=round(result.seconds),
-        machine=f"{_cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
+        machine=f"{cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
                 f"({keras.backend.backend()} backend)",
         network=config.network.to_dict(), training=config.to_dict(),
         style_layer_balance=result.balance,
-        warm_start=Path(args.warm_start).name if args.warm_start else None,
+        **_lineage(args.warm_start, result.steps, round(result.seconds)),
         trained=time.strftime("%Y-%m-%d"),
+        **({"note": args.note} if args.note else {}),
     )
     return {"style": name, "weights": str(out), "manifest": str(manifest),
             "steps": result.steps, "seconds": round(result.seconds),
@@ -271,7 +273,25 @@ def _layer_weights(pairs: list[str]) -> tuple[tuple[str, float], ...]:
     return tuple(parsed)
 
 
-def _cpu_name() -> str:
+def _lineage(warm_start: str | None, steps: int, seconds: int) -> dict:
+    """Manifest fields for where the weights began: a network started from another one's
+    weights carries that network's steps and time in its totals (when its manifest is there).
+    """
+    if warm_start is None:
+        return {"warm_start": None}
+    path = Path(warm_start)
+    parent = path.with_name(path.name.removesuffix(".weights.h5") + ".json")
+    try:
+        prior = json.loads(parent.read_text())
+    except (OSError, ValueError):
+        return {"warm_start": path.name}
+    prior_steps = int(prior.get("total_steps", prior.get("steps", 0)))
+    prior_seconds = int(prior.get("total_training_seconds", prior.get("training_seconds", 0)))
+    return {"warm_start": f"the {parent.stem} network ({prior_steps} steps)",
+            "total_steps": steps + prior_steps, "total_training_seconds": seconds + prior_seconds}
+
+
+def cpu_name() -> str:
     """'Intel(R) Xeon(R) Platinum 8488C' from /proc/cpuinfo, else the architecture."""
     import platform
 

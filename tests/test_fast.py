@@ -227,6 +227,17 @@ def test_train_fast_cli_writes_weights_and_a_verified_manifest(tmp_path, capsys)
     (model,) = registry.bundled_models(models)
     registry.verify(model)
     assert model.manifest["steps"] == 2 and model.manifest["backbone"] == "vgg16-hed"
+    # A network started from another one carries its steps and time in the totals.
+    assert cli.main(["train-fast", "--style", str(style), "--photos", str(photos),
+                     "--out", str(models / "next.weights.h5"), "--steps", "1", "--crop", "32",
+                     "--style-size", "48", "--width", "4", "--residual-blocks", "1",
+                     "--backbone", "vgg16-hed", "--checkpoint-dir", str(tmp_path / "next"),
+                     "--warm-start", str(models / "paint.weights.h5"),
+                     "--note", "one step more"]) == 0
+    follow_up = json.loads((models / "next.json").read_text())
+    assert follow_up["warm_start"] == "the paint network (2 steps)"
+    assert follow_up["total_steps"] == 3 and follow_up["note"] == "one step more"
+    assert follow_up["total_training_seconds"] >= model.manifest["training_seconds"]
     shutil.rmtree(tmp_path / "ckpt")
     assert cli.main(["train-fast", "--style", str(style), "--photos", str(tmp_path / "none"),
                      "--out", str(models / "x.weights.h5")]) == cli.USER_ERROR
