@@ -21,7 +21,7 @@ page = st.navigation([
             url_path="classic"),
     st.Page("pages/fast.py", title="Fast", icon=":material/bolt:",
             url_path="fast"),
-    st.Page("pages/compare.py", title="Compare (coming soon)", icon=":material/compare:",
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare:",
             url_path="compare"),
 ])
 common.sidebar()

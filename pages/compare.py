@@ -1,17 +1,59 @@
-"""Compare page (coming with its issue): classic against fast, side by side."""
+"""Compare page: one photo through many styles, classic against fast, a before/after slider,
+the evolution of a classic run; every view reachable by a link.
+
+Widgets live in ``ui.compare_views`` and ``ui.versus``; pictures come from the fast page's
+cache and the session's shelf (``ui.shelf``), sheets and GIFs from ``core.compare``; the
+view's state travels in the URL through ``ui.compare_link``.
+"""
 
 import streamlit as st
 
-from ui import frame
+from ui import catalog, compare_link, compare_views, fast_results, frame, pickers, versus
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
 
 st.title("Compare")
-st.info(
-    "**Coming soon.** Put results next to each other: a grid of photos × paintings, classic "
-    "against fast on the same inputs, a before/after slider, the evolution strip of a "
-    "classic run, and links to share a comparison.",
-    icon=":material/schedule:",
-)
-st.page_link("pages/classic.py", label="Meanwhile, try the classic method",
-             icon=":material/brush:")
+st.caption("Put results next to each other: one photo in many styles, the classic method "
+           "against the fast one, any two pictures under a slider, a classic run as it forms.")
+
+try:
+    models = fast_results.available_models()
+except ValueError as error:  # a damaged manifest
+    st.error(str(error))
+    st.stop()
+compare_link.init_state(compare_link.Choices(
+    sections=tuple(compare_views.SECTIONS),
+    photos=tuple(picture.stem for picture in catalog.photos()),
+    styles=tuple(model.name for model in models),
+))
+versus.shelve_finished_jobs()
+
+section = compare_views.section_picker()
+uploaded = False
+if section == "evolution":
+    compare_views.evolution_section()
+else:
+    if not models:
+        st.warning("No style networks are installed, so there are no fast results to compare. "
+                   "See the fast page for how to train one.")
+    chosen, painting = [], None
+    photo_col, style_col = st.columns(2, gap="large")
+    with photo_col:
+        photo = pickers.content_picker("compare")
+    with style_col:
+        if section == "versus":
+            painting = compare_views.painting_picker(models)
+        else:
+            chosen = compare_views.styles_picker(models)
+    config = compare_views.settings_row()
+    uploaded = photo is not None and photo.uploaded
+    if photo is not None and section == "grid":  # (a photo that cannot be used says why)
+        compare_views.styles_grid(photo, chosen, config)
+    elif photo is not None and section == "versus" and painting is not None:
+        versus.classic_vs_fast(photo, painting, config)
+    elif photo is not None and section == "slider":
+        results = fast_results.paint_each(photo, chosen, config)
+        compare_views.before_after_section(photo, results)
+
+st.divider()
+compare_link.share_hint(compare_link.write(with_photo=not uploaded), uploaded=uploaded)

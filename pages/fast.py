@@ -38,11 +38,11 @@ with style_col:
 st.subheader("3 · Settings")
 size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
 size = size_col.slider("Output size (longest side, px)", 256, MAX_FAST_SIDE,
-                       FastConfig.size, step=8, key="fast.size", persist_state="session")
+                       FastConfig.size, step=8, key=fast_results.SIZE, persist_state="session")
 strength = strength_col.slider("Strength", 0.0, 1.0, FastConfig.strength, step=0.05,
-                               key="fast.strength", persist_state="session",
+                               key=fast_results.STRENGTH, persist_state="session",
                                help="0 keeps the photo, 1 is the network's full painting.")
-keep_colours = colour_col.toggle("Keep the photo's colours", key="fast.preserve_colors",
+keep_colours = colour_col.toggle("Keep the photo's colours", key=fast_results.PRESERVE_COLORS,
                                  persist_state="session")
 config = FastConfig(size=size, strength=strength, preserve_colors=keep_colours)
 

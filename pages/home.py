@@ -43,5 +43,5 @@ with fast:
     st.page_link("pages/fast.py", label="Open the fast studio", icon=":material/bolt:")
 with compare:
     st.markdown("**Compare**: results side by side, before/after, and how a classic run "
-                "evolves. *Coming soon.*")
-    st.page_link("pages/compare.py", label="Compare (coming soon)", icon=":material/compare:")
+                "evolves; every view can be shared as a link.")
+    st.page_link("pages/compare.py", label="Open the comparisons", icon=":material/compare:")

@@ -55,12 +55,6 @@ def test_home_shows_the_example_and_the_sidebar_names_the_loss_network(app):
     assert app.title[0].value == "Classic style transfer"
 
 
-def test_compare_page_still_to_come_says_so(app):
-    open_page(app, "pages/compare.py")
-    assert app.title[0].value == "Compare"
-    assert "Coming soon" in app.info[0].value
-
-
 @pytest.fixture
 def tiny_models(tmp_path_factory, monkeypatch, make_bundle):
     """Two real (tiny, one-step) style networks with manifests, as the trainer writes them."""
@@ -92,6 +86,179 @@ def test_fast_page_paints_each_chosen_style_with_a_download(app, tiny_models):
     assert "2 result(s)" in texts(app.caption)
     labels = [b.proto.label for b in app.get("download_button")]
     assert labels == ["Download PNG", "Download PNG"]
+
+
+CASTLE = ROOT / "examples" / "castle.jpg"
+
+
+def captions_of(at: AppTest) -> list[str]:
+    return [caption for image in at.get("image") for caption in image.captions]
+
+
+def open_compare(at: AppTest, **query: str) -> AppTest:
+    """The compare page opened from a link with ``query`` (small fast results by default)."""
+    at.query_params.update({"size": "256", **query})
+    return open_page(at, "pages/compare.py")
+
+
+def shelved_classic_run(photo=CASTLE, painting="styles/wave.jpg"):
+    """A classic result as a finished job leaves it on the shelf, with three snapshots."""
+    from core import compare, images
+    from core.jobs import Snapshot
+    from ui.shelf import CLASSIC, Result
+
+    pixels = images.load_image(photo)
+    frames = [images.encode_png(np.full((48, 64, 3), value, np.uint8)) for value in (0, 90, 180)]
+    return Result(
+        method=CLASSIC, photo=f"examples/{photo.name}", photo_digest=compare.digest(pixels),
+        style="classic-99", painting=painting, label="The Great Wave off Kanagawa",
+        png=frames[-1], seconds=64.0, size=(64, 48), settings="80 iterations, lbfgs",
+        snapshots=tuple(Snapshot(10 * i, 8.0 * i, png) for i, png in enumerate(frames, 1)),
+    )
+
+
+def test_compare_grid_shows_one_captioned_result_per_chosen_style(app, tiny_models):
+    open_compare(app)
+    assert app.title[0].value == "Compare"
+    assert app.segmented_control(key="compare.section").value == "grid"
+    assert app.multiselect(key="compare.styles").value == ["other", "tiny"]  # all, by name
+    fast = [c for c in captions_of(app) if " · fast · " in c]
+    assert len(fast) == 2
+    assert fast[0].startswith("Other — Test, 2026 · fast · ")
+    assert "2 fast result(s)" in texts(app.caption)
+    assert [b.proto.label for b in app.get("download_button")] == [
+        "Download the comparison (PNG sheet)"]
+
+    app.multiselect(key="compare.styles").unselect("other").run()
+    assert [c for c in captions_of(app) if " · fast · " in c] == [
+        next(c for c in captions_of(app) if c.startswith("Tiny — Test, 2026 · fast · "))]
+    assert app.query_params["styles"] == "tiny"  # the widgets lead the URL
+    assert app.query_params["view"] == "grid" and app.query_params["size"] == "256"
+    assert "compare?view=grid&photo=castle&styles=tiny" in texts(app.code)
+
+
+def test_a_link_preselects_the_styles_photo_and_settings(app, tiny_models):
+    open_compare(app, styles="tiny,other", photo="lemurs", strength="0.5", colours="1")
+    assert not app.warning
+    assert app.multiselect(key="compare.styles").value == ["tiny", "other"]
+    assert app.selectbox(key="compare.example").value == "lemurs"
+    assert app.slider(key="compare.size").value == 256
+    assert app.slider(key="compare.strength").value == 0.5
+    assert app.toggle(key="compare.preserve_colors").value is True
+    assert any(c.startswith("Lemurs · ") for c in captions_of(app))  # the photo's preview
+    assert sum(" · fast · " in c for c in captions_of(app)) == 2
+
+
+def test_bad_link_values_are_ignored_with_a_warning(app, tiny_models):
+    open_compare(app, styles="tiny,no_such_style", size="99999", view="<b>x</b>",
+                 strength="nan", colours="perhaps")
+    assert not app.exception
+    warning = texts(app.warning)
+    for name in ("no_such_style", "size=", "view=", "strength=", "colours="):
+        assert name in warning
+    assert app.multiselect(key="compare.styles").value == ["tiny"]
+    assert app.slider(key="compare.size").value == 1080  # the default: 99999 was ignored
+    assert app.segmented_control(key="compare.section").value == "grid"
+    assert sum(" · fast · " in c for c in captions_of(app)) == 1
+
+
+def test_an_uploaded_photo_cannot_travel_in_the_link(app, tiny_models):
+    open_compare(app, styles="tiny")
+    app.file_uploader(key="compare.content_upload").set_value(
+        ("gradient.png", png_bytes(), "image/png")).run()
+    assert not app.exception
+    assert "uploads cannot travel in a link" in texts(app.info)
+    assert "photo" not in app.query_params
+    assert any(c.startswith("Tiny — Test, 2026 · fast · ") for c in captions_of(app))
+
+
+def test_a_fast_result_goes_on_the_shelf_and_compare_reuses_it(app, tiny_models, monkeypatch):
+    from ui import fast_results
+
+    calls = []
+
+    def counted_paint(*args, **kwargs):
+        calls.append(args)
+        return paint(*args, **kwargs)
+
+    paint = fast_results.paint
+    monkeypatch.setattr(fast_results, "paint", counted_paint)
+    open_page(app, "pages/fast.py")  # paints at the default 1080 px
+    app.slider(key="fast.size").set_value(256).run()
+    assert [config.size for _, _, config in calls] == [1080, 256]
+    shelf = app.session_state["studio.shelf"]
+    assert [(item.method, item.style, item.size) for item in shelf] == [
+        ("fast", "other", (256, 171)), ("fast", "other", (1080, 720))]  # newest first
+
+    app.query_params.update({"styles": "other"})  # no size: it follows the fast page
+    open_page(app, "pages/compare.py")
+    assert app.slider(key="compare.size").value == 256
+    assert len(calls) == 2  # nothing painted again
+    fast = [c for c in captions_of(app) if " · fast · " in c]
+    assert len(fast) == 1 and fast[0].startswith("Other — Test, 2026 · fast · ")
+    assert f"{shelf[0].seconds:.2f} s" in fast[0]  # the very result the fast page made
+
+
+def test_classic_vs_fast_evolution_and_slider_use_the_shelf(app, tiny_models):
+    run = shelved_classic_run()
+    app.session_state["studio.shelf"] = [run]
+    open_compare(app, view="versus", painting="other")  # "other" learned wave.jpg
+    captions = captions_of(app)
+    assert any(c.startswith("The Great Wave off Kanagawa · classic · 1 min 04 s · 64 × 48 px")
+               for c in captions)
+    assert any(c.startswith("Other — Test, 2026 · fast · ") for c in captions)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Classic"] == "1 min 04 s" and metrics["Fast is quicker by"].endswith("×")
+    assert "Download the comparison (PNG sheet)" in [
+        b.proto.label for b in app.get("download_button")]
+
+    app.segmented_control(key="compare.section").set_value("evolution").run()
+    assert app.query_params["view"] == "evolution"
+    assert any(c.startswith("3 of 3 snapshots") for c in captions_of(app))
+    assert any(c.startswith("3 frames, 0.5 s each") for c in captions_of(app))
+    assert [b.proto.label for b in app.get("download_button")] == [
+        "Download the GIF", "Download the strip (PNG)"]
+
+    app.segmented_control(key="compare.section").set_value("slider").run()
+    options = app.selectbox(key="compare.after").options
+    assert options == [
+        "The photo: Neuschwanstein Castle",
+        "fast: Other — Test, 2026, strength 1",
+        "fast: Tiny — Test, 2026, strength 1",
+        "classic: The Great Wave off Kanagawa, 80 iterations, lbfgs",
+        "classic snapshot: The Great Wave off Kanagawa, iteration 10",
+        "classic snapshot: The Great Wave off Kanagawa, iteration 20",
+    ]
+    assert app.selectbox(key="compare.before").value == "photo"
+    assert app.selectbox(key="compare.after").value.startswith("result:fast:")
+    page = app.get("iframe")[0].proto.srcdoc
+    assert page.count("data:image/jpeg;base64,") == 2 and "http" not in page
+    assert 'type="range"' in page
+
+
+def test_compare_runs_a_classic_job_without_touching_the_classic_pages(app, tiny_models,
+                                                                        monkeypatch):
+    from ui import settings
+
+    monkeypatch.setenv(settings.MAX_SIZE_ENV, "64")  # the recommended preset, made tiny
+    monkeypatch.setenv(settings.MAX_ITERATIONS_ENV, "2")
+    open_compare(app, view="versus", painting="other")
+    assert "No classic run of this photo with this painting" in texts(app.info)
+    app.button(key="compare.run_classic").click().run()
+    assert not app.exception
+    assert app.session_state["compare.job_id"]
+    assert "classic.job_id" not in app.session_state
+    deadline = time.monotonic() + 120
+    while not any(" · classic · " in c for c in captions_of(app)):
+        assert time.monotonic() < deadline, "the classic job did not finish in time"
+        time.sleep(0.25)
+        app.run()
+        assert not app.exception and not app.error, texts(app.error)
+    classic = next(c for c in captions_of(app) if " · classic · " in c)
+    assert "64 × 43 px · 2 iterations, lbfgs" in classic
+    run = app.session_state["studio.shelf"][0]
+    assert (run.method, run.painting, run.photo) == (
+        "classic", "styles/wave.jpg", "examples/castle.jpg")
 
 
 def test_fast_page_without_networks_says_how_to_train_one(app, tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ screenshot is also copied to docs/screenshot-classic.png.
 """
 
 import io
+import json
 import os
 import re
 import shutil
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-classic.png"
 DOCS_FAST_SCREENSHOT = ROOT / "docs" / "screenshot-fast.png"
+DOCS_COMPARE_SCREENSHOT = ROOT / "docs" / "screenshot-compare.png"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 STARTUP_SECONDS = 90
@@ -74,10 +76,18 @@ def server(tmp_path_factory):
     ARTIFACTS.mkdir(exist_ok=True)
     env = dict(os.environ)
     if not UPDATE_DOCS:
+        from core.fast import registry
         from tests.conftest import build_tiny_bundle
 
         models = tmp_path_factory.mktemp("models")
-        build_tiny_bundle(models)
+        weights = build_tiny_bundle(models)
+        # A second network (the same weights under another name), so grids have two cells.
+        second = models / "second.weights.h5"
+        shutil.copyfile(weights, second)
+        registry.write_manifest(second, display_name="Second", painting="tiny.png",
+                                artist="Test", year="2026", licence="CC0", steps=1, batch=2,
+                                network=json.loads(models.joinpath("tiny.json").read_text())[
+                                    "network"])
         env["STYLE_STUDIO_MODELS_DIR"] = str(models)
     port = free_port()
     log_path = ARTIFACTS / "streamlit-server.log"
@@ -191,13 +201,64 @@ def test_the_fast_page_paints_with_a_style_network_in_a_real_browser(server):
             browser.close()
 
 
+def test_a_compare_link_opens_the_same_grid_in_a_fresh_browser(server):
+    """Choose a photo on the compare page; its address, opened by a stranger (a new browser
+    context: no cookies, a new Streamlit session), shows the same grid, pixel for pixel."""
+    sync_playwright, executable = require_browser()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        try:
+            page.goto(f"{server}/compare")
+            page.get_by_role("heading", name="Compare").wait_for(timeout=60_000)
+            page.locator(".st-key-compare-example button[aria-label=Open]").click()
+            page.get_by_role("option", name="Lemurs").click()
+            page.wait_for_url(re.compile(r"photo=lemurs"), timeout=JOB_SECONDS * 1000)
+            shown = grid(page, 2)
+            link = page.url
+            save_screenshot(page, ARTIFACTS / "compare.png")
+            if UPDATE_DOCS:
+                shutil.copyfile(ARTIFACTS / "compare.png", DOCS_COMPARE_SCREENSHOT)
+        except Exception:
+            save_screenshot(page, ARTIFACTS / "compare-failure.png")
+            raise
+        stranger = browser.new_context(viewport={"width": 1400, "height": 1200})
+        opened = stranger.new_page()
+        try:
+            opened.goto(link)
+            opened.get_by_role("heading", name="Compare").wait_for(timeout=60_000)
+            assert grid(opened, 2) == shown
+            assert opened.get_by_role("combobox", name="Example photo").input_value() == "Lemurs"
+        except Exception:
+            save_screenshot(opened, ARTIFACTS / "compare-link-failure.png")
+            raise
+        finally:
+            browser.close()
+
+
+def grid(page, count: int) -> list[tuple[str, bytes]]:
+    """The compare grid's captions (times left out: they differ per run) and image bytes."""
+    figures = page.locator('[data-testid="stImage"]').filter(
+        has_text=re.compile(r" · fast · \d+\.\d+ s$"))
+    figures.nth(count - 1).wait_for(timeout=JOB_SECONDS * 1000)
+    assert figures.count() == count
+    cells = []
+    for index in range(count):
+        figure = figures.nth(index)
+        caption = figure.locator('[data-testid="stImageCaption"]').inner_text()
+        reply = page.request.get(figure.locator("img").get_attribute("src"))
+        assert reply.ok
+        cells.append((caption.rsplit(" · ", 1)[0], reply.body()))
+    return cells
+
+
 def open_classic(page, url: str) -> None:
     page.goto(f"{url}/classic")
     page.get_by_role("heading", name="Classic style transfer").wait_for(timeout=60_000)
     # The app's own navigation only: four pages, no legacy pages/ listing.
     nav = page.locator('[data-testid="stSidebarNav"] a')
     nav.first.wait_for()
-    assert labels(nav) == ["Home", "Classic", "Fast", "Compare (coming soon)"]
+    assert labels(nav) == ["Home", "Classic", "Fast", "Compare"]
     page.get_by_text("Loss network:").wait_for()
 
 

@@ -1,19 +1,24 @@
-"""The fast page's parts: the style picker over bundled networks, cached painting, results."""
+"""The fast page's parts: the style picker over bundled networks, cached painting, results.
+
+``painted`` is the one cached painting function: the compare page paints through it too.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import time
 
 import numpy as np
 import streamlit as st
 
-from core import images
+from core import compare, images
 from core.fast import registry
 from core.fast.apply import FastConfig, compiled, paint
-from ui import catalog, pickers
+from ui import catalog, pickers, shelf
 
 STYLES = "fast.styles"  # multiselect of model names
+SIZE = "fast.size"
+STRENGTH = "fast.strength"
+PRESERVE_COLORS = "fast.preserve_colors"
 GRID_COLUMNS = 3
 TRAINING_HELP = """\
 Any painting works; training takes a few hours on a laptop CPU (minutes on a GPU):
@@ -76,12 +81,14 @@ def _network(weights_path: str, sha256: str, precision: str):
 
 
 @st.cache_data(show_spinner=False, max_entries=48, ttl=3600)
-def _painted(photo_digest: str, _pixels: np.ndarray, weights_path: str, sha256: str,
-             size: int, strength: float, preserve_colors: bool,
-             precision: str) -> tuple[bytes, tuple[int, int], float]:
+def painted(photo_digest: str, _pixels: np.ndarray, weights_path: str, sha256: str,
+            size: int, strength: float, preserve_colors: bool,
+            precision: str) -> tuple[bytes, tuple[int, int], float]:
     """Cached per photo (by digest), network and settings: (PNG, (width, height), seconds).
 
-    Only the PNG is kept (a 2048 px result is some 3 MB instead of 8 MB of pixels).
+    The fast and compare pages both paint through here, so a result made on one is not
+    made again on the other. Only the PNG is kept (a 2048 px result is some 3 MB instead
+    of 8 MB of pixels).
     """
     config = FastConfig(size=size, strength=strength, preserve_colors=preserve_colors,
                         precision=precision)
@@ -90,37 +97,55 @@ def _painted(photo_digest: str, _pixels: np.ndarray, weights_path: str, sha256: 
     return images.encode_png(result.image), (width, height), result.seconds
 
 
-def show(content: pickers.Chosen, models: list[registry.StyleModel], config: FastConfig):
-    """Paint the photo with each chosen network and show the results in a grid."""
-    digest = hashlib.sha256(content.pixels.tobytes()).hexdigest()
-    digest += str(content.pixels.shape)
+def settings_note(config: FastConfig) -> str:
+    """The settings that change a fast picture, in a few words: "strength 0.8, photo's colours"."""
+    colours = ", photo's colours" if config.preserve_colors else ""
+    return f"strength {config.strength:g}{colours}"
+
+
+def paint_each(content: pickers.Chosen, models: list[registry.StyleModel],
+               config: FastConfig) -> list[shelf.Result]:
+    """The photo painted by each network (cached); an unusable network is shown as an error."""
+    digest = compare.digest(content.pixels)
     results = []
-    started = time.perf_counter()
     with st.spinner("Painting…"):
         for model in models:
             try:
-                png, size, seconds = _painted(
+                png, size, seconds = painted(
                     digest, content.pixels, str(model.weights_path), model.sha256, config.size,
                     config.strength, config.preserve_colors, config.precision)
             except registry.ModelError as error:
                 st.error(str(error))
                 continue
-            results.append((model, png, size, seconds))
+            results.append(shelf.Result(
+                method=shelf.FAST, photo=content.name, photo_digest=digest, style=model.name,
+                painting=f"{catalog.STYLES_DIR.name}/{model.painting}", label=model.label,
+                png=png, seconds=seconds, size=size, settings=settings_note(config)))
+    return results
+
+
+def show(content: pickers.Chosen, models: list[registry.StyleModel], config: FastConfig):
+    """Paint the photo with each chosen network, show the results in a grid, shelve them."""
+    started = time.perf_counter()
+    results = paint_each(content, models, config)
+    for result in reversed(results):  # the first painting ends up first on the shelf
+        shelf.put(result)
     wall = time.perf_counter() - started
     if not results:
         return
-    width, height = results[0][2]
+    width, height = results[0].size
     st.caption(f"{len(results)} result(s) at {width} × {height} px; this page took "
                f"{wall:.2f} s (results are cached: changing nothing costs nothing).")
+    by_name = {model.name: model for model in models}
     for start in range(0, len(results), GRID_COLUMNS):
         row = st.columns(GRID_COLUMNS, gap="medium")
-        for column, (model, png, _, seconds) in zip(
-                row, results[start:start + GRID_COLUMNS], strict=False):
+        for column, result in zip(row, results[start:start + GRID_COLUMNS], strict=False):
+            model = by_name[result.style]
             with column:
-                st.image(png, width="stretch",
-                         caption=f"{model.label} · painted in {seconds:.2f} s")
+                st.image(result.png, width="stretch",
+                         caption=f"{model.label} · painted in {result.seconds:.2f} s")
                 st.download_button(
-                    "Download PNG", png, file_name=f"style-studio-fast-{model.name}.png",
+                    "Download PNG", result.png, file_name=f"style-studio-fast-{model.name}.png",
                     mime="image/png", key=f"fast.download.{model.name}", on_click="ignore",
                     icon=":material/download:", width="stretch")
                 with st.popover("About this network"):

@@ -14,15 +14,16 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import images
+from core import compare, images
 from core.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobView, Snapshot, snapshots_zip
-from ui import catalog, common
+from ui import catalog, common, shelf
 
 JOB = "classic.job_id"  # not a widget: the id of this session's latest job
 DOWNLOADS = "classic.downloads"  # not a widget: (job id, prepared results) cache
 POLL_SECONDS = 0.5
 GALLERY_MAX = 24
 GALLERY_COLUMNS = 6
+SHELF_SNAPSHOTS = 16  # snapshots a shelved run keeps (each a PNG of up to some MB)
 # (loss, colour, dash); the total is dotted so that it shows where it lies on the style loss.
 TRACES = (
     ("total", "#1f2a44", "dot"),
@@ -181,6 +182,27 @@ def _prepared(job: Job) -> dict:
     return prepared
 
 
+def shelve(job: Job) -> None:
+    """Put a finished job's result (and some snapshots) on the session's shelf, once."""
+    view = job.view()
+    if view.status != DONE or view.result is None or shelf.holds_job(job.id):
+        return
+    task, result = job.task, view.result
+    height, width = result.image.shape[:2]
+    png = images.encode_png(result.image)
+    snapshots = evenly(view.snapshots, SHELF_SNAPSHOTS)
+    if not snapshots or snapshots[-1].iteration != result.iterations:
+        snapshots.append(Snapshot(result.iterations, result.seconds, png))  # ends on the result
+    shelf.put_job(job.id, shelf.Result(
+        method=shelf.CLASSIC, photo=task.content_name, photo_digest=compare.digest(task.content),
+        style=job.id, painting=" + ".join(task.style_names),
+        label=" + ".join(title(name) for name in task.style_names),
+        png=png, seconds=result.seconds, size=(width, height),
+        settings=f"{result.iterations} iterations, {task.config.optimizer}",
+        snapshots=tuple(snapshots),
+    ))
+
+
 def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
     return pixels if max(pixels.shape[:2]) <= side else images.resize_longest(pixels, side)
 
@@ -194,17 +216,19 @@ def _result(job: Job) -> None:
         st.info("Cancelled before it started.")
         return
     st.subheader("Result")
+    if view.status == DONE:
+        shelve(job)
     if view.status == CANCELLED:
         st.warning(f"Cancelled at iteration {result.iterations}: this is the picture so far.")
     prepared = _prepared(job)
     task = job.task
     photo, paintings, painted = st.columns([1, 1, 1.5], gap="medium")
-    photo.image(prepared["content"], caption=f"Photo: {_title(task.content_name)}",
+    photo.image(prepared["content"], caption=f"Photo: {title(task.content_name)}",
                 width="stretch")
     blend = task.style_blend or (1.0,) * len(task.styles)
     for style, name, weight in zip(prepared["styles"], task.style_names, blend, strict=False):
         weight_note = f" (weight {weight:g})" if len(task.styles) > 1 else ""
-        paintings.image(style, caption=f"Painting: {_title(name)}{weight_note}",
+        paintings.image(style, caption=f"Painting: {title(name)}{weight_note}",
                         width="stretch")
     height, width = result.image.shape[:2]
     painted.image(result.image, caption=f"Result · {width} × {height} px", width="stretch")
@@ -212,7 +236,7 @@ def _result(job: Job) -> None:
     _downloads(job, prepared)
 
 
-def _title(name: str) -> str:
+def title(name: str) -> str:
     """'styles/starry_night.jpg' -> 'The Starry Night — Van Gogh, 1889'; uploads as named."""
     folder, _, file_name = name.partition("/")
     pictures = {"styles": catalog.paintings, "examples": catalog.photos}.get(folder)

@@ -33,6 +33,11 @@ class Chosen:
     label: str  # "The Starry Night — Van Gogh, 1889"
     notes: tuple[str, ...] = ()
 
+    @property
+    def uploaded(self) -> bool:
+        """An upload (it cannot travel in a link), not a bundled picture."""
+        return self.name.startswith("upload: ")
+
 
 def _shrink(pixels: np.ndarray, side: int) -> np.ndarray:
     return pixels if max(pixels.shape[:2]) <= side else images.resize_longest(pixels, side)
@@ -81,7 +86,7 @@ def _from_upload(upload, what: str) -> Chosen | None:
     return Chosen(decoded.pixels, preview, f"upload: {upload.name}", upload.name, decoded.notes)
 
 
-def _from_bundled(picture: catalog.Picture) -> Chosen:
+def from_bundled(picture: catalog.Picture) -> Chosen:
     pixels, preview = _decode_bundled(str(picture.path))
     name = f"{picture.path.parent.name}/{picture.path.name}"
     return Chosen(pixels, preview, name, picture.label)
@@ -101,7 +106,7 @@ def content_picker(page: str = "classic") -> Chosen | None:
              "It stays in memory and is never saved on the server.",
     )
     chosen = _from_upload(upload, "content image") if upload is not None else (
-        _from_bundled(photos[stem]))
+        from_bundled(photos[stem]))
     if chosen is not None:
         height, width = chosen.pixels.shape[:2]
         st.image(chosen.preview, caption=f"{chosen.label} · {width} × {height} px",
@@ -124,7 +129,7 @@ def style_picker() -> tuple[list[Chosen], list[float]] | None:
         "…or upload paintings", type=UPLOAD_TYPES, accept_multiple_files=True, key=STYLE_UPLOAD,
         help="Several paintings are blended; set their weights below.",
     )
-    chosen = [(stem, _from_bundled(paintings[stem])) for stem in picked if stem in paintings]
+    chosen = [(stem, from_bundled(paintings[stem])) for stem in picked if stem in paintings]
     for index, upload in enumerate(uploads or [], 1):
         what = "style image" if len(uploads) == 1 else f"style image {index}"
         from_upload = _from_upload(upload, what)
