@@ -39,7 +39,7 @@ with classic:
     st.page_link("pages/classic.py", label="Open the classic studio", icon=":material/brush:")
 with fast:
     st.markdown("**Fast**: one pass through a network trained for one painting "
-                "(Johnson et al.). Under a second per photo; two early networks so far.")
+                "(Johnson et al.). Under a second per photo; five early networks so far.")
     st.page_link("pages/fast.py", label="Open the fast studio", icon=":material/bolt:")
 with compare:
     st.markdown("**Compare**: results side by side, before/after, and how a classic run "

@@ -29,6 +29,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-classic.png"
 DOCS_FAST_SCREENSHOT = ROOT / "docs" / "screenshot-fast.png"
 DOCS_COMPARE_SCREENSHOT = ROOT / "docs" / "screenshot-compare.png"
+DOCS_COMPARISON_SHEET = ROOT / "docs" / "comparison-sheet.png"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 STARTUP_SECONDS = 90
@@ -214,8 +215,16 @@ def test_a_compare_link_opens_the_same_grid_in_a_fresh_browser(server):
             page.locator(".st-key-compare-example button[aria-label=Open]").click()
             page.get_by_role("option", name="Lemurs").click()
             page.wait_for_url(re.compile(r"photo=lemurs"), timeout=JOB_SECONDS * 1000)
-            shown = grid(page, 2)
+            networks = len(list((ROOT / "styles" / "models").glob("*.json"))) if UPDATE_DOCS else 2
+            shown = grid(page, networks)
             link = page.url
+            with page.expect_download() as event:
+                page.get_by_role("button", name="Download the comparison (PNG sheet)").click()
+            sheet = Path(event.value.path())
+            with Image.open(sheet) as picture:  # the photo and each painting, 3 to a row
+                assert picture.format == "PNG" and picture.width > 600
+            if UPDATE_DOCS:
+                shutil.copyfile(sheet, DOCS_COMPARISON_SHEET)
             save_screenshot(page, ARTIFACTS / "compare.png")
             if UPDATE_DOCS:
                 shutil.copyfile(ARTIFACTS / "compare.png", DOCS_COMPARE_SCREENSHOT)
@@ -227,7 +236,7 @@ def test_a_compare_link_opens_the_same_grid_in_a_fresh_browser(server):
         try:
             opened.goto(link)
             opened.get_by_role("heading", name="Compare").wait_for(timeout=60_000)
-            assert grid(opened, 2) == shown
+            assert grid(opened, networks) == shown
             assert opened.get_by_role("combobox", name="Example photo").input_value() == "Lemurs"
         except Exception:
             save_screenshot(opened, ARTIFACTS / "compare-link-failure.png")

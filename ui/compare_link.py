@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from ui import fast_results
+from ui import catalog, fast_results
 
 READ = "compare.link_read"  # not a widget: the URL was read into the widgets this session
 SECTION = "compare.section"
@@ -152,7 +152,8 @@ def defaults(choices: Choices) -> dict:
         SECTION: choices.sections[0],
         PHOTO: choices.photos[0] if choices.photos else None,
         STYLES: list(choices.styles),
-        PAINTING: choices.styles[0] if choices.styles else None,
+        PAINTING: (catalog.DEFAULT_STYLE if catalog.DEFAULT_STYLE in choices.styles
+                   else choices.styles[0] if choices.styles else None),
         SIZE: state.get(fast_results.SIZE, FastConfig.size),
         STRENGTH: state.get(fast_results.STRENGTH, FastConfig.strength),
         COLOURS: state.get(fast_results.PRESERVE_COLORS, FastConfig.preserve_colors),

@@ -52,8 +52,9 @@ def style_picker(models: list[registry.StyleModel]) -> list[registry.StyleModel]
     labels = [model.label for model in models]
     label = {model.name: model.label if labels.count(model.label) == 1
              else f"{model.label} ({model.name})" for model in models}
-    if STYLES not in st.session_state:
-        st.session_state[STYLES] = [models[0].name]
+    if STYLES not in st.session_state:  # the studio's default painting, else the first
+        default = catalog.DEFAULT_STYLE if catalog.DEFAULT_STYLE in by_name else models[0].name
+        st.session_state[STYLES] = [default]
     picked = st.multiselect(
         "Paintings", list(by_name), key=STYLES, persist_state="session",
         format_func=label.__getitem__, placeholder="Choose paintings",
