@@ -58,6 +58,7 @@ def classic_result(photo, painting, config, cache_dir: str, key: str):
     network should not cost a rerun of every painting's classic results.
     """
     stem = Path(cache_dir) / f"{key}-{config.size}" if cache_dir else None
+    # (``key`` has no dots: with_suffix below would cut a name at its first one)
     settings = json.loads(json.dumps(config.to_dict()))  # tuples as JSON reads them back
     if stem is not None and stem.with_suffix(".json").is_file():
         record = json.loads(stem.with_suffix(".json").read_text())
@@ -125,7 +126,8 @@ def main(argv=None) -> int:
             score = report_terms(photo, painting, args.size)
             fast = paint(network, photo, FastConfig(size=args.size))  # default precision
             classic_image, classic_seconds = classic_result(
-                photo, painting, recommended, args.classic_cache, f"{model.painting}-{name}")
+                photo, painting, recommended, args.classic_cache,
+                f"{Path(model.painting).stem}-{name}")
             fast_terms, classic_terms = score(fast.image), score(classic_image)
             row = {"style": model.name, "photo": name,
                    "fast_content": fast_terms[0], "fast_style": fast_terms[1],

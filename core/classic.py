@@ -465,13 +465,11 @@ def _adam(objective, image, config, run):
 
 
 def _lbfgs(objective, image, config, run):
-    """L-BFGS-B (scipy) with every pixel boxed into 0..255.
+    """L-BFGS-B with every pixel boxed into 0..255.
 
     The bounds matter: unbounded, the optimum lies partly outside the displayable range and
     the clipped 8-bit image is worse than what the optimiser saw.
     """
-    from scipy.optimize import Bounds, minimize
-
     shape = image.shape
     start = np.clip(image, 0, 255).astype(np.float64).ravel()
     accepted = [start]  # the last iterate L-BFGS-B accepted: what a cancel returns
@@ -485,25 +483,68 @@ def _lbfgs(objective, image, config, run):
         step_losses, gradient = run.evaluate(objective, flat.reshape(shape).astype(np.float32))
         return step_losses.total, gradient.ravel().astype(np.float64)
 
-    def after_iteration(intermediate_result):
-        accepted.append(intermediate_result.x)
-        if run.iteration_done(intermediate_result.x.reshape(shape)):
-            raise StopIteration
+    def after_iteration(x):
+        accepted.append(x.copy())
+        return run.iteration_done(x.reshape(shape))
 
     budget = run.stage_limit or MAX_ITERATIONS
     try:
-        result = minimize(
-            value_and_gradient, start, jac=True, method="L-BFGS-B", bounds=Bounds(0.0, 255.0),
-            callback=after_iteration,
-            options={"maxiter": budget, "maxfun": budget * 3, "maxcor": 20, "ftol": 0.0,
-                     "gtol": 0.0},
-        )
-        final = result.x
+        final, iterations = box_lbfgsb(value_and_gradient, start, 0.0, 255.0,
+                                       max_iterations=budget, max_evaluations=budget * 3,
+                                       history=20, on_iteration=after_iteration)
     except _Cancelled:
-        final = accepted[-1]
-    if run.iteration - run.stage_start < budget and run.stopped_by == "iterations":
+        final, iterations = accepted[-1], run.iteration - run.stage_start
+    if iterations < budget and run.stopped_by == "iterations":
         run.stopped_by = "converged"
     return final.reshape(shape).astype(np.float32)
+
+
+def box_lbfgsb(value_and_gradient, start, lower: float, upper: float, *, max_iterations: int,
+               max_evaluations: int, history: int = 10, on_iteration=None):
+    """Minimise with L-BFGS-B (scipy's routine) inside one box ``lower..upper`` for all x.
+
+    The same iterates as ``scipy.optimize.minimize(method="L-BFGS-B", ftol=0, gtol=0)``, but
+    scipy's wrapper converts per-variable bounds in Python loops: about 3 s per call for a
+    512x342 image and 14 s at 1080x720, a quarter of the time the recommended preset needs to
+    reach the report's result. Here the bounds are three vectorised arrays.
+    ``on_iteration(x)`` after each accepted iterate returns True to stop. Returns (x,
+    iterations).
+    """
+    from scipy.optimize import _lbfgsb  # the compiled routine scipy.optimize itself drives
+
+    n = start.size
+    x = np.clip(np.asarray(start, dtype=np.float64), lower, upper)
+    low = np.full(n, lower, dtype=np.float64)
+    high = np.full(n, upper, dtype=np.float64)
+    both_bounded = np.full(n, 2, dtype=np.int32)  # L-BFGS-B's code for "lower and upper"
+    value = np.array(0.0, dtype=np.float64)
+    gradient = np.zeros(n, dtype=np.float64)
+    work = np.zeros(2 * history * n + 5 * n + 11 * history**2 + 8 * history, np.float64)
+    integer_work = np.zeros(3 * n, dtype=np.int32)
+    task = np.zeros(2, dtype=np.int32)
+    line_search_task = np.zeros(2, dtype=np.int32)
+    keep_logical = np.zeros(4, dtype=np.int32)
+    keep_integer = np.zeros(44, dtype=np.int32)
+    keep_double = np.zeros(29, dtype=np.float64)
+    evaluations = iterations = 0
+    while True:
+        # factr 0 and pgtol 0: stop by counts only (the caller's budget), never by tolerance
+        _lbfgsb.setulb(history, x, low, high, both_bounded, value, gradient, 0.0, 0.0, work,
+                       integer_work, task, keep_logical, keep_integer, keep_double, 20,
+                       line_search_task)
+        if task[0] == 3:  # wants the value and gradient at x
+            new_value, new_gradient = value_and_gradient(x)
+            value = np.array(new_value, dtype=np.float64)
+            gradient = np.asarray(new_gradient, dtype=np.float64)
+            evaluations += 1
+        elif task[0] == 1:  # a new iterate
+            iterations += 1
+            stop = on_iteration is not None and on_iteration(x)
+            if stop or iterations >= max_iterations or evaluations > max_evaluations:
+                break
+        else:  # converged, or no further progress possible
+            break
+    return x, iterations
 
 
 class _Cancelled(Exception):

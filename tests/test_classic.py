@@ -243,3 +243,34 @@ def test_cancel_during_a_coarse_scale_still_gives_a_full_size_image():
     # L-BFGS-B stops inside its first line search: one evaluation, no finished iteration.
     assert (result.iterations, result.evaluations, result.stopped_by) == (0, 1, "cancel")
     assert result.image.shape == (34, 48, 3)
+
+
+def test_box_lbfgsb_takes_the_same_steps_as_scipy_minimize():
+    """The vectorised driver must be scipy's L-BFGS-B exactly, only without the slow wrapper."""
+    from scipy.optimize import Bounds, minimize
+
+    from core.classic import box_lbfgsb
+
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(80, 60))
+    target = rng.normal(size=80) * 40 + 100  # pulls some variables past the box
+
+    def value_and_gradient(x):
+        residual = matrix @ x - target
+        return float(residual @ residual), 2 * matrix.T @ residual
+
+    start = rng.uniform(0, 255, size=60)
+    seen = []
+    ours, iterations = box_lbfgsb(value_and_gradient, start, 0.0, 255.0, max_iterations=15,
+                                  max_evaluations=45, history=20,
+                                  on_iteration=lambda x: seen.append(x.copy()) and False)
+    theirs = []
+    reference = minimize(value_and_gradient, start, jac=True, method="L-BFGS-B",
+                         bounds=Bounds(0.0, 255.0),
+                         callback=lambda xk: theirs.append(xk.copy()),
+                         options={"maxiter": 15, "maxfun": 45, "maxcor": 20, "ftol": 0.0,
+                                  "gtol": 0.0})
+    assert iterations == reference.nit == 15
+    np.testing.assert_array_equal(np.array(seen), np.array(theirs))
+    np.testing.assert_array_equal(ours, reference.x)
+    assert ours.min() == 0.0 and ours.max() <= 255.0  # the box is active and respected
