@@ -74,7 +74,7 @@ class ClassicConfig:
     init: str = "content"  # one of INITS; "image" needs an init image
     optimizer: str = "lbfgs"  # one of OPTIMIZERS; L-BFGS keeps pixels inside 0..255
     learning_rate: float = 2.0  # Adam only
-    iterations: int | None = 80  # at full size; None: run until max_seconds
+    iterations: int | None = 60  # at the (first) scale; None: run until max_seconds
     max_seconds: float | None = None  # time budget; None: run all iterations
     snapshot_every: int = 10  # iterations between snapshot images; 0: none
     seed: int = 0  # noise init
