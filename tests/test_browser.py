@@ -1,5 +1,5 @@
-"""End to end in a real browser: `streamlit run app.py`, headless Chromium, a tiny classic job
-and a fast painting with a bundled network.
+"""End to end in a real browser: `streamlit run app.py`, headless Chromium, a tiny classic job,
+a fast painting with a bundled network, and a compare link opened in a fresh browser.
 
 Drives Debian's Chromium through Playwright (no `playwright install`: that downloads browsers).
 Without Chromium or Playwright the test is skipped on a workstation, but fails in CI ($CI set).
