@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 STARTUP_SECONDS = 90
 JOB_SECONDS = 240  # the first job of a fresh server loads TensorFlow and the network
 UPDATE_DOCS = os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1"
+VIEWPORT = {"width": 1400, "height": 1200}
 
 
 def chromium_path() -> str | None:
@@ -155,94 +157,89 @@ def set_number(page, name: str, value) -> None:
     )
 
 
-def test_a_tiny_classic_job_in_a_real_browser(server):
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for this module; each test opens its own contexts in it."""
     sync_playwright, executable = require_browser()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@contextmanager
+def fresh_page(browser, failure_screenshot: str):
+    """A page in a new browser context (no cookies: a new Streamlit session); when the test
+    fails inside it, a screenshot of the page goes to test-artifacts/."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        yield page
+    except Exception:
+        save_screenshot(page, ARTIFACTS / failure_screenshot)
+        raise
+    finally:
+        context.close()
+
+
+def test_a_tiny_classic_job_in_a_real_browser(server, browser):
     size, iterations, snapshot_every = (256, 80, 8) if UPDATE_DOCS else (64, 6, 1)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        try:
-            open_classic(page, server)
-            set_up_run(page, size, iterations, snapshot_every)
-            run_to_the_end(page, size, iterations)
-            save_screenshot(page, ARTIFACTS / "classic.png")
-            if UPDATE_DOCS:
-                shutil.copyfile(ARTIFACTS / "classic.png", DOCS_SCREENSHOT)
-            check_download(page, size)
-            watch_live_then_cancel(page)
-        except Exception:
-            save_screenshot(page, ARTIFACTS / "classic-failure.png")
-            raise
-        finally:
-            browser.close()
+    with fresh_page(browser, "classic-failure.png") as page:
+        open_classic(page, server)
+        set_up_run(page, size, iterations, snapshot_every)
+        run_to_the_end(page, size, iterations)
+        save_screenshot(page, ARTIFACTS / "classic.png")
+        if UPDATE_DOCS:
+            shutil.copyfile(ARTIFACTS / "classic.png", DOCS_SCREENSHOT)
+        check_download(page, size)
+        watch_live_then_cancel(page)
 
 
-def test_the_fast_page_paints_with_a_style_network_in_a_real_browser(server):
-    sync_playwright, executable = require_browser()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        try:
-            page.goto(f"{server}/fast")
-            page.get_by_role("heading", name="Fast style transfer").wait_for(timeout=60_000)
-            painted = page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$"))
-            painted.first.wait_for(timeout=JOB_SECONDS * 1000)
-            save_screenshot(page, ARTIFACTS / "fast.png")
-            if UPDATE_DOCS:
-                shutil.copyfile(ARTIFACTS / "fast.png", DOCS_FAST_SCREENSHOT)
-            with page.expect_download() as event:
-                page.get_by_role("button", name="Download PNG").first.click()
-            data = Path(event.value.path()).read_bytes()
-            with Image.open(io.BytesIO(data)) as image:
-                assert image.format == "PNG" and max(image.size) == 1080  # the default size
-        except Exception:
-            save_screenshot(page, ARTIFACTS / "fast-failure.png")
-            raise
-        finally:
-            browser.close()
+def test_the_fast_page_paints_with_a_style_network_in_a_real_browser(server, browser):
+    with fresh_page(browser, "fast-failure.png") as page:
+        page.goto(f"{server}/fast")
+        page.get_by_role("heading", name="Fast style transfer").wait_for(timeout=60_000)
+        painted = page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$"))
+        painted.first.wait_for(timeout=JOB_SECONDS * 1000)
+        save_screenshot(page, ARTIFACTS / "fast.png")
+        if UPDATE_DOCS:
+            shutil.copyfile(ARTIFACTS / "fast.png", DOCS_FAST_SCREENSHOT)
+        with page.expect_download() as event:
+            page.get_by_role("button", name="Download PNG").first.click()
+        data = Path(event.value.path()).read_bytes()
+        with Image.open(io.BytesIO(data)) as image:
+            assert image.format == "PNG" and max(image.size) == 1080  # the default size
 
 
-def test_a_compare_link_opens_the_same_grid_in_a_fresh_browser(server):
+def test_a_compare_link_opens_the_same_grid_in_a_fresh_browser(server, browser):
     """Choose a photo on the compare page; its address, opened by a stranger (a new browser
     context: no cookies, a new Streamlit session), shows the same grid, pixel for pixel."""
-    sync_playwright, executable = require_browser()
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1200})
-        try:
-            page.goto(f"{server}/compare")
-            page.get_by_role("heading", name="Compare").wait_for(timeout=60_000)
-            page.locator(".st-key-compare-example button[aria-label=Open]").click()
-            page.get_by_role("option", name="Lemurs").click()
-            page.wait_for_url(re.compile(r"photo=lemurs"), timeout=JOB_SECONDS * 1000)
-            networks = len(list((ROOT / "styles" / "models").glob("*.json"))) if UPDATE_DOCS else 2
-            shown = grid(page, networks)
-            link = page.url
-            with page.expect_download() as event:
-                page.get_by_role("button", name="Download the comparison (PNG sheet)").click()
-            sheet = Path(event.value.path())
-            with Image.open(sheet) as picture:  # the photo and each painting, 3 to a row
-                assert picture.format == "PNG" and picture.width > 600
-            if UPDATE_DOCS:
-                shutil.copyfile(sheet, DOCS_COMPARISON_SHEET)
-            save_screenshot(page, ARTIFACTS / "compare.png")
-            if UPDATE_DOCS:
-                shutil.copyfile(ARTIFACTS / "compare.png", DOCS_COMPARE_SCREENSHOT)
-        except Exception:
-            save_screenshot(page, ARTIFACTS / "compare-failure.png")
-            raise
-        stranger = browser.new_context(viewport={"width": 1400, "height": 1200})
-        opened = stranger.new_page()
-        try:
-            opened.goto(link)
-            opened.get_by_role("heading", name="Compare").wait_for(timeout=60_000)
-            assert grid(opened, networks) == shown
-            assert opened.get_by_role("combobox", name="Example photo").input_value() == "Lemurs"
-        except Exception:
-            save_screenshot(opened, ARTIFACTS / "compare-link-failure.png")
-            raise
-        finally:
-            browser.close()
+    networks = len(list((ROOT / "styles" / "models").glob("*.json"))) if UPDATE_DOCS else 2
+    with fresh_page(browser, "compare-failure.png") as page:
+        page.goto(f"{server}/compare")
+        page.get_by_role("heading", name="Compare").wait_for(timeout=60_000)
+        page.locator(".st-key-compare-example button[aria-label=Open]").click()
+        page.get_by_role("option", name="Lemurs").click()
+        page.wait_for_url(re.compile(r"photo=lemurs"), timeout=JOB_SECONDS * 1000)
+        shown = grid(page, networks)
+        link = page.url
+        with page.expect_download() as event:
+            page.get_by_role("button", name="Download the comparison (PNG sheet)").click()
+        sheet = Path(event.value.path())
+        with Image.open(sheet) as picture:  # the photo and each painting, 3 to a row
+            assert picture.format == "PNG" and picture.width > 600
+        if UPDATE_DOCS:
+            shutil.copyfile(sheet, DOCS_COMPARISON_SHEET)
+        save_screenshot(page, ARTIFACTS / "compare.png")
+        if UPDATE_DOCS:
+            shutil.copyfile(ARTIFACTS / "compare.png", DOCS_COMPARE_SCREENSHOT)
+    with fresh_page(browser, "compare-link-failure.png") as opened:
+        opened.goto(link)
+        opened.get_by_role("heading", name="Compare").wait_for(timeout=60_000)
+        assert grid(opened, networks) == shown
+        assert opened.get_by_role("combobox", name="Example photo").input_value() == "Lemurs"
 
 
 def grid(page, count: int) -> list[tuple[str, bytes]]:
@@ -340,7 +337,7 @@ def save_screenshot(page, target: Path) -> None:
     page.set_viewport_size({"width": 1400, "height": min(max(height + 40, 1200), 6000)})
     time.sleep(0.5)
     page.screenshot(path=str(target), full_page=True)
-    page.set_viewport_size({"width": 1400, "height": 1200})
+    page.set_viewport_size(VIEWPORT)
 
 
 def check_download(page, size: int) -> None:
