@@ -23,7 +23,7 @@ import threading
 import time
 import zipfile
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +37,9 @@ SLOTS_ENV = "STYLE_STUDIO_CLASSIC_SLOTS"
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
 KEEP_FINISHED_SECONDS = 30 * 60  # finished jobs are forgotten after this long
+# A closed tab's job is cancelled and forgotten after this long. Not at once: a browser
+# that loses its connection for a moment reconnects to the same session and its job.
+ORPHAN_GRACE_SECONDS = 10.0
 
 
 def default_slots() -> int:
@@ -146,6 +149,7 @@ class Job:
         self.task = task
         self.cancel_event = threading.Event()
         self.finished_at: float | None = None
+        self.orphaned_at: float | None = None  # when its owner was first seen gone
         self._manager = manager
         self._lock = threading.Lock()
         self._done = threading.Event()
@@ -287,6 +291,7 @@ class JobManager:
         self._waiting: deque[Job] = deque()
         self._running: set[Job] = set()
         self._ids = itertools.count(1)
+        self._watcher: threading.Thread | None = None
 
     def submit(self, owner: str, task: ClassicTask) -> Job:
         """Queue a run for ``owner``; the owner's earlier job, if still going, is cancelled."""
@@ -353,6 +358,47 @@ class JobManager:
             ]
             for job_id in stale:
                 del self._jobs[job_id]
+
+    def reap(self, owner_alive: Callable[[str], bool],
+             grace_seconds: float = ORPHAN_GRACE_SECONDS) -> list[str]:
+        """Cancel and forget the jobs whose owner has been gone for ``grace_seconds``.
+
+        A closed tab must not keep a slot, a queue place or its images; ``owner_alive``
+        says whether an owner (a browser session) is still connected. Returns the ids
+        forgotten.
+        """
+        now = time.monotonic()
+        with self._lock:
+            jobs = list(self._jobs.values())
+        forgotten = []
+        for job in jobs:
+            if owner_alive(job.owner):
+                job.orphaned_at = None
+                continue
+            if job.orphaned_at is None:
+                job.orphaned_at = now
+            if now - job.orphaned_at >= grace_seconds:
+                self.forget(job.id)
+                forgotten.append(job.id)
+        return forgotten
+
+    def watch_owners(self, owner_alive: Callable[[str], bool], every_seconds: float = 2.0,
+                     grace_seconds: float = ORPHAN_GRACE_SECONDS) -> None:
+        """Run ``reap`` every ``every_seconds`` on a daemon thread (once per manager)."""
+        with self._lock:
+            if self._watcher is not None:
+                return
+
+            def watch():
+                while True:
+                    time.sleep(every_seconds)
+                    try:
+                        self.reap(owner_alive, grace_seconds)
+                    except Exception:  # a watcher that dies would leak every later job
+                        log.exception("reaping closed sessions' jobs failed")
+
+            self._watcher = threading.Thread(target=watch, name="job-reaper", daemon=True)
+            self._watcher.start()
 
     def _start_waiting(self) -> None:
         # Caller holds self._lock.

@@ -211,3 +211,35 @@ def test_coarse_to_fine_runs_count_every_scale():
     view = job.view()
     assert view.planned_iterations == 4 and view.iteration == 4
     assert view.stage == (2, 2) and view.fraction() == 1.0
+
+
+def test_a_closed_sessions_job_is_cancelled_and_forgotten_after_the_grace():
+    """A closed tab frees its slot and its images; a brief disconnect does not."""
+    manager = JobManager(slots=1)
+    closed = manager.submit("closed-tab", endless())
+    waiting = manager.submit("open-tab", task())
+    connected = {"closed-tab": True, "open-tab": True}
+    wait_for(lambda: len(closed.view().rows) >= 1)
+
+    connected["closed-tab"] = False
+    assert manager.reap(connected.get, grace_seconds=60) == []  # only just gone: kept
+    assert closed.active and closed.orphaned_at is not None
+    connected["closed-tab"] = True  # it reconnected: the clock starts over
+    assert manager.reap(connected.get, grace_seconds=0) == []
+    assert closed.orphaned_at is None
+
+    connected["closed-tab"] = False
+    assert manager.reap(connected.get, grace_seconds=0) == [closed.id]
+    assert manager.get(closed.id) is None and manager.jobs_of("closed-tab") == []
+    assert closed.wait(WAIT) and closed.status == CANCELLED
+    assert waiting.wait(WAIT) and waiting.status == DONE  # it got the freed slot
+    assert manager.counts() == (0, 0)
+
+
+def test_the_owner_watcher_reaps_on_its_own():
+    manager = JobManager(slots=1)
+    job = manager.submit("gone", endless())
+    manager.watch_owners(lambda owner: False, every_seconds=0.05, grace_seconds=0)
+    manager.watch_owners(lambda owner: True)  # a second call keeps the first watcher
+    assert job.wait(WAIT) and job.status == CANCELLED
+    wait_for(lambda: manager.get(job.id) is None)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.backbone import BackboneChoice, resolve_backbone
 from core.jobs import JobManager
@@ -14,8 +16,24 @@ OWNER = "studio.owner"  # not a widget: this browser session's id, the owner of 
 
 @st.cache_resource(show_spinner=False)
 def job_manager() -> JobManager:
-    """The one job manager of this server process, shared by every session."""
-    return JobManager()
+    """The one job manager of this server process, shared by every session.
+
+    Jobs belong to browser sessions; a session whose tab has closed loses its job (see
+    ``JobManager.reap``), so strangers' abandoned runs never hold the slots.
+    """
+    manager = JobManager()
+    manager.watch_owners(session_connected)
+    return manager
+
+
+def session_connected(owner: str) -> bool:
+    """Whether the browser session that owns a job (``<session id>[.<part>]``) is connected.
+
+    Outside a served app (scripts, AppTest) there is no runtime to ask: always True.
+    """
+    if not runtime.exists():
+        return True
+    return runtime.get_instance().is_active_session(owner.split(".", 1)[0])
 
 
 @st.cache_resource(show_spinner="Choosing the loss network…")
@@ -28,8 +46,10 @@ def active_backbone() -> BackboneChoice:
 
 
 def session_owner() -> str:
+    """This browser session's id: Streamlit's own, so the job reaper can ask if it is open."""
     if OWNER not in st.session_state:
-        st.session_state[OWNER] = uuid.uuid4().hex
+        context = get_script_run_ctx()
+        st.session_state[OWNER] = context.session_id if context else uuid.uuid4().hex
     return st.session_state[OWNER]
 
 
