@@ -39,6 +39,7 @@ MIN_SIDE = 32  # px, smallest accepted input side
 MAX_ASPECT_RATIO = 10.0  # longest/shortest side
 MAX_INPUT_PIXELS = 50_000_000  # checked from the header BEFORE decoding (decompression bombs)
 MAX_OUTPUT_SIDE = 4096  # largest output longest side anyone may request
+MAX_FILE_MB = 50  # largest input file read at all; the app's upload limit is lower (20 MB)
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 
 # Phone cameras write multi-picture JPEGs, which Pillow reports as "MPO";
@@ -72,9 +73,10 @@ class DecodedImage:
 # --------------------------------------------------------------------------- decoding
 
 
-def decode_image(data: bytes | str | os.PathLike, *, what: str = "image") -> DecodedImage:
+def decode_image(data: bytes | str | os.PathLike, *, what: str = "image",
+                 max_megabytes: float = MAX_FILE_MB) -> DecodedImage:
     """Decode raw bytes or a file into an upright RGB uint8 array, or raise ImageError."""
-    raw = _read_bytes(data, what)
+    raw = _read_bytes(data, what, max_megabytes)
     _refuse_known_unsupported(raw, what)
     notes: list[str] = []
     # Pillow warns about odd but harmless input (bomb size, corrupt EXIF, ...);
@@ -109,11 +111,25 @@ def _one_line(message: str) -> ImageError:
     return ImageError(" ".join(message.split()))
 
 
-def _read_bytes(data: bytes | str | os.PathLike, what: str) -> bytes:
+def check_file_size(size_bytes: int, max_megabytes: float, *, what: str,
+                    name: str = "the file") -> None:
+    """Refuse a file over ``max_megabytes`` MB (2**20 bytes) before anything decodes it."""
+    if size_bytes > max_megabytes * 2**20:
+        raise _fail(what, f"{name} is {size_bytes / 2**20:.1f} MB; the limit is "
+                          f"{max_megabytes:g} MB")
+
+
+def _read_bytes(data: bytes | str | os.PathLike, what: str, max_megabytes: float) -> bytes:
     if isinstance(data, (bytes, bytearray, memoryview)):
+        check_file_size(len(data), max_megabytes, what=what)
         raw = bytes(data)
     elif isinstance(data, (str, os.PathLike)):
-        raw = _read_file(Path(data), what)
+        path = Path(data)
+        try:  # a file too large is refused from its size, before reading it into memory
+            check_file_size(path.stat().st_size, max_megabytes, what=what, name=path.name)
+        except OSError:
+            pass  # a missing or unreadable file gets its own message below
+        raw = _read_file(path, what)
     else:
         raise TypeError(f"decode_image expects bytes or a path, not {type(data).__name__}")
     if not raw:

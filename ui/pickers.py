@@ -45,7 +45,7 @@ def _shrink(pixels: np.ndarray, side: int) -> np.ndarray:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _decode_upload(data: bytes, what: str) -> tuple[images.DecodedImage, np.ndarray]:
-    decoded = images.decode_image(data, what=what)
+    decoded = images.decode_image(data, what=what, max_megabytes=upload_limit_mb())
     return decoded, _shrink(decoded.pixels, PREVIEW_SIDE)
 
 
@@ -72,11 +72,9 @@ def upload_limit_mb() -> int:
 def _from_upload(upload, what: str) -> Chosen | None:
     """Decode an uploaded file, or show why it cannot be used and return None."""
     data = upload.getvalue()
-    limit = upload_limit_mb()
-    if len(data) > limit * 1024 * 1024:  # the browser checks too; this covers other clients
-        st.error(f"{what}: {upload.name} is {len(data) / 2**20:.1f} MB; the limit is {limit} MB")
-        return None
     try:
+        # The browser checks the limit too; this covers other clients.
+        images.check_file_size(len(data), upload_limit_mb(), what=what, name=upload.name)
         decoded, preview = _decode_upload(data, what)
     except images.ImageError as error:
         st.error(str(error))
