@@ -1,0 +1,109 @@
+"""Faults in the app: a worker that crashes, a server that restarts.
+
+The crash is injected where it would really happen (inside the classic worker's call into
+the core), so the page, the job manager and the slot bookkeeping all run for real.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from core import jobs
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 60
+
+
+def png_bytes(height=48, width=64) -> bytes:
+    y, x = np.mgrid[0:height, 0:width]
+    pixels = np.stack([x * 4, y * 5, np.full_like(x, 120)], -1).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def texts(elements) -> str:
+    return " ".join(str(element.value) for element in elements)
+
+
+def classic_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/classic.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def start_tiny_job(at: AppTest, iterations: int = 3) -> None:
+    at.file_uploader(key="classic.content_upload").set_value(
+        ("gradient.png", png_bytes(), "image/png"))
+    at.slider(key="classic.size").set_value(64)
+    at.number_input(key="classic.iterations").set_value(iterations)
+    at.run()
+    at.button(key="classic.run").click().run()
+    assert not at.exception
+
+
+def wait_until(at: AppTest, finished, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not finished(at):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.25)
+        at.run()
+        assert not at.exception, at.exception
+
+
+def test_a_crash_in_the_worker_shows_an_error_in_that_session_and_frees_the_slot(monkeypatch):
+    def crash(*args, **kwargs):
+        raise MemoryError("out of memory while building the loss network")
+
+    monkeypatch.setattr(jobs, "stylize", crash)
+    at = classic_page()
+    start_tiny_job(at)
+    wait_until(at, lambda page: page.error)
+    assert ("internal error: MemoryError: out of memory while building the loss network"
+            in texts(at.error))
+    assert not at.button(key="classic.run").disabled  # the person can try again
+    from ui import common
+
+    assert common.job_manager().counts() == (0, 0)  # no slot held, nobody stuck waiting
+
+    monkeypatch.undo()  # the next run in the same session works
+    at.button(key="classic.run").click().run()
+    wait_until(at, lambda page: page.download_button)
+    assert not at.error
+
+
+def test_a_downloaded_result_outlives_a_server_restart():
+    """Everything a finished run needs lives in its downloads: after a restart (every cache
+    and job gone) the settings file sets the same run up again and the PNG is whole."""
+    at = classic_page()
+    start_tiny_job(at)
+    wait_until(at, lambda page: page.download_button)
+    prepared = at.session_state["classic.downloads"][1]  # the bytes the buttons hand out
+    settings, config = prepared["json"].encode(), json.loads(prepared["json"])["config"]
+    with Image.open(io.BytesIO(prepared["png"])) as picture:
+        assert picture.format == "PNG" and picture.size == (64, 48)
+    with zipfile.ZipFile(io.BytesIO(prepared["zip"])) as archive:
+        assert json.loads(archive.read("settings.json"))["config"] == config
+
+    st.cache_resource.clear()  # the restart: no job manager, no models, no cached pictures
+    st.cache_data.clear()
+    fresh = classic_page()
+    assert fresh.slider(key="classic.size").value != 64
+    fresh.file_uploader(key="classic.settings_upload").set_value(
+        ("settings.json", settings, "application/json")).run()
+    assert fresh.slider(key="classic.size").value == config["size"] == 64
+    assert fresh.number_input(key="classic.iterations").value == config["iterations"] == 3
+    assert fresh.number_input(key="classic.seed").value == config["seed"]
+
