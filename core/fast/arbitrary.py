@@ -74,12 +74,18 @@ MOBILENET_V2_BLOCKS = (
 
 @dataclass(frozen=True)
 class ArbitraryConfig:
-    """Settings of one arbitrary-style painting; the defaults are what the app starts with."""
+    """Settings of one painting by the arbitrary-style or the multi-style network; the
+    defaults are what the app starts with."""
 
     size: int | None = 1080  # longest side of the output; None keeps the photo's size
-    strength: float = 1.0  # 0: the photo's own style vector, 1: the painting's (Magenta's mix)
-    style_size: int = 256  # the painting's centre square is resized to this before prediction
-    precision: str = "float32"  # bfloat16 measured no faster here (bench/arbitrary.py)
+    # Arbitrary style: 0 paints with the photo's own style vector, 1 with the painting's
+    # (Magenta's interpolation). Multi-style: a linear blend with the photo, as fast networks.
+    strength: float = 1.0
+    style_size: int = 256  # the painting's centre square is resized to this for the predictor
+    preserve_colors: bool = False  # keep the photo's colours, take the painting's strokes
+    # Of the transformers (the predictor stays float32: 0.03 s either way). bfloat16 is 1.5x
+    # faster at 1080 px and differs by 0.4-0.7 grey levels on average (bench/arbitrary.py).
+    precision: str = "bfloat16"
     emulate_quantization: bool = False  # round activations like the int8 ONNX originals
 
     def __post_init__(self):
@@ -89,8 +95,6 @@ class ArbitraryConfig:
         check_strength(self.strength)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be float32 or bfloat16 (got {self.precision!r})")
-        if not isinstance(self.emulate_quantization, bool):
-            raise ValueError("emulate_quantization must be True or False")
         if self.emulate_quantization and self.precision != "float32":
             raise ValueError("emulate_quantization needs precision float32")
 
@@ -464,7 +468,7 @@ def style_vector(predictor, painting: np.ndarray, style_size: int = 256) -> np.n
     square = images.resize_exact(painting[top:top + side, left:left + side],
                                  style_size, style_size)
     batch = square[None].astype(np.float32) / 255.0
-    return np.asarray(predictor(batch, training=False), np.float32)[0]
+    return np.asarray(predictor(batch), np.float32)[0]
 
 
 def blend_vectors(vectors: Sequence[np.ndarray], weights: Sequence[float] | None = None
@@ -521,7 +525,23 @@ def paint_with_paintings(predictor, transformer, content: np.ndarray,
         own = style_vector(predictor, photo, config.style_size)
         vector = with_strength(vector, own, config.strength)
     painted = paint_arbitrary(transformer, photo, vector, size=None)
+    if config.preserve_colors:
+        painted = images.preserve_colors(photo, painted)
     return ArbitraryResult(painted, vector, time.perf_counter() - started)
+
+
+def multistyle_choices(spec: str) -> dict[int, float]:
+    """'3:0.5,12' -> {3: 0.5, 12: 1.0}: style indices, each with an optional weight."""
+    choices: dict[int, float] = {}
+    for part in str(spec).split(","):
+        index, _, weight = part.strip().partition(":")
+        try:
+            choices[int(index)] = choices.get(int(index), 0.0) + float(weight or 1.0)
+        except ValueError:
+            raise ValueError(f"styles are INDEX[:WEIGHT] pairs separated by commas, e.g. 3:0.5,12"
+                             f" (got {spec!r})") from None
+    multistyle_weights(choices)  # refuses bad indices and weights now, with the same words
+    return choices
 
 
 def multistyle_weights(choices: Mapping[int, float]) -> np.ndarray:
@@ -540,10 +560,17 @@ def multistyle_weights(choices: Mapping[int, float]) -> np.ndarray:
 
 
 def paint_multistyle(network, content: np.ndarray, weights: np.ndarray,
-                     size: int | None = ArbitraryConfig.size) -> np.ndarray:
-    """Photo (uint8 RGB) painted with a mix of the 26 styles (weights as given, e.g. from
-    ``multistyle_weights``)."""
+                     config: ArbitraryConfig = ArbitraryConfig()) -> np.ndarray:
+    """Photo (uint8 RGB) painted with a mix of the 26 styles (``weights`` as given, e.g.
+    from ``multistyle_weights``), then strength and colours as the fast networks do."""
     weights = np.asarray(weights, np.float32).reshape(1, MULTISTYLE_COUNT)
-    photo = content if size is None else images.resize_longest(content, size)
+    photo = content if config.size is None else images.resize_longest(content, config.size)
     painted = network([photo[None].astype(np.float32) / 255.0, weights])
-    return images.to_uint8(np.asarray(painted)[0] * 255.0)
+    painted = images.to_uint8(np.asarray(painted)[0] * 255.0)
+    if config.preserve_colors:
+        painted = images.preserve_colors(photo, painted)
+    if config.strength < 1:
+        mixed = config.strength * painted.astype(np.float32)
+        mixed += (1 - config.strength) * photo.astype(np.float32)
+        painted = images.to_uint8(mixed)
+    return painted

