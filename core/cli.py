@@ -70,14 +70,25 @@ def _add_fast_commands(commands) -> None:
     from core.fast.network import NetworkShape
     from core.fast.train import TrainConfig
 
-    fast = commands.add_parser("fast", help="paint a photo in one pass with a bundled network")
+    fast = commands.add_parser(
+        "fast", help="paint a photo in one pass with a bundled network, any painting, or a "
+                     "mix of 26 fixed styles",
+        description="Give one of --style, --style-image (repeat it to mix paintings) or "
+                    "--multistyle.")
     fast.add_argument("--content", required=True, help="photo to paint")
-    fast.add_argument("--style", required=True, help="bundled style (see: python -m core styles)")
+    fast.add_argument("--style", help="bundled style (see: python -m core styles)")
+    fast.add_argument("--style-image", action="append", metavar="PAINTING",
+                      help="any painting, through the arbitrary-style network; repeat to mix")
+    fast.add_argument("--mix", metavar="W1,W2,...",
+                      help="weight of each --style-image, in order (default: equal)")
+    fast.add_argument("--multistyle", metavar="INDEX[:W],...",
+                      help="styles 0-25 of the multi-style network, e.g. 3:0.5,12:0.5")
     fast.add_argument("--out", required=True, help="output PNG path")
     fast.add_argument("--size", type=int, default=FastConfig.size,
                       help=f"longest side of the output, px (default {FastConfig.size})")
     fast.add_argument("--strength", type=float, default=FastConfig.strength,
-                      help="0 keeps the photo, 1 is the full painting")
+                      help="0 keeps the photo, 1 is the full painting (with --style-image: "
+                           "0 paints with the photo's own style)")
     fast.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours")
     fast.add_argument("--precision", choices=PRECISIONS, default=FastConfig.precision)
 
@@ -161,6 +172,21 @@ def run_classic(args) -> dict:
 
 
 def run_fast(args) -> dict:
+    chosen = [flag for flag, value in (("--style", args.style), ("--style-image", args.style_image),
+                                       ("--multistyle", args.multistyle)) if value]
+    if len(chosen) != 1:
+        raise ValueError("give one of --style NAME, --style-image PAINTING or "
+                         f"--multistyle INDEX[:W],... (got {' and '.join(chosen) or 'none'})")
+    if args.mix is not None and not args.style_image:
+        raise ValueError("--mix weighs --style-image paintings; give those too")
+    if args.style_image:
+        return run_arbitrary(args)
+    if args.multistyle:
+        return run_multistyle(args)
+    return run_bundled(args)
+
+
+def run_bundled(args) -> dict:
     from core.fast.apply import FastConfig, compiled, paint
     from core.fast.registry import find_model, load_transformer
 
@@ -179,6 +205,71 @@ def run_fast(args) -> dict:
     images.save_png(result.image, out)
     height, width = result.image.shape[:2]
     return {"style": model.name, "size": [width, height], "seconds": round(result.seconds, 3),
+            "load_seconds": round(load_seconds, 3), "precision": config.precision,
+            "output": str(out)}
+
+
+def run_arbitrary(args) -> dict:
+    from core.fast import arbitrary
+    from core.fast.apply import compiled
+
+    config = arbitrary.ArbitraryConfig(size=args.size, strength=args.strength,
+                                       preserve_colors=args.preserve_colors,
+                                       precision=args.precision)
+    mix = None if args.mix is None else _numbers(args.mix, "--mix")
+    if mix is not None and len(mix) != len(args.style_image):
+        raise ValueError(f"--mix needs one weight per --style-image ({len(args.style_image)}), "
+                         f"got {len(mix)}")
+    out = _output_path(args.out)
+    content = images.load_image(args.content, what="content image")
+    several = len(args.style_image) > 1
+    paintings = [images.load_image(path, what=f"style image {i}" if several else "style image")
+                 for i, path in enumerate(args.style_image, 1)]
+    started = time.perf_counter()
+    predictor = arbitrary.load_style_predictor()
+    transformer = compiled(arbitrary.load_arbitrary_transformer(config.precision))
+    load_seconds = time.perf_counter() - started
+    source = arbitrary.read_manifest(arbitrary.TRANSFORMER)["source"]
+    print(f"arbitrary-style network (Magenta, Ghiasi et al. 2017; from {source['package']} "
+          f"{source['version']}): {len(paintings)} painting{'s' if several else ''}"
+          f"{' mixed ' + ', '.join(f'{w:g}' for w in mix) if mix else ''}; "
+          f"loaded in {load_seconds:.1f}s", flush=True)
+    result = arbitrary.paint_with_paintings(predictor, transformer, content, paintings, mix,
+                                            config)
+    images.save_png(result.image, out)
+    height, width = result.image.shape[:2]
+    return {"network": arbitrary.TRANSFORMER,
+            "paintings": [Path(path).name for path in args.style_image],
+            "mix": mix, "strength": config.strength, "size": [width, height],
+            "seconds": round(result.seconds, 3), "load_seconds": round(load_seconds, 3),
+            "precision": config.precision, "output": str(out)}
+
+
+def run_multistyle(args) -> dict:
+    from core.fast import arbitrary
+    from core.fast.apply import compiled
+
+    config = arbitrary.ArbitraryConfig(size=args.size, strength=args.strength,
+                                       preserve_colors=args.preserve_colors,
+                                       precision=args.precision)
+    choices = arbitrary.multistyle_choices(args.multistyle)
+    weights = arbitrary.multistyle_weights(choices)
+    out = _output_path(args.out)
+    content = images.load_image(args.content, what="content image")
+    started = time.perf_counter()
+    network = compiled(arbitrary.load_multistyle_transformer(config.precision))
+    load_seconds = time.perf_counter() - started
+    print(f"multi-style network (Dumoulin et al. 2017, {arbitrary.MULTISTYLE_COUNT} styles): "
+          + ", ".join(f"style {i} {weights[i]:.2g}" for i in sorted(choices))
+          + f"; loaded in {load_seconds:.1f}s", flush=True)
+    started = time.perf_counter()
+    painted = arbitrary.paint_multistyle(network, content, weights, config)
+    seconds = time.perf_counter() - started
+    images.save_png(painted, out)
+    height, width = painted.shape[:2]
+    return {"network": arbitrary.MULTISTYLE,
+            "styles": {str(i): round(float(weights[i]), 4) for i in sorted(choices)},
+            "strength": config.strength, "size": [width, height], "seconds": round(seconds, 3),
             "load_seconds": round(load_seconds, 3), "precision": config.precision,
             "output": str(out)}
 
@@ -271,6 +362,15 @@ def _layer_weights(pairs: list[str]) -> tuple[tuple[str, float], ...]:
         except ValueError:
             raise ValueError(f"--style-layers takes LAYER:WEIGHT pairs (got {pair!r})") from None
     return tuple(parsed)
+
+
+def _numbers(text: str, flag: str) -> list[float]:
+    """'0.7,0.3' -> [0.7, 0.3]."""
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"{flag} takes numbers separated by commas, e.g. 0.7,0.3 "
+                         f"(got {text!r})") from None
 
 
 def _lineage(warm_start: str | None, steps: int, seconds: int) -> dict:

@@ -70,3 +70,63 @@ def test_user_mistakes_exit_2_with_one_line(make_args, message, photo, tmp_path,
     error = capsys.readouterr().err.strip()
     assert error.startswith("error: ") and "\n" not in error
     assert message in error
+
+
+def run_cli(args, capsys) -> tuple[int, list[str], str]:
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    return code, captured.out.strip().splitlines(), captured.err.strip()
+
+
+def test_fast_mixes_any_paintings_through_the_arbitrary_network(photo, tmp_path, capsys):
+    out = tmp_path / "mixed.png"
+    code, lines, error = run_cli(
+        ["fast", "--content", str(photo), "--style-image", str(ROOT / "styles" / "wave.jpg"),
+         "--style-image", str(ROOT / "styles" / "shipwreck.jpg"), "--mix", "0.7,0.3",
+         "--strength", "0.8", "--size", "64", "--out", str(out)], capsys)
+    assert code == 0, error
+    assert lines[0].startswith("arbitrary-style network (Magenta, Ghiasi et al. 2017")
+    assert "2 paintings mixed 0.7, 0.3" in lines[0]
+    summary = json.loads(lines[-1])
+    assert summary["network"] == "arbitrary_transformer"
+    assert summary["paintings"] == ["wave.jpg", "shipwreck.jpg"]
+    assert summary["mix"] == [0.7, 0.3] and summary["strength"] == 0.8
+    assert summary["size"] == [64, 48] and Image.open(out).size == (64, 48)
+
+
+def test_fast_paints_a_mix_of_the_26_fixed_styles(photo, tmp_path, capsys):
+    out = tmp_path / "multi.png"
+    code, lines, error = run_cli(["fast", "--content", str(photo), "--multistyle", "3:1,12:3",
+                                  "--size", "40", "--out", str(out)], capsys)
+    assert code == 0, error
+    assert lines[0].startswith("multi-style network (Dumoulin et al. 2017, 26 styles)")
+    summary = json.loads(lines[-1])
+    assert summary["network"] == "multistyle26"
+    assert summary["styles"] == {"3": 0.25, "12": 0.75}
+    assert Image.open(out).size == (40, 30)
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda d, p: ["--style", "wave", "--style-image", str(p)], "give one of --style"),
+        (lambda d, p: [], "(got none)"),
+        (lambda d, p: ["--style", "wave", "--mix", "1,2"], "--mix weighs --style-image"),
+        (lambda d, p: ["--style-image", str(p), "--mix", "0.5,0.5"], "one weight per"),
+        (lambda d, p: ["--style-image", str(p), "--mix", "lots"], "numbers separated by commas"),
+        (lambda d, p: ["--style-image", str(p), "--mix", "-1"], "non-negative"),
+        (lambda d, p: ["--style-image", str(d / "notes.jpg")], "style image: not an image"),
+        (lambda d, p: ["--style-image", str(p), "--style-image", str(d / "missing.jpg")],
+         "style image 2: file not found"),
+        (lambda d, p: ["--style-image", str(p), "--strength", "2"], "strength"),
+        (lambda d, p: ["--multistyle", "30"], "style index must be 0 to 25"),
+        (lambda d, p: ["--multistyle", "3:x"], "INDEX[:WEIGHT]"),
+    ],
+)
+def test_fast_style_mistakes_exit_2_with_one_line(make_args, message, photo, tmp_path, capsys):
+    (tmp_path / "notes.jpg").write_text("not a picture")
+    args = ["fast", "--content", str(photo), "--out", str(tmp_path / "o.png"), "--size", "40"]
+    code, _, error = run_cli(args + make_args(tmp_path, photo), capsys)
+    assert code == 2
+    assert error.startswith("error: ") and "\n" not in error
+    assert message in error
