@@ -494,7 +494,8 @@ def _lbfgs(objective, image, config, run):
     try:
         final, iterations = box_lbfgsb(value_and_gradient, start, 0.0, 255.0,
                                        max_iterations=budget, max_evaluations=budget * 3,
-                                       history=20, on_iteration=after_iteration)
+                                       history=lbfgs_history(start.size, budget),
+                                       on_iteration=after_iteration)
     except _Cancelled:
         final, iterations = accepted, run.iteration - run.stage_start
     if iterations < budget and run.stopped_by == "iterations":
@@ -548,6 +549,23 @@ def box_lbfgsb(value_and_gradient, start, lower: float, upper: float, *, max_ite
         else:  # converged, or no further progress possible
             break
     return x, iterations
+
+
+LBFGS_HISTORY = 20  # correction pairs L-BFGS-B keeps (scipy's default is 10)
+LBFGS_PAIR_MEMORY = 512 * 2**20  # bytes the stored pairs may fill, for large images
+LBFGS_MIN_HISTORY = 4
+
+
+def lbfgs_history(pixels: int, iterations: int) -> int:
+    """How many correction pairs L-BFGS-B keeps for an image of ``pixels`` values.
+
+    Each pair is two float64 copies of the image and one is stored per iteration: 134 MB a
+    pair at 2048 px, where ten of them were a sixth of the run's peak memory. Up to 1080 px
+    (and in every 512 px base stage) this is the full LBFGS_HISTORY or the stage's iteration
+    count, whichever is smaller: a run never stores more pairs than it takes iterations.
+    """
+    affordable = LBFGS_PAIR_MEMORY // (2 * 8 * pixels)
+    return max(1, min(LBFGS_HISTORY, iterations, max(LBFGS_MIN_HISTORY, affordable)))
 
 
 class _Cancelled(Exception):

@@ -274,3 +274,14 @@ def test_box_lbfgsb_takes_the_same_steps_as_scipy_minimize():
     np.testing.assert_array_equal(np.array(seen), np.array(theirs))
     np.testing.assert_array_equal(ours, reference.x)
     assert ours.min() == 0.0 and ours.max() <= 255.0  # the box is active and respected
+
+
+def test_large_images_keep_fewer_lbfgs_pairs_small_ones_the_full_history():
+    from core.classic import LBFGS_HISTORY, lbfgs_history
+
+    assert lbfgs_history(512 * 342 * 3, 60) == LBFGS_HISTORY == 20
+    assert lbfgs_history(512 * 342 * 3, 10) == 10  # never more pairs than iterations
+    assert lbfgs_history(1080 * 720 * 3, 10) == 10  # the 1080 px refine stage: unchanged
+    assert lbfgs_history(2048 * 1366 * 3, 10) == 4  # 4 x 134 MB instead of 10 x 134 MB
+    assert lbfgs_history(4096 * 4096 * 3, 10) == 4  # the floor: L-BFGS, not gradient descent
+    assert lbfgs_history(100, 1) == 1
