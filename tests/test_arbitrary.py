@@ -175,8 +175,8 @@ def test_multistyle_choices_parse_and_normalise():
 
 
 @pytest.mark.parametrize("spec, message", [("26", "0 to 25"), ("3:x", "INDEX"),
-                                           ("3:-1", "non-negative"), ("3:0", "must not all be zero"),
-                                           ("", "INDEX")])
+                                           ("3:-1", "non-negative"),
+                                           ("3:0", "must not all be zero"), ("", "INDEX")])
 def test_bad_multistyle_choices_are_refused(spec, message):
     with pytest.raises(ValueError, match=message):
         arbitrary.multistyle_choices(spec)
