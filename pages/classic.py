@@ -65,6 +65,9 @@ if run_col.button("Run", type="primary", key="classic.run", icon=":material/play
 if cancel_col.button("Cancel", key="classic.cancel", icon=":material/stop:", disabled=not busy,
                      width="stretch"):
     job.cancel()
+    # The worker stops within one evaluation (a fraction of a second at 512 px): waiting for
+    # it here lets this one rerun say "Cancelled" instead of the next poll.
+    job.wait(timeout=1.0)
     st.rerun()
 if problem:
     note_col.caption(problem)

@@ -16,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -92,6 +93,7 @@ def server(tmp_path_factory):
                                 network=json.loads(models.joinpath("tiny.json").read_text())[
                                     "network"])
         env["STYLE_STUDIO_MODELS_DIR"] = str(models)
+    env["STYLE_STUDIO_CLASSIC_SLOTS"] = "1"  # so that concurrent sessions must queue
     port = free_port()
     log_path = ARTIFACTS / "streamlit-server.log"
     with log_path.open("wb") as log:
@@ -346,3 +348,87 @@ def check_download(page, size: int) -> None:
     data = Path(event.value.path()).read_bytes()
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "PNG" and max(image.size) == size
+
+
+class HealthWatch:
+    """Asks /_stcore/health every 0.25 s on a thread; the slowest answer, and failures."""
+
+    def __init__(self, url: str):
+        self.url, self.slowest, self.failures = url, 0.0, 0
+        self.slow: list[tuple[float, float]] = []  # (seconds since start, answer time) > 0.5 s
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._ask, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _ask(self):
+        while not self._stop.wait(0.25):
+            asked = time.perf_counter()
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=5) as reply:
+                    assert reply.status == 200
+                answer = time.perf_counter() - asked
+                self.slowest = max(self.slowest, answer)
+                if answer > 0.5:
+                    self.slow.append((round(time.monotonic() - self._started, 1), answer))
+            except (OSError, AssertionError):
+                self.failures += 1
+
+
+def test_four_sessions_at_once_queue_finish_and_a_closed_tab_frees_its_slot(server, browser):
+    """Four strangers start classic jobs at once on a one-slot server and paint with the fast
+    page meanwhile: the queue holds, every job finishes, the health check answers within 1 s.
+    Then a tab closed mid-job: its job is cancelled and the server is idle again."""
+    contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(4)]
+    pages = [context.new_page() for context in contexts]
+    try:
+        with HealthWatch(server) as health:
+            for page in pages:
+                open_classic(page, server)
+                set_up_run(page, 64, 4, 0)
+            shown = []
+            for page in pages:
+                page.get_by_role("button", name="Run", exact=True).click()
+                bar = page.locator('[data-testid="stProgress"]')
+                bar.wait_for(timeout=60_000)
+                shown.append(bar.inner_text())
+            assert any(text.startswith("Waiting for a free slot") for text in shown), shown
+            for page in pages:  # the fast page works while the classic jobs queue
+                page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Fast").click()
+                page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$")).first.wait_for(
+                    timeout=JOB_SECONDS * 1000)
+            for page in pages:
+                page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Classic").click()
+                page.get_by_text(re.compile(r"^Done: 4 iterations in ")).wait_for(
+                    timeout=JOB_SECONDS * 1000)
+
+            closing = contexts.pop()
+            page = pages.pop()
+            set_number(page, "Iterations", 3000)
+            page.get_by_role("button", name="Run", exact=True).click()
+            page.get_by_text(re.compile(r"^Iteration \d+ / 3000 · ")).wait_for(
+                timeout=JOB_SECONDS * 1000)
+            closing.close()
+            observer = pages[0]
+            deadline = time.monotonic() + 60  # 10 s of grace, a reap every 2 s, reruns
+            idle = re.compile(r"Classic jobs on this server: 0 of 1 running, 0 waiting")
+            while not observer.get_by_text(idle).count():
+                assert time.monotonic() < deadline, "the closed tab's job still holds the slot"
+                time.sleep(1)
+                observer.reload()
+                observer.get_by_text("Classic jobs on this server").wait_for(timeout=60_000)
+        assert health.failures == 0 and health.slowest < 1.0, vars(health)
+    except Exception:
+        for number, page in enumerate(pages):
+            save_screenshot(page, ARTIFACTS / f"sessions-failure-{number}.png")
+        raise
+    finally:
+        for context in contexts:
+            context.close()
