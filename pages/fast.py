@@ -1,55 +1,108 @@
-"""Fast page: one pass of a trained network per painting, cached, with downloads.
+"""Fast page: a photo painted in one pass, three ways.
 
-Widgets become a ``core.fast.apply.FastConfig``; ``ui.fast_results`` paints (cached per
-photo, style and settings) and lays out the results.
+* Any painting (the default): Magenta's arbitrary-style network takes any painting, bundled
+  or uploaded, or a mix of several; ``ui.arbitrary_results``.
+* Trained networks: one network per painting, trained by this studio (Johnson et al.);
+  ``ui.fast_results``.
+* 26 styles: Magenta's multi-style network, as a gallery, blended by weights.
+
+Widgets become a ``FastConfig`` / ``ArbitraryConfig``; the ``ui`` modules paint (cached per
+photo, style and settings) and lay out the results.
 """
 
 import streamlit as st
 
+from core.fast import arbitrary
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from ui import fast_results, frame, pickers
+from ui import arbitrary_results, fast_results, frame, pickers
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
 
+MODE = "fast.mode"
+MODES = {
+    "any": ":material/palette: Any painting",
+    "trained": ":material/model_training: Trained networks",
+    "multi": ":material/grid_view: 26 styles",
+}
+
 st.title("Fast style transfer")
 st.caption(
-    "Johnson, Alahi & Fei-Fei (2016): a network trained for one painting paints any photo in "
-    "a single pass, in about a second instead of minutes. Each painting below has its own "
-    "network, trained by this studio on its own loss network."
+    "A photo painted in one pass of a network, in about a second instead of minutes. "
+    "**Any painting** works: upload your own, or mix several. The studio's own networks, each "
+    "trained for one painting, and a network that knows 26 styles are one click away."
 )
+mode = st.segmented_control("Method", list(MODES), format_func=MODES.__getitem__, key=MODE,
+                            default="any", required=True, persist_state="session",
+                            label_visibility="collapsed")
 
-try:
-    models = fast_results.available_models()
-except ValueError as error:  # a damaged manifest
-    st.error(str(error))
+models = []
+if mode == "trained":
+    try:
+        models = fast_results.available_models()
+    except ValueError as error:  # a damaged manifest
+        st.error(str(error))
+        st.stop()
+    if not models:
+        st.warning("No style networks are installed. Train one with `python -m core "
+                   "train-fast` (see below), or use Any painting.")
+elif (problem := arbitrary_results.problem()) is not None:
+    st.error(f"The any-painting networks cannot be used: {problem}")
     st.stop()
-if not models:
-    st.warning("No style networks are installed. Train one with `python -m core train-fast` "
-               "(see below) or use the classic page.")
 
 photo_col, style_col = st.columns(2, gap="large")
 with photo_col:
     st.subheader("1 · Photo")
     content = pickers.content_picker("fast")
 with style_col:
-    st.subheader("2 · Paintings")
-    chosen = fast_results.style_picker(models)
+    if mode == "any":
+        st.subheader("2 · Painting")
+        st.caption(arbitrary_results.ABOUT)
+        painted_with = pickers.style_picker("fast.any")
+    elif mode == "trained":
+        st.subheader("2 · Paintings")
+        chosen = fast_results.style_picker(models)
+    else:
+        st.subheader("2 · Styles")
+        st.caption("Dumoulin et al. (2017), from Google Magenta: one network, 26 styles (those "
+                   "of TensorFlow's Android demo, unnamed there: numbered here 0 to 25). Pick "
+                   "them in the gallery below; several are blended by their weights.")
 
 st.subheader("3 · Settings")
 size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
 size = size_col.slider("Output size (longest side, px)", 256, MAX_FAST_SIDE,
                        FastConfig.size, step=8, key=fast_results.SIZE, persist_state="session")
+strength_help = ("0 paints the photo in its own style, 1 in the painting's (Magenta's "
+                 "interpolation of the two style vectors)." if mode == "any" else
+                 "0 keeps the photo, 1 is the network's full painting.")
 strength = strength_col.slider("Strength", 0.0, 1.0, FastConfig.strength, step=0.05,
                                key=fast_results.STRENGTH, persist_state="session",
-                               help="0 keeps the photo, 1 is the network's full painting.")
+                               help=strength_help)
 keep_colours = colour_col.toggle("Keep the photo's colours", key=fast_results.PRESERVE_COLORS,
                                  persist_state="session")
-config = FastConfig(size=size, strength=strength, preserve_colors=keep_colours)
 
-if content is not None and chosen:
-    fast_results.show(content, chosen, config)
-elif content is not None and models:
-    st.info("Choose at least one painting.")
-
-with st.expander("Train a network for your own painting"):
-    st.markdown(fast_results.TRAINING_HELP)
+if content is None:
+    st.stop()  # the picker has said why
+if mode == "any":
+    if painted_with is not None:
+        paintings, mix = painted_with
+        config = arbitrary.ArbitraryConfig(size=size, strength=strength,
+                                           preserve_colors=keep_colours)
+        with st.spinner("Painting…"):
+            result = arbitrary_results.paint_any(content, paintings, mix, config)
+        arbitrary_results.show(result, "any-painting")
+elif mode == "trained":
+    config = FastConfig(size=size, strength=strength, preserve_colors=keep_colours)
+    if chosen:
+        fast_results.show(content, chosen, config)
+    elif models:
+        st.info("Choose at least one painting.")
+    with st.expander("Train a network for your own painting"):
+        st.markdown(fast_results.TRAINING_HELP)
+else:
+    choices = arbitrary_results.multistyle_picker(content)
+    if choices:
+        config = arbitrary.ArbitraryConfig(size=size, strength=strength,
+                                           preserve_colors=keep_colours)
+        with st.spinner("Painting…"):
+            result = arbitrary_results.paint_multistyle(content, choices, config)
+        arbitrary_results.show(result, "26-styles")

@@ -70,8 +70,14 @@ def tiny_models(tmp_path_factory, monkeypatch, make_bundle):
     return folder
 
 
+def open_trained(at: AppTest) -> AppTest:
+    """The fast page on its trained networks (it opens on Any painting)."""
+    at.session_state["fast.mode"] = "trained"
+    return open_page(at, "pages/fast.py")
+
+
 def test_fast_page_paints_each_chosen_style_with_a_download(app, tiny_models):
-    open_page(app, "pages/fast.py")
+    open_trained(app)
     assert app.title[0].value == "Fast style transfer"
     assert app.multiselect(key="fast.styles").value == ["other"]  # first by display name
     assert app.slider(key="fast.size").value == 1080
@@ -183,7 +189,7 @@ def test_a_fast_result_goes_on_the_shelf_and_compare_reuses_it(app, tiny_models,
 
     paint = fast_results.paint
     monkeypatch.setattr(fast_results, "paint", counted_paint)
-    open_page(app, "pages/fast.py")  # paints at the default 1080 px
+    open_trained(app)  # paints at the default 1080 px
     app.slider(key="fast.size").set_value(256).run()
     assert [config.size for _, _, config in calls] == [1080, 256]
     shelf = app.session_state["studio.shelf"]
@@ -207,8 +213,11 @@ def test_classic_vs_fast_evolution_and_slider_use_the_shelf(app, tiny_models):
     assert any(c.startswith("The Great Wave off Kanagawa · classic · 1 min 04 s · 64 × 48 px")
                for c in captions)
     assert any(c.startswith("Other — Test, 2026 · fast · ") for c in captions)
+    assert any(c.startswith("The Great Wave off Kanagawa — Hokusai, c. 1831 · any-painting · ")
+               for c in captions)
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics["Classic"] == "1 min 04 s" and metrics["Fast is quicker by"].endswith("×")
+    assert metrics["Classic"] == "1 min 04 s"
+    assert metrics["Trained network"].endswith(" s") and metrics["Any painting"].endswith(" s")
     assert "Download the comparison (PNG sheet)" in [
         b.proto.label for b in app.get("download_button")]
 
@@ -225,6 +234,7 @@ def test_classic_vs_fast_evolution_and_slider_use_the_shelf(app, tiny_models):
         "The photo: Neuschwanstein Castle",
         "fast: Other — Test, 2026, strength 1",
         "fast: Tiny — Test, 2026, strength 1",
+        "any-painting: The Great Wave off Kanagawa — Hokusai, c. 1831, strength 1",
         "classic: The Great Wave off Kanagawa, 80 iterations, lbfgs",
         "classic snapshot: The Great Wave off Kanagawa, iteration 10",
         "classic snapshot: The Great Wave off Kanagawa, iteration 20",
@@ -256,15 +266,82 @@ def test_compare_runs_a_classic_job_without_touching_the_classic_pages(app, tiny
         assert not app.exception and not app.error, texts(app.error)
     classic = next(c for c in captions_of(app) if " · classic · " in c)
     assert "64 × 43 px · 2 iterations, lbfgs" in classic
-    run = app.session_state["studio.shelf"][0]
+    run = next(item for item in app.session_state["studio.shelf"] if item.method == "classic")
     assert (run.method, run.painting, run.photo) == (
         "classic", "styles/wave.jpg", "examples/castle.jpg")
 
 
 def test_fast_page_without_networks_says_how_to_train_one(app, tmp_path, monkeypatch):
     monkeypatch.setenv("STYLE_STUDIO_MODELS_DIR", str(tmp_path))
-    open_page(app, "pages/fast.py")
+    open_trained(app)
     assert "No style networks are installed" in app.warning[0].value
+
+
+def painting_png() -> bytes:
+    """A 'painting' of bold diagonal stripes, as a person might upload one."""
+    y, x = np.mgrid[0:96, 0:96]
+    stripes = ((x + y) // 12) % 3
+    palette = np.array([[200, 40, 30], [240, 200, 40], [20, 40, 160]], np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(palette[stripes]).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_the_fast_page_opens_on_any_painting_and_paints_an_uploaded_one(app):
+    from ui import shelf
+
+    open_page(app, "pages/fast.py")
+    assert app.segmented_control(key="fast.mode").value == "any"
+    app.slider(key="fast.size").set_value(256).run()
+    assert not app.exception and not app.error, texts(app.error)
+    first = app.session_state[shelf.SHELF][0]
+    assert (first.method, first.style, first.size) == ("any-painting", "styles/starry_night.jpg",
+                                                       (256, 171))
+    app.multiselect(key="fast.any.styles").set_value([])
+    app.file_uploader(key="fast.any.style_upload").set_value(
+        [("stripes.png", painting_png(), "image/png")]).run()
+    assert not app.exception and not app.error, texts(app.error)
+    result = app.session_state[shelf.SHELF][0]
+    assert result.style == "stripes.png" and result.label == "stripes.png"
+    captions = [c for image in app.get("image") for c in image.captions]
+    assert any(c.startswith("stripes.png · painted in ") for c in captions)
+    assert [b.label for b in app.download_button] == ["Download PNG"]
+    with Image.open(io.BytesIO(result.png)) as picture:
+        colours = np.asarray(picture).reshape(-1, 3).mean(0)
+    assert colours[2] < colours[0]  # the stripes' reds and yellows, not the castle's blue sky
+
+
+def test_any_painting_mixes_paintings_and_refuses_a_bad_one(app):
+    from ui import shelf
+
+    open_page(app, "pages/fast.py")
+    app.slider(key="fast.size").set_value(256)
+    app.multiselect(key="fast.any.styles").set_value(["starry_night", "wave"]).run()
+    app.slider(key="fast.any.blend.wave").set_value(0.5).run()
+    assert not app.exception and not app.error, texts(app.error)
+    result = app.session_state[shelf.SHELF][0]
+    assert result.style == "styles/starry_night.jpg + styles/wave.jpg"
+    assert result.settings == "strength 1, mix 1:0.5"
+    app.file_uploader(key="fast.any.style_upload").set_value(
+        [("notes.jpg", b"not a painting at all", "image/jpeg")]).run()
+    assert not app.exception
+    assert "style image: not an image file we can read" in texts(app.error)
+
+
+def test_the_26_styles_gallery_blends_the_styles_picked(app):
+    from ui import shelf
+
+    app.session_state["fast.mode"] = "multi"
+    open_page(app, "pages/fast.py")
+    app.slider(key="fast.size").set_value(256).run()
+    gallery = [c for image in app.get("image") for c in image.captions
+               if c.removeprefix("✓ ").startswith("style ")]
+    assert len(gallery) == 26 and gallery[0] == "✓ style 0" and gallery[25] == "style 25"
+    app.multiselect(key="fast.multi.picked").set_value([3, 12]).run()
+    app.slider(key="fast.multi.weight.12").set_value(0.5).run()
+    assert not app.exception and not app.error, texts(app.error)
+    result = app.session_state[shelf.SHELF][0]
+    assert (result.method, result.style, result.size) == ("26-style", "3:1,12:0.5", (256, 171))
 
 
 def test_classic_starts_from_the_recommended_preset(app):

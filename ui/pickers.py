@@ -15,6 +15,7 @@ from core import images
 from ui import catalog
 
 UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]
+# The classic page's keys; other pages' pickers swap "classic" for their own prefix.
 STYLE_UPLOAD = "classic.style_upload"
 STYLES = "classic.styles"  # multiselect of bundled painting stems
 BLEND_PREFIX = "classic.blend."  # + painting stem or upload index: a slider
@@ -112,19 +113,23 @@ def content_picker(page: str = "classic") -> Chosen | None:
     return chosen
 
 
-def style_picker() -> tuple[list[Chosen], list[float]] | None:
-    """Chosen paintings (bundled and uploaded) with blend weights; None if none usable."""
+def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | None:
+    """Chosen paintings (bundled and uploaded) with blend weights; None if none usable.
+
+    ``page`` prefixes the widget keys, so that each page keeps its own choice.
+    """
+    styles_key, upload_key = _page_key(STYLES, page), _page_key(STYLE_UPLOAD, page)
     paintings = {picture.stem: picture for picture in catalog.paintings()}
-    if STYLES not in st.session_state:
-        st.session_state[STYLES] = [catalog.DEFAULT_STYLE]
+    if styles_key not in st.session_state:
+        st.session_state[styles_key] = [catalog.DEFAULT_STYLE]
     picked = st.multiselect(
-        "Paintings", list(paintings), key=STYLES, persist_state="session",
+        "Paintings", list(paintings), key=styles_key, persist_state="session",
         format_func=lambda stem: paintings[stem].label, placeholder="Choose paintings",
         help="Choose several to blend their styles.",
     )
     _thumbnail_grid(list(paintings.values()), set(picked))
     uploads = st.file_uploader(
-        "…or upload paintings", type=UPLOAD_TYPES, accept_multiple_files=True, key=STYLE_UPLOAD,
+        "…or upload paintings", type=UPLOAD_TYPES, accept_multiple_files=True, key=upload_key,
         help="Several paintings are blended; set their weights below.",
     )
     chosen = [(stem, from_bundled(paintings[stem])) for stem in picked if stem in paintings]
@@ -137,7 +142,7 @@ def style_picker() -> tuple[list[Chosen], list[float]] | None:
     if not chosen:
         st.warning("Choose at least one painting, or upload one.")
         return None
-    weights = _blend_weights(chosen)
+    weights = _blend_weights(chosen, _page_key(BLEND_PREFIX, page))
     if weights is None:
         return None
     return [picture for _, picture in chosen], weights
@@ -153,13 +158,17 @@ def _thumbnail_grid(paintings: list[catalog.Picture], picked: set[str]) -> None:
                          width="stretch")
 
 
-def _blend_weights(chosen: list[tuple[str, Chosen]]) -> list[float] | None:
+def _page_key(classic_key: str, page: str) -> str:
+    return page + classic_key.removeprefix("classic")
+
+
+def _blend_weights(chosen: list[tuple[str, Chosen]], prefix: str) -> list[float] | None:
     if len(chosen) == 1:
         return [1.0]
     st.markdown("**Blend**: how much each painting counts")
     weights = []
     for slot, picked in chosen:
-        key = BLEND_PREFIX + slot
+        key = prefix + slot
         if key not in st.session_state:
             st.session_state[key] = 1.0
         weights.append(st.slider(picked.label, 0.0, 1.0, step=0.05, key=key,

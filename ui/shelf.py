@@ -17,13 +17,14 @@ SHELF = "studio.shelf"  # not a widget: list[Result], newest first
 SHELVED_JOBS = "studio.shelved_jobs"  # not a widget: ids of classic jobs already shelved
 CAPACITY = 24
 FAST, CLASSIC = "fast", "classic"
+ARBITRARY, MULTISTYLE = "any-painting", "26-style"  # Magenta's networks (ui.arbitrary_results)
 
 
 @dataclass(frozen=True)
 class Result:
     """One painted picture, how it was made and how long it took."""
 
-    method: str  # FAST or CLASSIC
+    method: str  # FAST, CLASSIC, ARBITRARY or MULTISTYLE
     photo: str  # the photo's name: "examples/castle.jpg" or "upload: me.png"
     photo_digest: str  # core.compare.digest of its pixels: two uploads of one name differ
     style: str  # fast: the network's name; classic: the job's id

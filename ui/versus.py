@@ -1,6 +1,8 @@
-"""Classic against fast: one photo, one painting, both methods side by side with their times.
+"""Classic against fast: one photo, one painting, three methods side by side with their times:
+the classic optimisation, the studio's network trained for that painting, and the
+any-painting network given the same painting.
 
-The fast picture comes from the fast page's cache; the classic one from this session's
+The fast pictures come from the fast page's caches; the classic one from this session's
 shelf. Without one, the page offers to start a classic job with the recommended preset.
 That job is this page's own (its own owner and Session State key), so it never replaces
 or cancels the classic page's job; it queues for a slot like any other.
@@ -14,10 +16,20 @@ import streamlit as st
 
 from core import compare
 from core.classic import PRESETS
-from core.fast import registry
+from core.fast import arbitrary, registry
 from core.fast.apply import FastConfig
 from core.jobs import FAILED, ClassicTask, Job
-from ui import catalog, common, compare_views, fast_results, live, pickers, settings, shelf
+from ui import (
+    arbitrary_results,
+    catalog,
+    common,
+    compare_views,
+    fast_results,
+    live,
+    pickers,
+    settings,
+    shelf,
+)
 
 JOB = "compare.job_id"  # not a widget: the id of this page's classic job
 PRESET = "recommended"
@@ -34,11 +46,17 @@ def shelve_finished_jobs() -> None:
 
 def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel,
                     config: FastConfig) -> list[shelf.Result]:
-    """Both pictures and their times; returns the results shown."""
+    """The three pictures and their times; returns the results shown."""
     fast = fast_results.paint_each(photo, [model], config)
     painting = f"{catalog.STYLES_DIR.name}/{model.painting}"
+    picture = _painting_picture(model)
+    any_painting = None
+    if picture is not None and arbitrary_results.problem() is None:
+        same = arbitrary.ArbitraryConfig(size=config.size, strength=config.strength,
+                                         preserve_colors=config.preserve_colors)
+        any_painting = arbitrary_results.paint_any(photo, [picture], [1.0], same)
     classic = shelf.classic_for(compare.digest(photo.pixels), painting)
-    classic_col, fast_col = st.columns(2, gap="medium")
+    classic_col, fast_col, any_col = st.columns(3, gap="medium")
     with classic_col:
         st.markdown("**Classic** (Gatys et al.: optimise the pixels)")
         if classic is not None:
@@ -46,12 +64,18 @@ def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel,
         else:
             _offer_classic_run(photo, model, painting)
     with fast_col:
-        st.markdown("**Fast** (Johnson et al.: one pass of a trained network)")
+        st.markdown("**Trained network** (Johnson et al.: one network per painting)")
         for result in fast:
             st.image(result.png, width="stretch", caption=_caption(result))
-    shown = [result for result in (classic, *fast) if result is not None]
-    if classic is not None and fast:
-        _timings(classic, fast[0])
+    with any_col:
+        st.markdown("**Any painting** (Ghiasi et al.: one network for every painting)")
+        if any_painting is not None:
+            st.image(any_painting.png, width="stretch", caption=_caption(any_painting))
+        else:
+            st.info("The any-painting network or this painting is not installed.")
+    shown = [result for result in (classic, *fast, any_painting) if result is not None]
+    _timings(shown)
+    if len(shown) > 1:
         compare_views.sheet_download(photo, shown, "classic-vs-fast")
     return shown
 
@@ -62,15 +86,22 @@ def _caption(result: shelf.Result) -> str:
             f"{width} × {height} px · {result.settings}")
 
 
-def _timings(classic: shelf.Result, fast: shelf.Result) -> None:
-    classic_col, fast_col, ratio_col = st.columns(3)
-    classic_col.metric("Classic", compare_views.time_text(classic.seconds))
-    fast_col.metric("Fast", compare_views.time_text(fast.seconds))
-    ratio = classic.seconds / max(fast.seconds, 1e-9)
-    ratio_col.metric("Fast is quicker by", f"{ratio:,.0f}×")
+METHOD_NAMES = {shelf.CLASSIC: "Classic", shelf.FAST: "Trained network",
+                shelf.ARBITRARY: "Any painting"}
+
+
+def _timings(shown: list[shelf.Result]) -> None:
+    if len(shown) < 2:
+        return
+    slowest = max(result.seconds for result in shown)
+    for column, result in zip(st.columns(len(shown)), shown, strict=True):
+        quicker = slowest / max(result.seconds, 1e-9)
+        column.metric(METHOD_NAMES.get(result.method, result.method),
+                      compare_views.time_text(result.seconds),
+                      delta=f"{quicker:,.0f}× quicker" if quicker >= 1.5 else None)
     st.caption("Times of the painting itself: the classic optimisation without loading its "
-               "network, the fast network's one pass. The two may be at different sizes "
-               "(see the captions).")
+               "network, each fast network's one pass (the any-painting one including reading "
+               "the painting). The pictures may be at different sizes (see the captions).")
 
 
 def _offer_classic_run(photo: pickers.Chosen, model: registry.StyleModel,

