@@ -125,7 +125,7 @@ def test_odd_photo_sizes_come_back_at_their_size(height, width, transformer, mul
 
 def test_strength_zero_paints_with_the_photos_own_style(predictor, transformer):
     content = photo(64, 80)
-    config = arbitrary.ArbitraryConfig(size=None, strength=0.0, precision="float32")
+    config = arbitrary.ArbitraryConfig(size=None, strength=0.0, precision="float32", dither=0)
     result = arbitrary.paint_with_paintings(predictor, transformer, content, [painting()],
                                             config=config)
     own = arbitrary.style_vector(predictor, content)
@@ -209,6 +209,24 @@ def test_manifests_name_the_source_and_both_licences():
         assert manifest["licence"] == "Apache-2.0 (weights: TensorFlow/Magenta)"
         assert manifest["package_code_licence"].startswith("MIT")
         assert (arbitrary.ARBITRARY_DIR / manifest["weights"]).stat().st_size < 4e6
+
+
+def test_dither_is_small_seeded_noise_that_breaks_flat_bands(predictor, transformer):
+    flat = np.full((64, 96, 3), 128, np.uint8)
+    once, again = arbitrary.dithered(flat, 2.0), arbitrary.dithered(flat, 2.0)
+    assert np.array_equal(once, again)  # a painting repeats exactly
+    difference = once.astype(float) - 128
+    assert abs(difference.mean()) < 0.1 and 1.8 < difference.std() < 2.2
+    assert arbitrary.dithered(flat, 0) is flat
+    content = photo(64, 80)
+    plain, noisy = (arbitrary.paint_with_paintings(
+        predictor, transformer, content, [painting()],
+        config=arbitrary.ArbitraryConfig(size=None, precision="float32", dither=dither))
+        for dither in (0, 2))
+    change = np.abs(plain.image.astype(int) - noisy.image)
+    assert 0 < change.mean() < 10  # the same painting, with its texture shaken up
+    with pytest.raises(ValueError, match="dither"):
+        arbitrary.ArbitraryConfig(dither=-1)
 
 
 def test_emulating_quantisation_needs_float32():

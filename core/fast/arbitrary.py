@@ -92,6 +92,10 @@ class ArbitraryConfig:
     # 0.39 s against 0.52 s (bench/arbitrary.py), 0.4-0.7 grey levels apart on average.
     precision: str = "bfloat16"
     emulate_quantization: bool = False  # round activations like the int8 ONNX originals
+    # Grey levels of noise added to the photo before the painting pass. The network turns
+    # the 8-bit banding of a smooth sky into horizontal streaks and blocks; 2 levels (seeded,
+    # so a painting repeats exactly) break the bands into a painted texture (docs/).
+    dither: float = 2.0
 
     def __post_init__(self):
         if self.size is not None:
@@ -100,6 +104,9 @@ class ArbitraryConfig:
         check_strength(self.strength)
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be float32 or bfloat16 (got {self.precision!r})")
+        bad = isinstance(self.dither, bool) or not isinstance(self.dither, (int, float))
+        if bad or not math.isfinite(self.dither) or not 0 <= self.dither <= 16:
+            raise ValueError(f"dither must be a number from 0 to 16 (got {self.dither!r})")
         if self.emulate_quantization and self.precision != "float32":
             raise ValueError("emulate_quantization needs precision float32")
 
@@ -498,6 +505,14 @@ def with_strength(style: np.ndarray, content: np.ndarray, strength: float) -> np
             + (1 - strength) * np.asarray(content, np.float32)).astype(np.float32)
 
 
+def dithered(pixels: np.ndarray, levels: float, seed: int = 0) -> np.ndarray:
+    """``pixels`` (uint8) plus Gaussian noise of ``levels`` grey levels, seeded, rounded."""
+    if levels == 0:
+        return pixels
+    noise = np.random.default_rng(seed).normal(0.0, levels, pixels.shape).astype(np.float32)
+    return images.to_uint8(pixels.astype(np.float32) + noise)
+
+
 def paint_arbitrary(transformer, content: np.ndarray, vector: np.ndarray,
                     size: int | None = ArbitraryConfig.size) -> np.ndarray:
     """Photo (uint8 RGB) painted with a style vector, at ``size`` (longest side) or as is.
@@ -530,7 +545,7 @@ def paint_with_paintings(predictor, transformer, content: np.ndarray,
     if config.strength < 1:
         own = style_vector(predictor, photo, config.style_size)
         vector = with_strength(vector, own, config.strength)
-    painted = paint_arbitrary(transformer, photo, vector, size=None)
+    painted = paint_arbitrary(transformer, dithered(photo, config.dither), vector, size=None)
     if config.preserve_colors:
         painted = images.preserve_colors(photo, painted)
     return ArbitraryResult(painted, vector, time.perf_counter() - started)
