@@ -155,7 +155,7 @@ def many_sessions(browser, url: str, sessions: int, size: int, iterations: int) 
         shown.append(progress_text(page).split("·")[0].strip())
     for page in pages:  # everyone paints with a fast network while the classic jobs run
         nav(page, "Fast")
-        page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$")).first.wait_for(
+        page.get_by_text(re.compile(r" · painted in \d+\.\d+ s")).first.wait_for(
             timeout=WAIT_MS)
     finished = []
     for page in pages:

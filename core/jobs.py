@@ -37,9 +37,12 @@ SLOTS_ENV = "STYLE_STUDIO_CLASSIC_SLOTS"
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 FINISHED = (DONE, FAILED, CANCELLED)
 KEEP_FINISHED_SECONDS = 30 * 60  # finished jobs are forgotten after this long
-# A closed tab's job is cancelled and forgotten after this long. Not at once: a browser
-# that loses its connection for a moment reconnects to the same session and its job.
-ORPHAN_GRACE_SECONDS = 10.0
+# A closed tab's job is cancelled after this long without a connection (not at once: a
+# browser that loses its connection for a moment reconnects to the same session and job)...
+CANCEL_ORPHANS_AFTER = 10.0
+# ...and its record (the picture so far, snapshots) forgotten after this long: Streamlit keeps
+# a disconnected session this long (server.disconnectedSessionTTL) for it to come back to.
+FORGET_ORPHANS_AFTER = 120.0
 
 
 def default_slots() -> int:
@@ -292,6 +295,7 @@ class JobManager:
         self._running: set[Job] = set()
         self._ids = itertools.count(1)
         self._watcher: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def submit(self, owner: str, task: ClassicTask) -> Job:
         """Queue a run for ``owner``; the owner's earlier job, if still going, is cancelled."""
@@ -359,46 +363,61 @@ class JobManager:
             for job_id in stale:
                 del self._jobs[job_id]
 
-    def reap(self, owner_alive: Callable[[str], bool],
-             grace_seconds: float = ORPHAN_GRACE_SECONDS) -> list[str]:
-        """Cancel and forget the jobs whose owner has been gone for ``grace_seconds``.
+    def reap(self, owner_connected: Callable[[str], bool],
+             cancel_after: float = CANCEL_ORPHANS_AFTER,
+             forget_after: float = FORGET_ORPHANS_AFTER) -> tuple[list[str], list[str]]:
+        """Cancel the jobs whose owner has been disconnected for ``cancel_after`` seconds,
+        and forget them (images and all) after ``forget_after``.
 
-        A closed tab must not keep a slot, a queue place or its images; ``owner_alive``
-        says whether an owner (a browser session) is still connected. Returns the ids
-        forgotten.
+        A closed tab must not keep a slot or a queue place; one that reconnects in time
+        finds its job cancelled, with the picture it had reached. ``owner_connected`` says
+        whether an owner (a browser session) is connected. Returns (cancelled, forgotten) ids.
         """
         now = time.monotonic()
         with self._lock:
             jobs = list(self._jobs.values())
-        forgotten = []
+        cancelled, forgotten = [], []
         for job in jobs:
-            if owner_alive(job.owner):
+            if owner_connected(job.owner):
                 job.orphaned_at = None
                 continue
             if job.orphaned_at is None:
                 job.orphaned_at = now
-            if now - job.orphaned_at >= grace_seconds:
+            gone = now - job.orphaned_at
+            if gone >= forget_after:
                 self.forget(job.id)
                 forgotten.append(job.id)
-        return forgotten
+            elif gone >= cancel_after and job.active and not job.cancel_event.is_set():
+                job.cancel()
+                cancelled.append(job.id)
+        return cancelled, forgotten
 
-    def watch_owners(self, owner_alive: Callable[[str], bool], every_seconds: float = 2.0,
-                     grace_seconds: float = ORPHAN_GRACE_SECONDS) -> None:
-        """Run ``reap`` every ``every_seconds`` on a daemon thread (once per manager)."""
+    def watch_owners(self, owner_connected: Callable[[str], bool], every_seconds: float = 2.0,
+                     cancel_after: float = CANCEL_ORPHANS_AFTER,
+                     forget_after: float = FORGET_ORPHANS_AFTER) -> None:
+        """Run ``reap`` every ``every_seconds`` on a daemon thread (one per manager) until
+        ``close``."""
         with self._lock:
             if self._watcher is not None:
                 return
 
             def watch():
-                while True:
-                    time.sleep(every_seconds)
+                while not self._closed.wait(every_seconds):
                     try:
-                        self.reap(owner_alive, grace_seconds)
+                        self.reap(owner_connected, cancel_after, forget_after)
                     except Exception:  # a watcher that dies would leak every later job
                         log.exception("reaping closed sessions' jobs failed")
 
             self._watcher = threading.Thread(target=watch, name="job-reaper", daemon=True)
             self._watcher.start()
+
+    def close(self) -> None:
+        """Stop the owner watcher and cancel every job (a server dropping this manager)."""
+        self._closed.set()
+        with self._lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.cancel()
 
     def _start_waiting(self) -> None:
         # Caller holds self._lock.

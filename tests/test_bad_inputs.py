@@ -215,15 +215,17 @@ def test_the_app_refuses_a_file_over_the_upload_limit(classic_page):
 
 # --------------------------------------------------------------------------- settings
 
-BAD_SETTINGS = [
-    ({"style_weight": float("nan")}, "style_weight must be a finite number"),
-    ({"content_weight": -1.0}, "content_weight must be a finite number, zero or more"),
+BAD_SETTINGS = [  # each message ends with its own value: no case passes on another's
+    ({"style_weight": float("nan")}, "style_weight must be a finite number, zero or more "
+                                     "(got nan)"),
+    ({"content_weight": -1.0}, "content_weight must be a finite number, zero or more (got -1.0)"),
     ({"content_weight": 0.0, "style_weight": 0.0},
      "content_weight and style_weight cannot both be zero"),
-    ({"iterations": 0}, "iterations must be a whole number from 1 to 100000"),
-    ({"iterations": 10**9}, "iterations must be a whole number from 1 to 100000"),
-    ({"size": 10}, "size must be between 32 and 4096 px"),
-    ({"size": 100_000}, "size must be between 32 and 4096 px"),
+    ({"iterations": 0}, "iterations must be a whole number from 1 to 100000 (got 0)"),
+    ({"iterations": 10**9}, "iterations must be a whole number from 1 to 100000 "
+                            "(got 1000000000)"),
+    ({"size": 10}, "size must be between 32 and 4096 px (got 10)"),
+    ({"size": 100_000}, "size must be between 32 and 4096 px (got 100000)"),
 ]
 
 
@@ -236,6 +238,8 @@ def test_core_refuses_bad_settings_by_name(changes, says):
 
 @pytest.mark.parametrize("changes, says", BAD_SETTINGS, ids=lambda v: str(v)[:40])
 def test_a_settings_file_with_bad_values_is_explained_in_the_app(classic_page, changes, says):
+    classic_page.file_uploader(key="classic.settings_upload").set_value(None).run()
+    assert says not in texts(classic_page.error)  # nothing left from an earlier case
     record = json.dumps({"config": changes}, allow_nan=True).encode()
     classic_page.file_uploader(key="classic.settings_upload").set_value(
         ("settings.json", record, "application/json")).run()
@@ -263,6 +267,7 @@ def test_a_tampered_or_missing_network_is_refused_and_the_others_still_paint(
     monkeypatch.setenv(registry.MODELS_DIR_ENV, str(tmp_path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.run()
+    at.session_state["fast.mode"] = "trained"  # the page opens on Any painting
     at.switch_page("pages/fast.py")
     at.run()
     assert not at.exception

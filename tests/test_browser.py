@@ -390,16 +390,17 @@ class HealthWatch:
 
 
 def test_four_sessions_at_once_queue_finish_and_a_closed_tab_frees_its_slot(server, browser):
-    """Four strangers start classic jobs at once on a one-slot server and paint with the fast
-    page meanwhile: the queue holds, every job finishes, the health check answers within 1 s.
-    Then a tab closed mid-job: its job is cancelled and the server is idle again."""
+    """Four strangers start classic jobs at once (64 px, 40 iterations) on a one-slot server
+    and paint with the fast page meanwhile: the queue holds, every job finishes, the health
+    check answers within 1 s. Then a tab closed mid-job: its job is cancelled and the server
+    is idle again."""
     contexts = [browser.new_context(viewport=VIEWPORT) for _ in range(4)]
     pages = [context.new_page() for context in contexts]
     try:
         with HealthWatch(server) as health:
             for page in pages:
                 open_classic(page, server)
-                set_up_run(page, 64, 4, 0)
+                set_up_run(page, 64, 40, 0)  # long enough to overlap: a queue forms
             shown = []
             for page in pages:
                 page.get_by_role("button", name="Run", exact=True).click()
@@ -409,11 +410,11 @@ def test_four_sessions_at_once_queue_finish_and_a_closed_tab_frees_its_slot(serv
             assert any(text.startswith("Waiting for a free slot") for text in shown), shown
             for page in pages:  # the fast page works while the classic jobs queue
                 page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Fast").click()
-                page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$")).first.wait_for(
+                page.get_by_text(re.compile(r" · painted in \d+\.\d+ s")).first.wait_for(
                     timeout=JOB_SECONDS * 1000)
             for page in pages:
                 page.locator('[data-testid="stSidebarNav"] a').filter(has_text="Classic").click()
-                page.get_by_text(re.compile(r"^Done: 4 iterations in ")).wait_for(
+                page.get_by_text(re.compile(r"^Done: 40 iterations in ")).wait_for(
                     timeout=JOB_SECONDS * 1000)
 
             closing = contexts.pop()

@@ -76,7 +76,9 @@ def test_a_crash_in_the_worker_shows_an_error_in_that_session_and_frees_the_slot
     assert not at.button(key="classic.run").disabled  # the person can try again
     from ui import common
 
-    assert common.job_manager().counts() == (0, 0)  # no slot held, nobody stuck waiting
+    manager = common.job_manager()
+    assert manager.get(at.session_state["classic.job_id"]).wait(5)
+    assert manager.counts() == (0, 0)  # no slot held, nobody stuck waiting
 
     monkeypatch.undo()  # the next run in the same session works
     at.button(key="classic.run").click().run()
@@ -96,6 +98,7 @@ def test_a_downloaded_result_outlives_a_server_restart():
         assert picture.format == "PNG" and picture.size == (64, 48)
     with zipfile.ZipFile(io.BytesIO(prepared["zip"])) as archive:
         assert json.loads(archive.read("settings.json"))["config"] == config
+        assert archive.read("result.png") == prepared["png"]
 
     st.cache_resource.clear()  # the restart: no job manager, no models, no cached pictures
     st.cache_data.clear()

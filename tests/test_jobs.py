@@ -213,8 +213,10 @@ def test_coarse_to_fine_runs_count_every_scale():
     assert view.stage == (2, 2) and view.fraction() == 1.0
 
 
-def test_a_closed_sessions_job_is_cancelled_and_forgotten_after_the_grace():
-    """A closed tab frees its slot and its images; a brief disconnect does not."""
+def test_a_closed_sessions_job_is_cancelled_then_forgotten():
+    """A closed tab frees its slot after a short grace; its record (the picture so far)
+    waits for a reconnect as long as Streamlit keeps the session; a brief disconnect
+    changes nothing."""
     manager = JobManager(slots=1)
     closed = manager.submit("closed-tab", endless())
     waiting = manager.submit("open-tab", task())
@@ -222,24 +224,33 @@ def test_a_closed_sessions_job_is_cancelled_and_forgotten_after_the_grace():
     wait_for(lambda: len(closed.view().rows) >= 1)
 
     connected["closed-tab"] = False
-    assert manager.reap(connected.get, grace_seconds=60) == []  # only just gone: kept
+    assert manager.reap(connected.get, cancel_after=60) == ([], [])  # only just gone
     assert closed.active and closed.orphaned_at is not None
     connected["closed-tab"] = True  # it reconnected: the clock starts over
-    assert manager.reap(connected.get, grace_seconds=0) == []
-    assert closed.orphaned_at is None
+    assert manager.reap(connected.get, cancel_after=0) == ([], [])
+    assert closed.orphaned_at is None and closed.active
 
     connected["closed-tab"] = False
-    assert manager.reap(connected.get, grace_seconds=0) == [closed.id]
-    assert manager.get(closed.id) is None and manager.jobs_of("closed-tab") == []
+    assert manager.reap(connected.get, cancel_after=0, forget_after=60) == ([closed.id], [])
     assert closed.wait(WAIT) and closed.status == CANCELLED
+    assert manager.get(closed.id) is closed  # kept for a reconnect, with its picture
+    assert closed.view().result.stopped_by == "cancel"
     assert waiting.wait(WAIT) and waiting.status == DONE  # it got the freed slot
+    assert manager.reap(connected.get, cancel_after=0, forget_after=60) == ([], [])
+    assert manager.reap(connected.get, cancel_after=0, forget_after=0) == ([], [closed.id])
+    assert manager.get(closed.id) is None and manager.jobs_of("closed-tab") == []
     assert manager.counts() == (0, 0)
 
 
-def test_the_owner_watcher_reaps_on_its_own():
+def test_the_owner_watcher_reaps_on_its_own_until_closed():
     manager = JobManager(slots=1)
     job = manager.submit("gone", endless())
-    manager.watch_owners(lambda owner: False, every_seconds=0.05, grace_seconds=0)
+    manager.watch_owners(lambda owner: False, every_seconds=0.05, cancel_after=0,
+                         forget_after=0.5)
     manager.watch_owners(lambda owner: True)  # a second call keeps the first watcher
     assert job.wait(WAIT) and job.status == CANCELLED
     wait_for(lambda: manager.get(job.id) is None)
+    watcher = manager._watcher
+    manager.close()
+    watcher.join(timeout=5)
+    assert not watcher.is_alive()

@@ -23,7 +23,9 @@ APP_ONLY = [path for path in PRODUCT if "core" not in path.relative_to(ROOT).par
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__"}
 FORBIDDEN_MODULES = {"pickle", "cPickle", "dill", "marshal", "shelve", "joblib"}
 WRITING_CALLS = {"write_bytes", "write_text", "mkdir", "mkstemp", "NamedTemporaryFile",
-                 "TemporaryDirectory", "save_png", "save_weights", "to_csv"}
+                 "TemporaryDirectory", "save_png", "save_weights", "to_csv", "savez",
+                 "copy", "copyfile", "copy2", "copytree", "move", "rename", "replace",
+                 "unlink", "rmtree", "remove"}
 
 
 def calls(tree: ast.AST):
@@ -68,10 +70,25 @@ def test_the_app_writes_no_files(path):
     """Uploads are decoded from memory; results leave through download buttons only."""
     tree = parsed(path)
     for name, node in calls(tree):
-        assert name.lstrip(".") not in WRITING_CALLS, f"{path.name}:{node.lineno} calls {name}"
-        if name == "open" and len(node.args) > 1:  # open(path, mode): only reading
-            mode = node.args[1]
-            assert isinstance(mode, ast.Constant) and "r" in mode.value and "+" not in mode.value
+        where = f"{path.name}:{node.lineno} calls {name}"
+        if name in (".replace", ".remove", ".copy") and not _on_a_path(node):
+            continue  # str.replace, list.remove, dict.copy and the like
+        assert name.lstrip(".") not in WRITING_CALLS, where
+        if name in ("open", ".open"):  # open(path, mode) or Path.open(mode): only reading
+            modes = [*node.args[1 if name == "open" else 0:][:1],
+                     *(k.value for k in node.keywords if k.arg == "mode")]
+            for mode in modes:
+                assert isinstance(mode, ast.Constant) and set(mode.value) <= set("rbt"), where
+        if name == ".save":  # Image.save / np.save: only into memory (a BytesIO buffer)
+            target = node.args[0] if node.args else None
+            assert isinstance(target, ast.Name) and target.id in ("buffer", "out"), where
+
+
+def _on_a_path(node: ast.Call) -> bool:
+    """Whether a call's receiver is written as a path: Path(...), os/shutil functions."""
+    receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+    text = ast.unparse(receiver) if receiver is not None else ""
+    return text.startswith(("Path(", "os", "shutil")) or "path" in text.lower()
 
 
 def test_weights_are_checked_before_they_load(make_bundle, tmp_path):
@@ -84,7 +101,10 @@ def test_weights_are_checked_before_they_load(make_bundle, tmp_path):
     model.weights_path.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit flipped
     with pytest.raises(registry.ModelError, match="damaged or was replaced"):
         registry.load_transformer(model)
-    for manifest in (ROOT / "styles" / "models").glob("*.json"):
+    manifests = [*(ROOT / "styles" / "models").glob("*.json"),
+                 *(ROOT / "styles" / "arbitrary").glob("*.json")]
+    assert len(manifests) >= 8
+    for manifest in manifests:
         assert len(json.loads(manifest.read_text())["sha256"]) == 64
 
 

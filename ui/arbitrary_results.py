@@ -16,9 +16,6 @@ from core.fast.apply import compiled
 from core.fast.registry import ModelError
 from ui import pickers, shelf
 
-STRENGTH = "fast.any.strength"
-SIZE = "fast.any.size"
-PRESERVE_COLORS = "fast.any.preserve_colors"
 MULTI_PICKED = "fast.multi.picked"  # multiselect of style numbers (0..25, as in the CLI)
 MULTI_WEIGHT = "fast.multi.weight."  # + style number: a slider
 GALLERY_SIDE = 200  # px, longest side of each gallery picture
@@ -172,17 +169,6 @@ def multistyle_picker(photo: pickers.Chosen) -> dict[int, float]:
     if not picked:
         st.info("Pick at least one style.")
         return {}
-    if len(picked) == 1:
-        return {picked[0]: 1.0}
-    st.markdown("**Blend**: how much each style counts")
-    choices = {}
-    for column, index in zip(st.columns(min(len(picked), 4)) * 7, picked, strict=False):
-        key = f"{MULTI_WEIGHT}{index}"
-        if key not in st.session_state:
-            st.session_state[key] = 1.0
-        choices[index] = column.slider(f"style {index}", 0.0, 1.0, step=0.05, key=key,
-                                       persist_state="session")
-    if sum(choices.values()) <= 0:
-        st.error("Give at least one style a weight above zero.")
-        return {}
-    return choices
+    weights = pickers.blend_sliders([(str(index), f"style {index}") for index in picked],
+                                    MULTI_WEIGHT, what="style")
+    return {} if weights is None else dict(zip(picked, weights, strict=True))

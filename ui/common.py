@@ -14,15 +14,17 @@ from core.jobs import JobManager
 OWNER = "studio.owner"  # not a widget: this browser session's id, the owner of its jobs
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=JobManager.close)
 def job_manager() -> JobManager:
     """The one job manager of this server process, shared by every session.
 
-    Jobs belong to browser sessions; a session whose tab has closed loses its job (see
-    ``JobManager.reap``), so strangers' abandoned runs never hold the slots.
+    Jobs belong to browser sessions; a session whose tab has closed has its job cancelled
+    (see ``JobManager.reap``), so strangers' abandoned runs never hold the slots; the record
+    is kept as long as Streamlit keeps the session for a reconnect.
     """
     manager = JobManager()
-    manager.watch_owners(session_connected)
+    manager.watch_owners(session_connected,
+                         forget_after=float(st.get_option("server.disconnectedSessionTTL")))
     return manager
 
 

@@ -142,7 +142,8 @@ def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | No
     if not chosen:
         st.warning("Choose at least one painting, or upload one.")
         return None
-    weights = _blend_weights(chosen, _page_key(BLEND_PREFIX, page))
+    weights = blend_sliders([(slot, picked.label) for slot, picked in chosen],
+                            _page_key(BLEND_PREFIX, page))
     if weights is None:
         return None
     return [picture for _, picture in chosen], weights
@@ -162,18 +163,20 @@ def _page_key(classic_key: str, page: str) -> str:
     return page + classic_key.removeprefix("classic")
 
 
-def _blend_weights(chosen: list[tuple[str, Chosen]], prefix: str) -> list[float] | None:
-    if len(chosen) == 1:
+def blend_sliders(items: list[tuple[str, str]], prefix: str,
+                  what: str = "painting") -> list[float] | None:
+    """One weight slider per (slot, label), keyed ``prefix + slot``, when there are several;
+    the weights, or None (with an error shown) when all are zero."""
+    if len(items) == 1:
         return [1.0]
-    st.markdown("**Blend**: how much each painting counts")
+    st.markdown(f"**Blend**: how much each {what} counts")
     weights = []
-    for slot, picked in chosen:
+    for slot, label in items:
         key = prefix + slot
         if key not in st.session_state:
             st.session_state[key] = 1.0
-        weights.append(st.slider(picked.label, 0.0, 1.0, step=0.05, key=key,
-                                 persist_state="session"))
+        weights.append(st.slider(label, 0.0, 1.0, step=0.05, key=key, persist_state="session"))
     if sum(weights) <= 0:
-        st.error("Give at least one painting a weight above zero.")
+        st.error(f"Give at least one {what} a weight above zero.")
         return None
     return weights

@@ -25,11 +25,16 @@ class FastConfig:
     def __post_init__(self):
         if self.size is not None:
             images.validate_size(self.size, max_side=MAX_FAST_SIDE)
-        bad = isinstance(self.strength, bool) or not isinstance(self.strength, (int, float))
-        if bad or not math.isfinite(self.strength) or not 0 <= self.strength <= 1:
-            raise ValueError(f"strength must be a number from 0 to 1 (got {self.strength!r})")
+        check_strength(self.strength)
         if self.precision not in ("float32", "bfloat16"):
             raise ValueError(f"precision must be float32 or bfloat16 (got {self.precision!r})")
+
+
+def check_strength(strength: float) -> float:
+    bad = isinstance(strength, bool) or not isinstance(strength, (int, float))
+    if bad or not math.isfinite(strength) or not 0 <= strength <= 1:
+        raise ValueError(f"strength must be a number from 0 to 1 (got {strength!r})")
+    return float(strength)
 
 
 def compiled(transformer):
@@ -58,12 +63,19 @@ def paint(network, content: np.ndarray, config: FastConfig = FastConfig()) -> Fa
     """
     started = time.perf_counter()
     photo = content if config.size is None else images.resize_longest(content, config.size)
-    painted = np.asarray(network(photo[None].astype(np.float32)))[0]
-    painted = images.to_uint8(painted)
-    if config.preserve_colors:
-        painted = images.preserve_colors(photo, painted)
-    if config.strength < 1:
-        mixed = config.strength * painted.astype(np.float32)
-        mixed += (1 - config.strength) * photo.astype(np.float32)
-        painted = images.to_uint8(mixed)
+    painted = images.to_uint8(np.asarray(network(photo[None].astype(np.float32)))[0])
+    painted = finish(photo, painted, config.strength, config.preserve_colors)
     return FastResult(painted, time.perf_counter() - started)
+
+
+def finish(photo: np.ndarray, painted: np.ndarray, strength: float,
+           preserve_colors: bool) -> np.ndarray:
+    """A network's painting with the photo's colours if asked, then blended with the photo
+    by ``strength`` (1: the painting alone). Both uint8 RGB of the same size."""
+    if preserve_colors:
+        painted = images.preserve_colors(photo, painted)
+    if strength < 1:
+        mixed = strength * painted.astype(np.float32)
+        mixed += (1 - strength) * photo.astype(np.float32)
+        painted = images.to_uint8(mixed)
+    return painted

@@ -49,6 +49,7 @@ import numpy as np
 from keras import layers, ops
 
 from core import images
+from core.fast.apply import check_strength, finish
 from core.fast.network import PACKAGE, CropLike, PadToMultiple, ReflectionPad
 from core.fast.registry import ModelError, sha256_of
 
@@ -109,13 +110,6 @@ class ArbitraryConfig:
             raise ValueError(f"dither must be a number from 0 to 16 (got {self.dither!r})")
         if self.emulate_quantization and self.precision != "float32":
             raise ValueError("emulate_quantization needs precision float32")
-
-
-def check_strength(strength: float) -> float:
-    bad = isinstance(strength, bool) or not isinstance(strength, (int, float))
-    if bad or not math.isfinite(strength) or not 0 <= strength <= 1:
-        raise ValueError(f"strength must be a number from 0 to 1 (got {strength!r})")
-    return float(strength)
 
 
 # --------------------------------------------------------------------------- layers
@@ -588,10 +582,4 @@ def paint_multistyle(network, content: np.ndarray, weights: np.ndarray,
     photo = content if config.size is None else images.resize_longest(content, config.size)
     painted = network([photo[None].astype(np.float32) / 255.0, weights])
     painted = images.to_uint8(np.asarray(painted)[0] * 255.0)
-    if config.preserve_colors:
-        painted = images.preserve_colors(photo, painted)
-    if config.strength < 1:
-        mixed = config.strength * painted.astype(np.float32)
-        mixed += (1 - config.strength) * photo.astype(np.float32)
-        painted = images.to_uint8(mixed)
-    return painted
+    return finish(photo, painted, config.strength, config.preserve_colors)
