@@ -331,3 +331,26 @@ def test_settings_in_a_link_are_checked_and_bad_ones_named(make_bundle, tmp_path
     assert "size=" in warning and "strength=" in warning and "photo=" in warning
     assert at.slider(key="compare.size").value == 1080
     assert at.slider(key="compare.strength").value == 1.0
+
+
+@pytest.fixture(scope="module")
+def any_painting_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/fast.py")  # opens on Any painting
+    at.run()
+    at.slider(key="fast.size").set_value(256).run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("case", [c for c in IMAGE_CASES if not c.accepted],
+                         ids=lambda case: case.name)
+def test_a_bad_painting_is_refused_like_a_bad_photo(any_painting_page, case):
+    at = any_painting_page
+    at.file_uploader(key="fast.any.style_upload").set_value(
+        [("painting.jpg", case.make(), "image/jpeg")]).run()
+    assert not at.exception, at.exception
+    assert f"style image: {case.says}" in texts(at.error)
+    at.file_uploader(key="fast.any.style_upload").set_value([]).run()  # still serving
+    assert not at.exception and not at.error
