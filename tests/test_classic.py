@@ -285,3 +285,32 @@ def test_large_images_keep_fewer_lbfgs_pairs_small_ones_the_full_history():
     assert lbfgs_history(2048 * 1366 * 3, 10) == 4  # 4 x 134 MB instead of 10 x 134 MB
     assert lbfgs_history(4096 * 4096 * 3, 10) == 4  # the floor: L-BFGS, not gradient descent
     assert lbfgs_history(100, 1) == 1
+
+
+def test_a_cancel_does_not_wait_for_a_slow_evaluation_to_finish():
+    """At 1080 px one evaluation of the loss network takes seconds; a cancelled run must
+    not sit through it. (The objective here only stands in for that slow evaluation: what
+    is tested is the run's waiting, not the loss.)"""
+    import threading
+    import time
+
+    from core.classic import PRESETS, _Cancelled, _Run
+
+    def slow_objective(image):
+        time.sleep(3)
+        return None, image
+
+    cancel = threading.Event()
+    run = _Run(PRESETS["recommended"], np.zeros((8, 8, 3), np.uint8), None, cancel)
+    threading.Timer(0.2, cancel.set).start()
+    started = time.perf_counter()
+    with pytest.raises(_Cancelled):
+        run.evaluate(slow_objective, np.zeros((8, 8, 3), np.float32))
+    assert time.perf_counter() - started < 1.0 and run.stopped_by == "cancel"
+    run.close()
+
+    quick = _Run(PRESETS["recommended"], np.zeros((8, 8, 3), np.uint8), None,
+                 threading.Event())
+    losses, gradient = quick.evaluate(lambda image: ("losses", image + 1), np.zeros(3))
+    assert losses == "losses" and gradient.tolist() == [1, 1, 1]  # uncancelled: the result
+    quick.close()
