@@ -18,7 +18,7 @@ from ui import pickers, shelf
 
 MULTI_PICKED = "fast.multi.picked"  # multiselect of style numbers (0..25, as in the CLI)
 MULTI_WEIGHT = "fast.multi.weight."  # + style number: a slider
-GALLERY_SIDE = 200  # px, longest side of each gallery picture
+GALLERY_SIDE = 384  # px: the photo painted this big, shown small (at 200 px the strokes hide it)
 GALLERY_COLUMNS = 6
 ABOUT = (
     "Ghiasi et al. (2017), from Google Magenta: a MobileNet looks at any painting and "
