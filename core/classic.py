@@ -145,6 +145,20 @@ class ClassicConfig:
         return self.iterations + self.refine_iterations * (len(self.stage_sizes) - 1)
 
     @property
+    def stage_costs(self) -> tuple[tuple[int, float], ...]:
+        """(iterations, cost of one of them relative to the first scale's) for each scale.
+
+        An iteration's cost grows with the pixels: a 1080 px refine iteration costs about
+        (1080 / 512)^2 = 4.4 base iterations (3.4 s against 0.8 s measured). Empty when only
+        the time budget ends the run.
+        """
+        if self.iterations is None:
+            return ()
+        first, *larger = self.stage_sizes
+        return ((self.iterations, 1.0),
+                *((self.refine_iterations, (size / first) ** 2) for size in larger))
+
+    @property
     def loss_layers(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([self.content_layer, *(n for n, _ in self.style_layers)]))
 

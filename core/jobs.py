@@ -106,6 +106,7 @@ class JobView:
     result: StylizeResult | None
     error: str | None
     stage: tuple[int, int] = (1, 1)  # coarse-to-fine: (scale now, scales), 1 = coarsest
+    stage_costs: tuple[tuple[int, float], ...] = ()  # ClassicConfig.stage_costs, for the ETA
 
     @property
     def active(self) -> bool:
@@ -136,11 +137,22 @@ class JobView:
             return None
         estimates = []
         if self.planned_iterations:
-            pace = self.elapsed / self.iteration
-            estimates.append(pace * (self.planned_iterations - self.iteration))
+            # Work in base-scale iterations: a larger scale's iterations cost more.
+            costs = self.stage_costs or ((self.planned_iterations, 1.0),)
+            done, total = _work(costs, self.iteration), _work(costs, self.planned_iterations)
+            estimates.append(self.elapsed / done * (total - done))
         if self.max_seconds:
             estimates.append(self.max_seconds - self.elapsed)
         return max(0.0, min(estimates)) if estimates else None
+
+
+def _work(costs: tuple[tuple[int, float], ...], iterations: int) -> float:
+    """The cost of a run's first ``iterations`` iterations, scale by scale."""
+    work, left = 0.0, iterations
+    for count, cost in costs:
+        work += min(count, left) * cost
+        left -= min(count, left)
+    return work
 
 
 class Job:
@@ -206,6 +218,7 @@ class Job:
                 result=self._result,
                 error=self._error,
                 stage=self._stage,
+                stage_costs=self.task.config.stage_costs,
             )
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -190,6 +190,19 @@ def test_progress_fraction_and_eta_follow_the_pace():
     assert by_time.fraction() == 0.25 and by_time.eta_seconds() == pytest.approx(15.0)
 
 
+def test_the_eta_counts_larger_scales_as_dearer():
+    """1080 px: 60 iterations at 512 px, then 10 that each cost (1080/512)^2 of those."""
+    config = ClassicConfig(size=1080)
+    assert config.stage_costs == ((60, 1.0), (10, pytest.approx((1080 / 512) ** 2)))
+    row = jobs.LossRow(iteration=30, elapsed=24.0, content=1.0, style=2.0, tv=0.0, total=3.0)
+    view = jobs.JobView("x", RUNNING, 0, False, 70, None, None, (row,), (), None, None,
+                        stage_costs=config.stage_costs)
+    # 0.8 s per base iteration: 30 more of them, then 10 x 4.45 base iterations' worth
+    assert view.eta_seconds() == pytest.approx(0.8 * (30 + 10 * (1080 / 512) ** 2))
+    assert ClassicConfig(size=512).stage_costs == ((ClassicConfig().iterations, 1.0),)
+    assert ClassicConfig(iterations=None, max_seconds=60).stage_costs == ()
+
+
 def test_slots_default_to_half_the_cores_or_the_environment(monkeypatch):
     monkeypatch.delenv(jobs.SLOTS_ENV, raising=False)
     monkeypatch.setattr(jobs.os, "cpu_count", lambda: 2)
