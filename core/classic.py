@@ -46,6 +46,13 @@ REPORT_STYLE_LAYERS = (
 )
 
 
+# Settings an earlier version wrote into settings files, and what took their place.
+RETIRED_SETTINGS = {
+    "coarse_scales": "outputs larger than base_size now start at base_size px",
+    "coarse_iterations": "each larger scale now runs refine_iterations",
+}
+
+
 def _require(ok: bool, name: str, allowed, value):
     if not ok:
         raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {value!r})")
@@ -166,8 +173,18 @@ class ClassicConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> ClassicConfig:
-        """Rebuild a config from ``to_dict`` output (JSON turns tuples into lists)."""
+    def from_dict(cls, values: dict, notes: list[str] | None = None) -> ClassicConfig:
+        """Rebuild a config from ``to_dict`` output (JSON turns tuples into lists).
+
+        Settings that earlier versions wrote and this one no longer has are left out, with
+        a line in ``notes`` saying so; any other unknown name is refused.
+        """
+        retired = sorted(set(values) & set(RETIRED_SETTINGS))
+        if retired:
+            values = {name: value for name, value in values.items() if name not in retired}
+            if notes is not None:
+                notes.extend(f"{name} is from an older version and was left out: "
+                             f"{RETIRED_SETTINGS[name]}" for name in retired)
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

@@ -451,10 +451,16 @@ def test_a_settings_file_sets_the_widgets_and_a_bad_one_is_explained(app):
     assert app.selectbox(key="classic.optimizer").value == "adam"
     assert "Settings loaded from settings.json" in texts(app.info)
 
+    old = {"config": {"size": 256, "coarse_scales": [0.5]}}  # from an earlier version
+    app.file_uploader(key="classic.settings_upload").set_value(
+        ("old.json", json.dumps(old).encode(), "application/json")).run()
+    assert app.slider(key="classic.size").value == 256
+    assert "coarse_scales is from an older version and was left out" in texts(app.info)
+
     app.file_uploader(key="classic.settings_upload").set_value(
         ("other.json", b'{"config": {"colour": 1}}', "application/json")).run()
     assert "other.json: unknown classic settings: colour" in texts(app.error)
-    assert app.slider(key="classic.size").value == 320
+    assert app.slider(key="classic.size").value == 256
 
 
 def test_streamlit_no_longer_resets_keras_under_running_jobs(app):

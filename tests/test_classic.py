@@ -314,3 +314,14 @@ def test_a_cancel_does_not_wait_for_a_slow_evaluation_to_finish():
     losses, gradient = quick.evaluate(lambda image: ("losses", image + 1), np.zeros(3))
     assert losses == "losses" and gradient.tolist() == [1, 1, 1]  # uncancelled: the result
     quick.close()
+
+
+def test_settings_files_of_an_older_version_still_load_with_a_note():
+    old = {**PRESETS["recommended"].to_dict(), "coarse_scales": [0.5], "coarse_iterations": 40}
+    del old["base_size"], old["refine_iterations"]
+    notes = []
+    config = ClassicConfig.from_dict(old, notes)
+    assert config.size == PRESETS["recommended"].size and config.base_size == 512
+    assert [note.split(" is ")[0] for note in notes] == ["coarse_iterations", "coarse_scales"]
+    with pytest.raises(ValueError, match="unknown classic settings: colour"):
+        ClassicConfig.from_dict({**old, "colour": 1})

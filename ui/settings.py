@@ -170,12 +170,14 @@ def _load_settings_file(lim: Limits) -> None:
         values = record.get("config", record) if isinstance(record, dict) else None
         if not isinstance(values, dict):
             raise ValueError("it holds no classic settings")
-        config = ClassicConfig.from_dict(values)
+        notes: list[str] = []
+        config = ClassicConfig.from_dict(values, notes)
     except (ValueError, TypeError) as error:  # JSONDecodeError is a ValueError
         st.session_state[LOADED] = ("error", f"settings file {upload.name}: {error}")
         return
     _use(config, lim)
-    st.session_state[LOADED] = ("info", f"Settings loaded from {upload.name}.")
+    st.session_state[LOADED] = ("info", " ".join([f"Settings loaded from {upload.name}.",
+                                                  *(f"{note}." for note in notes)]))
 
 
 def init_state(lim: Limits) -> None:
