@@ -4,7 +4,6 @@ import dataclasses
 import io
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,17 +11,12 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.classic import PRESETS
-
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 60  # seconds per script run; the first one imports TensorFlow on a busy CPU
+from tests.apptest_helpers import ROOT, open_app, png_bytes, texts
 
 
 @pytest.fixture
 def app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    assert not at.exception
-    return at
+    return open_app()
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
@@ -30,18 +24,6 @@ def open_page(at: AppTest, page: str) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
-
-
-def png_bytes(height=48, width=64) -> bytes:
-    y, x = np.mgrid[0:height, 0:width]
-    pixels = np.stack([x * 4, y * 5, np.full_like(x, 120)], -1).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
 
 
 def test_home_shows_the_example_and_the_sidebar_names_the_loss_network(app):

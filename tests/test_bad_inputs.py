@@ -15,7 +15,6 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,10 +24,7 @@ from streamlit.testing.v1 import AppTest
 from core import images
 from core.classic import ClassicConfig
 from core.fast import registry
-
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 60
-
+from tests.apptest_helpers import ROOT, open_app, texts
 
 # --------------------------------------------------------------------------- the files
 
@@ -171,16 +167,7 @@ def test_the_exif_rotated_photo_is_upright():
 
 @pytest.fixture(scope="module")
 def classic_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/classic.py")
-    at.run()
-    assert not at.exception
-    return at
-
-
-def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
+    return open_app("pages/classic.py")
 
 
 def upload(at: AppTest, name: str, data: bytes, mime: str = "image/png") -> AppTest:
@@ -265,12 +252,7 @@ def test_a_tampered_or_missing_network_is_refused_and_the_others_still_paint(
         registry.verify(registry.find_model("missing", tmp_path))
 
     monkeypatch.setenv(registry.MODELS_DIR_ENV, str(tmp_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    at.session_state["fast.mode"] = "trained"  # the page opens on Any painting
-    at.switch_page("pages/fast.py")
-    at.run()
-    assert not at.exception
+    at = open_app("pages/fast.py", state={"fast.mode": "trained"})  # not Any painting
     at.multiselect(key="fast.styles").set_value(["tampered", "missing", "tiny"]).run()
     assert not at.exception, at.exception
     errors = texts(at.error)
@@ -320,13 +302,8 @@ def test_the_cli_refuses_bad_settings_in_one_line(flags, says, tmp_path, capsys)
 def test_settings_in_a_link_are_checked_and_bad_ones_named(make_bundle, tmp_path, monkeypatch):
     make_bundle(tmp_path)
     monkeypatch.setenv(registry.MODELS_DIR_ENV, str(tmp_path))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    at.query_params.update({"styles": "tiny", "size": "-5", "strength": "-0.5",
-                            "photo": "../../etc/passwd"})
-    at.switch_page("pages/compare.py")
-    at.run()
-    assert not at.exception, at.exception
+    at = open_app("pages/compare.py", query={"styles": "tiny", "size": "-5",
+                                             "strength": "-0.5", "photo": "../../etc/passwd"})
     warning = texts(at.warning)
     assert "size=" in warning and "strength=" in warning and "photo=" in warning
     assert at.slider(key="compare.size").value == 1080
@@ -335,10 +312,7 @@ def test_settings_in_a_link_are_checked_and_bad_ones_named(make_bundle, tmp_path
 
 @pytest.fixture(scope="module")
 def any_painting_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/fast.py")  # opens on Any painting
-    at.run()
+    at = open_app("pages/fast.py")  # opens on Any painting
     at.slider(key="fast.size").set_value(256).run()
     assert not at.exception
     return at

@@ -10,38 +10,17 @@ import io
 import json
 import time
 import zipfile
-from pathlib import Path
 
-import numpy as np
 import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core import jobs
-
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 60
-
-
-def png_bytes(height=48, width=64) -> bytes:
-    y, x = np.mgrid[0:height, 0:width]
-    pixels = np.stack([x * 4, y * 5, np.full_like(x, 120)], -1).astype(np.uint8)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def texts(elements) -> str:
-    return " ".join(str(element.value) for element in elements)
+from tests.apptest_helpers import open_app, png_bytes, texts
 
 
 def classic_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page("pages/classic.py")
-    at.run()
-    assert not at.exception
-    return at
+    return open_app("pages/classic.py")
 
 
 def start_tiny_job(at: AppTest, iterations: int = 3) -> None:

@@ -8,6 +8,8 @@ compare page can put them next to the other methods.
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from core import compare, images
@@ -109,8 +111,6 @@ def multistyle_gallery(photo_digest: str, _photo, precision: str) -> tuple[bytes
 def painted_multistyle(photo_digest: str, _photo, weights: tuple[float, ...], size: int,
                        strength: float, preserve_colors: bool,
                        precision: str) -> tuple[bytes, tuple[int, int], float]:
-    import time
-
     network = _multistyle_network(precision)
     config = arbitrary.ArbitraryConfig(size=size, strength=strength,
                                        preserve_colors=preserve_colors, precision=precision)
