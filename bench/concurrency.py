@@ -227,8 +227,7 @@ def main(argv=None) -> int:
     log = open(ROOT / "runs" / "concurrency-server.log", "wb")  # noqa: SIM115
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
     results = {"machine": f"{cpu_name()}, {os.cpu_count()} cores", "date": time.strftime(
         "%Y-%m-%d"), "python": platform.python_version(), **vars(args)}
