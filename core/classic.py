@@ -85,7 +85,7 @@ class ClassicConfig:
     learning_rate: float = 2.0  # Adam only
     iterations: int | None = 60  # at the (first) scale; None: run until max_seconds
     max_seconds: float | None = None  # time budget; None: run all iterations
-    snapshot_every: int = 10  # iterations between snapshot images; 0: none
+    snapshot_every: int = 10  # iterations between snapshots, from the start (0); 0: none
     seed: int = 0  # noise init
     backbone: str = "auto"  # one of BACKBONES
     pooling: str = "avg"  # the report replaces VGG's max pooling by average pooling
@@ -246,6 +246,23 @@ class Started:
 
 
 @dataclass(frozen=True)
+class StartImage:
+    """The picture the optimisation starts from: iteration 0's snapshot.
+
+    Sent once, after ``Started`` and before the first ``Progress``, when ``snapshot_every`` is
+    above zero, so that the snapshots run from the starting picture to the result. It is at
+    the first scale's size, like that scale's snapshots, and carries no losses: none are
+    computed before the first iteration.
+    """
+
+    snapshot: np.ndarray = field(repr=False)
+    elapsed: float  # seconds since the optimisation started (network set-up excluded)
+    iteration: int = 0
+    stage: int = 1
+    stages: int = 1
+
+
+@dataclass(frozen=True)
 class Progress:
     """One optimiser iteration done. ``snapshot`` is the current image every N iterations."""
 
@@ -354,7 +371,7 @@ def stylize(
     *,
     style_blend: Sequence[float] | None = None,
     init_image: np.ndarray | None = None,
-    on_event: Callable[[Started | Progress], None] | None = None,
+    on_event: Callable[[Started | StartImage | Progress], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> StylizeResult:
     """Paint ``content`` in the style of ``styles`` (uint8 RGB arrays, any size)."""
@@ -404,14 +421,15 @@ def _optimise_stages(content, styles, config, style_blend, init_image, extractor
         stage_content = images.resize_longest(content, stage_size)
         stage_height, stage_width = stage_content.shape[:2]
         stage_styles = [_fit_style(style, stage_width, stage_height, config) for style in styles]
-        objective = Objective(extractor, config, stage_content, stage_styles, style_blend)
+        limit = config.iterations if stage == 1 else config.refine_iterations
+        run.begin_stage(stage, len(sizes), stage_content, limit)
         if image is None:
             image = _initial_image(config, stage_content, stage_styles[0], init_image,
                                    extractor.bgr_mean)
+            run.starting_image(image)
         else:  # the previous scale's result, upsampled, is this scale's start
             image = _resize_float(image, stage_width, stage_height)
-        limit = config.iterations if stage == 1 else config.refine_iterations
-        run.begin_stage(stage, len(sizes), stage_content, limit)
+        objective = Objective(extractor, config, stage_content, stage_styles, style_blend)
         image = optimise(objective, image, config, run)
         if run.stopped_by in ("cancel", "time"):
             break
@@ -471,6 +489,13 @@ class _Run:
         if self._evaluator is not None:
             self._evaluator.shutdown(wait=False)
             self._evaluator = None
+
+    def starting_image(self, image: np.ndarray) -> None:
+        """Report the first scale's starting pixels as iteration 0's snapshot (if any are
+        taken). Not an iteration: no loss row, and nothing counts it."""
+        if self.config.snapshot_every and self.on_event is not None:
+            self.on_event(StartImage(self.finish(image), self.elapsed(), 0, self.stage,
+                                     self.stages))
 
     def iteration_done(self, image: np.ndarray) -> bool:
         """Count an iteration, report it; True when the run must stop now."""

@@ -130,7 +130,7 @@ def _add_fast_commands(commands) -> None:
 
 
 def run_classic(args) -> dict:
-    from core.classic import Progress, Started, preset, stylize
+    from core.classic import Progress, Started, StartImage, preset, stylize
 
     config = preset(
         args.preset,
@@ -165,6 +165,9 @@ def run_classic(args) -> dict:
                   f"style {losses.style:.4g}  tv {losses.tv:.4g}", flush=True)
             if event.snapshot is not None and snapshots_dir is not None:
                 images.save_png(event.snapshot, snapshots_dir / f"{event.iteration:05d}.png")
+        elif isinstance(event, StartImage) and snapshots_dir is not None:
+            # Iteration 0, the starting picture: a file, but no progress line (no losses yet).
+            images.save_png(event.snapshot, snapshots_dir / f"{event.iteration:05d}.png")
 
     result = stylize(content, styles, config, style_blend=args.style_weights, on_event=report)
     images.save_png(result.image, out)

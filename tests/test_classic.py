@@ -13,6 +13,7 @@ from core.classic import (
     ClassicConfig,
     Progress,
     Started,
+    StartImage,
     _initial_image,
     preset,
     stylize,
@@ -90,9 +91,11 @@ def test_loss_falls_for_each_optimizer(optimizer):
 
 def test_events_and_result():
     result, events = run(tiny())
-    started, *progress = events
+    started, start, *progress = events
     assert isinstance(started, Started) and started.backbone.name == "vgg16-hed"
     assert (started.width, started.height) == (48, 34)
+    assert isinstance(start, StartImage) and start.iteration == 0  # the starting picture
+    assert all(isinstance(e, Progress) for e in progress)
     assert [e.iteration for e in progress] == [1, 2, 3, 4, 5, 6]
     assert [e.iteration for e in progress if e.snapshot is not None] == [3, 6]
     assert progress[2].snapshot.shape == (34, 48, 3) and progress[2].snapshot.dtype == np.uint8
@@ -102,6 +105,27 @@ def test_events_and_result():
     assert summary["size"] == [48, 34] and summary["backbone"] == "vgg16-hed"
     assert summary["losses"]["total"] == pytest.approx(result.losses.total)
     json.dumps(summary)
+
+
+@pytest.mark.parametrize("init", ["content", "style"])
+def test_the_first_snapshot_is_the_starting_picture_at_iteration_0(init):
+    _, events = run(tiny(init=init, iterations=2, snapshot_every=1))
+    start = events[1]
+    assert isinstance(start, StartImage) and (start.iteration, start.stage) == (0, 1)
+    # "style": the painting as the run sizes it (style_scale 1: 48 px), squashed to the photo's
+    expected = (images.resize_longest(CONTENT, 48) if init == "content"
+                else images.resize_exact(images.resize_longest(STYLE, 48), 48, 34))
+    np.testing.assert_array_equal(start.snapshot, expected)
+    assert start.snapshot.dtype == np.uint8 and 0 <= start.elapsed <= events[2].elapsed
+    snapshots = [(e.iteration, e.snapshot) for e in events[1:] if e.snapshot is not None]
+    assert [i for i, _ in snapshots] == [0, 1, 2]
+    assert not np.array_equal(snapshots[0][1], snapshots[-1][1])  # it was painted since
+
+
+def test_no_snapshots_no_starting_picture():
+    _, events = run(tiny(iterations=2, snapshot_every=0))
+    assert not any(isinstance(e, StartImage) for e in events)
+    assert all(e.snapshot is None for e in events if isinstance(e, Progress))
 
 
 def test_cancel_stops_between_iterations():
@@ -219,6 +243,10 @@ def test_large_outputs_start_at_the_base_size_then_refine_at_full_size():
         (1, 1, 2), (2, 1, 2), (3, 1, 2), (4, 2, 2), (5, 2, 2)
     ]
     assert all(e.total == 5 for e in progress)
+    # one starting picture, at the first scale's size: a later scale starts from the last
+    starts = [e for e in events if isinstance(e, StartImage)]
+    assert [(e.iteration, e.stage, e.stages) for e in starts] == [(0, 1, 2)]
+    np.testing.assert_array_equal(starts[0].snapshot, images.resize_longest(CONTENT, 32))
     assert progress[0].snapshot.shape == (23, 32, 3)
     assert progress[-1].snapshot.shape == (34, 48, 3)
     assert result.image.shape == (34, 48, 3) and result.iterations == 5

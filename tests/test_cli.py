@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import cli
+from core import cli, images
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +44,12 @@ def test_classic_stylises_and_ends_with_a_json_line(photo, tmp_path):
     assert summary["output"] == str(out)
     assert set(summary["losses"]) == {"content", "style", "tv", "total"}
     assert Image.open(out).size == (48, 36)
-    assert sorted(p.name for p in snapshots.iterdir()) == ["00002.png", "00004.png"]
+    # iteration 0, the starting picture (the photo: init "content"), has a file but no line
+    assert sorted(p.name for p in snapshots.iterdir()) == ["00000.png", "00002.png", "00004.png"]
+    start = np.asarray(Image.open(snapshots / "00000.png").convert("RGB"))
+    with Image.open(photo) as original:
+        expected = images.resize_longest(np.asarray(original.convert("RGB")), 48)
+    np.testing.assert_array_equal(start, expected)
 
 
 @pytest.mark.parametrize(

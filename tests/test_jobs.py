@@ -8,9 +8,11 @@ import zipfile
 
 import numpy as np
 import pytest
+from PIL import Image
 
-from core import jobs
-from core.classic import ClassicConfig
+from core import images, jobs
+from core.backbone import BackboneChoice
+from core.classic import PRESETS, ClassicConfig, Started
 from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, ClassicTask, JobManager
 
 WAIT = 120  # seconds; generous for a busy 2-core machine (the first run loads TensorFlow)
@@ -53,10 +55,14 @@ def test_a_job_records_progress_snapshots_and_its_result():
     view = job.view()
     assert view.status == DONE and not view.active and view.error is None
     assert view.started.backbone.name == "vgg16-hed" and view.started.precision == "bfloat16"
-    assert [row.iteration for row in view.rows] == [1, 2, 3]
+    assert [row.iteration for row in view.rows] == [1, 2, 3]  # no row for iteration 0
     assert all(row.total == pytest.approx(row.content + row.style + row.tv) for row in view.rows)
-    assert [s.iteration for s in view.snapshots] == [1, 2, 3]
+    assert [s.iteration for s in view.snapshots] == [0, 1, 2, 3]
     assert view.snapshots[0].png.startswith(b"\x89PNG")
+    # Iteration 0 is the starting picture: with init "content", the photo at the output size.
+    start = np.asarray(Image.open(io.BytesIO(view.snapshots[0].png)).convert("RGB"))
+    np.testing.assert_array_equal(start, images.resize_longest(photo(), 40))
+    assert view.snapshots[0].elapsed <= view.rows[0].elapsed
     assert view.result.iterations == 3 and view.fraction() == 1.0
     assert view.queue_position == 0 and view.eta_seconds() is None
 
@@ -74,8 +80,8 @@ def test_the_zip_holds_every_snapshot_the_result_and_the_settings():
     data = jobs.snapshots_zip(view.snapshots, view.result.image, job.record())
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == [
-            "snapshot_00001.png", "snapshot_00002.png", "snapshot_00003.png",
-            "result.png", "settings.json",
+            "snapshot_00000.png", "snapshot_00001.png", "snapshot_00002.png",
+            "snapshot_00003.png", "result.png", "settings.json",
         ]
         assert json.loads(archive.read("settings.json"))["summary"]["iterations"] == 3
 
@@ -182,25 +188,206 @@ def test_finished_jobs_are_forgotten_after_a_while():
     assert manager.get(other.id) is None and other.wait(WAIT) and other.status == CANCELLED
 
 
+def timed_rows(seconds, stages=None) -> tuple[jobs.LossRow, ...]:
+    """Loss rows for iterations 1, 2, ... that took ``seconds`` each, at ``stages``."""
+    stages = stages or [1] * len(seconds)
+    elapsed = np.cumsum(seconds)
+    return tuple(jobs.LossRow(i, float(t), 1.0, 2.0, 0.0, 3.0, stage)
+                 for i, (t, stage) in enumerate(zip(elapsed, stages, strict=True), 1))
+
+
+def running_view(rows, planned, **changes) -> jobs.JobView:
+    view = jobs.JobView("x", RUNNING, 0, False, planned, None, None, rows, (), None, None)
+    return dataclasses.replace(view, **changes)
+
+
 def test_progress_fraction_and_eta_follow_the_pace():
-    row = jobs.LossRow(iteration=10, elapsed=5.0, content=1.0, style=2.0, tv=0.0, total=3.0)
-    view = jobs.JobView("x", RUNNING, 0, False, 40, None, None, (row,), (), None, None)
-    assert view.fraction() == 0.25 and view.eta_seconds() == pytest.approx(15.0)
+    rows = timed_rows([2.3] + [0.3] * 9)  # 10 of 40 iterations in 5 s
+    view = running_view(rows, 40)
+    # 0.3 s an iteration once traced: 30 more take 9 s (the average, 0.5 s, would say 15 s)
+    assert view.fraction() == 0.25 and view.eta_seconds() == pytest.approx(9.0)
     by_time = dataclasses.replace(view, planned_iterations=None, max_seconds=20.0)
-    assert by_time.fraction() == 0.25 and by_time.eta_seconds() == pytest.approx(15.0)
+    assert by_time.fraction() == pytest.approx(0.25)
+    assert by_time.eta_seconds() == pytest.approx(15.0)
+    both = dataclasses.replace(view, max_seconds=10.0)
+    assert both.eta_seconds() == pytest.approx(5.0)  # the budget ends it first
+
+
+def test_the_eta_leaves_out_the_first_iteration():
+    """A run whose first iteration took 20 s (tracing) and the rest 0.5 s each."""
+    view = running_view(timed_rows([20.0] + [0.5] * 10), 100)
+    assert view.pace() == pytest.approx(0.5)
+    assert view.eta_seconds() == pytest.approx(0.5 * 89)  # not 25 s / 11 x 89 = 202 s
+    one = running_view(timed_rows([20.0]), 100)
+    assert one.pace() is None and one.eta_seconds() is None  # the page says "estimating"
+    assert dataclasses.replace(one, max_seconds=60.0).eta_seconds() is None
+    budget_only = dataclasses.replace(one, planned_iterations=None, max_seconds=60.0)
+    assert budget_only.eta_seconds() == pytest.approx(40.0)  # the budget is known anyway
+    assert running_view((), 100).eta_seconds() is None
+    done = dataclasses.replace(view, status=DONE)
+    assert done.eta_seconds() is None and done.fraction() == 1.0
 
 
 def test_the_eta_counts_larger_scales_as_dearer():
     """1080 px: 60 iterations at 512 px, then 10 that each cost (1080/512)^2 of those."""
     config = ClassicConfig(size=1080)
-    assert config.stage_costs == ((60, 1.0), (10, pytest.approx((1080 / 512) ** 2)))
-    row = jobs.LossRow(iteration=30, elapsed=24.0, content=1.0, style=2.0, tv=0.0, total=3.0)
-    view = jobs.JobView("x", RUNNING, 0, False, 70, None, None, (row,), (), None, None,
-                        stage_costs=config.stage_costs)
+    ratio = (1080 / 512) ** 2
+    assert config.stage_costs == ((60, 1.0), (10, pytest.approx(ratio)))
+    rows = timed_rows([2.0] + [0.8] * 29)
+    view = running_view(rows, 70, stage_costs=config.stage_costs)
     # 0.8 s per base iteration: 30 more of them, then 10 x 4.45 base iterations' worth
-    assert view.eta_seconds() == pytest.approx(0.8 * (30 + 10 * (1080 / 512) ** 2))
+    assert view.eta_seconds() == pytest.approx(0.8 * (30 + 10 * ratio))
+    # ...and the 1080 px scale's first iteration is dearer still (targets, L-BFGS-B's start)
+    extra = jobs.SCALE_START_ITERATIONS["lbfgs"]
+    lbfgs = dataclasses.replace(view, optimizer="lbfgs")
+    assert lbfgs.eta_seconds() == pytest.approx(0.8 * (30 + (10 + extra) * ratio))
     assert ClassicConfig(size=512).stage_costs == ((ClassicConfig().iterations, 1.0),)
     assert ClassicConfig(iterations=None, max_seconds=60).stage_costs == ()
+
+
+def test_a_new_scales_first_iteration_does_not_count_in_the_pace():
+    ratio = (1080 / 512) ** 2
+    costs = ClassicConfig(size=1080).stage_costs
+    first_big = 0.8 * ratio * (1 + jobs.SCALE_START_ITERATIONS["lbfgs"])
+    rows = timed_rows([2.0] + [0.8] * 59 + [first_big] + [0.8 * ratio] * 2, [1] * 60 + [2] * 3)
+    view = running_view(rows, 70, stage_costs=costs, optimizer="lbfgs", stage=(2, 2))
+    assert view.pace() == pytest.approx(0.8)
+    assert view.eta_seconds() == pytest.approx(0.8 * ratio * 7)
+    # L-BFGS-B may end a scale early (converged): the 1080 px scale still has 10 to run.
+    early = timed_rows([2.0] + [0.8] * 39 + [first_big] + [0.8 * ratio] * 2, [1] * 40 + [2] * 3)
+    view = running_view(early, 70, stage_costs=costs, optimizer="lbfgs", stage=(2, 2))
+    assert view.eta_seconds() == pytest.approx(0.8 * ratio * 7)
+
+
+def test_rows_too_sparse_to_time_fall_back_to_the_average():
+    row = jobs.LossRow(iteration=30, elapsed=24.0, content=1.0, style=2.0, tv=0.0, total=3.0)
+    view = running_view((row,), 300)
+    assert view.pace() == pytest.approx(0.8) and view.eta_seconds() == pytest.approx(216.0)
+
+
+def test_the_report_preset_at_1080_is_about_95_minutes_before_it_starts():
+    """BENCHMARKS.md: the report recipe took a median 5.69 s per iteration at 1080x720,
+    1000 iterations in 95 min."""
+    estimate = jobs.estimate_seconds(PRESETS["report"], 1080, 720)
+    assert 90 * 60 < estimate.seconds < 100 * 60
+    assert estimate.seconds == pytest.approx(5.69 * 1000, rel=0.02)
+    assert (estimate.width, estimate.height, estimate.iterations) == (1080, 720, 1000)
+    assert estimate.stopped_by == "iterations" and estimate.source == jobs.DEFAULT
+    assert estimate.pace.description.startswith("a benchmark on a 2-core AMD EPYC")
+    assert estimate.overhead_seconds < 20  # set-up, tracing, the first iteration
+    assert estimate.seconds == pytest.approx(estimate.iteration_seconds
+                                             + estimate.overhead_seconds)
+    # the photo's own size does not matter, only its shape: the run scales it to 1080 px
+    assert jobs.estimate_seconds(PRESETS["report"], 4032, 2688).seconds == pytest.approx(
+        estimate.seconds, rel=0.01)
+
+
+def test_the_recommended_preset_estimates_match_the_benchmarks():
+    # BENCHMARKS.md: 1080x720 took 90.7 s and 101.2 s of optimisation (fresh processes)
+    at_1080 = jobs.estimate_seconds(ClassicConfig(size=1080), 1080, 720)
+    assert 90 <= at_1080.optimisation_seconds <= 102
+    assert at_1080.iterations == 70 and at_1080.stopped_by == "iterations"
+    # 512x342: 0.8-0.98 s per iteration measured; 60 iterations, plus the first one's extra
+    at_512 = jobs.estimate_seconds(PRESETS["recommended"], 1080, 720)
+    assert (at_512.width, at_512.height) == (512, 341)
+    assert 60 * 0.8 <= at_512.iteration_seconds <= 60 * 0.98
+    assert at_512.seconds < at_1080.seconds / 1.5
+    # Adam iterates cheaper than L-BFGS-B (one evaluation, no line search); float32 dearer
+    adam = dataclasses.replace(PRESETS["recommended"], optimizer="adam")
+    assert jobs.estimate_seconds(adam, 1080, 720).seconds < at_512.seconds
+    float32 = dataclasses.replace(PRESETS["recommended"], precision="float32")
+    assert jobs.estimate_seconds(float32, 1080, 720).seconds > 1.4 * at_512.seconds
+
+
+def test_a_measured_pace_overrides_the_default():
+    config = PRESETS["recommended"]
+    measured = dataclasses.replace(jobs.default_pace("lbfgs", "bfloat16"),
+                                   seconds_per_megapixel=2.0, setup_seconds=0.0,
+                                   warmup_seconds=0.0, source=jobs.MEASURED,
+                                   description="this server's last lbfgs run")
+    estimate = jobs.estimate_seconds(config, 1080, 720, measured)
+    step = 2.0 * 512 * 341 / 1e6
+    assert estimate.iteration_seconds == pytest.approx(60 * step)
+    assert estimate.overhead_seconds == pytest.approx(jobs.SCALE_START_ITERATIONS["lbfgs"] * step)
+    assert estimate.source == jobs.MEASURED and estimate.pace is measured
+    with pytest.raises(ValueError, match="adam/bfloat16 pace cannot time a lbfgs/bfloat16"):
+        jobs.estimate_seconds(config, 1080, 720, jobs.default_pace("adam", "bfloat16"))
+    # VGG19 does about a quarter more convolution work per pixel than VGG16-HED
+    vgg19 = jobs.estimate_seconds(config, 1080, 720, measured, backbone="vgg19")
+    assert vgg19.iteration_seconds == pytest.approx(1.26 * estimate.iteration_seconds)
+
+
+def test_a_time_budget_caps_the_estimate():
+    capped = dataclasses.replace(PRESETS["report"], max_seconds=120.0)
+    estimate = jobs.estimate_seconds(capped, 1080, 720)
+    step = jobs.DEFAULT_SECONDS_PER_MEGAPIXEL[("adam", "float32")] * 0.7776
+    assert estimate.stopped_by == "time" and estimate.iterations < 25
+    # the run stops after the iteration that reaches the budget: at most one past it
+    assert 120 <= estimate.optimisation_seconds < 120 + step
+    assert estimate.seconds == pytest.approx(estimate.optimisation_seconds
+                                             + estimate.pace.setup_seconds)
+    # a budget alone: as many iterations as fit
+    budget_only = ClassicConfig(iterations=None, max_seconds=60.0)
+    estimate = jobs.estimate_seconds(budget_only, 1080, 720)
+    step = jobs.DEFAULT_SECONDS_PER_MEGAPIXEL[("lbfgs", "bfloat16")] * 512 * 341 / 1e6
+    assert estimate.stopped_by == "time" and 60 <= estimate.optimisation_seconds < 60 + step
+    assert estimate.iterations == pytest.approx(60 / step, rel=0.1)
+    # a budget longer than the run changes nothing
+    roomy = dataclasses.replace(PRESETS["recommended"], max_seconds=3600.0)
+    assert jobs.estimate_seconds(roomy, 1080, 720) == jobs.estimate_seconds(
+        PRESETS["recommended"], 1080, 720)
+    # a budget that ends during the first scale of a multi-scale run stops there
+    short = ClassicConfig(size=1080, max_seconds=20.0)
+    estimate = jobs.estimate_seconds(short, 1080, 720)
+    assert estimate.stopped_by == "time" and estimate.iterations < 60
+
+
+def test_a_finished_job_measures_the_pace_of_its_ordinary_iterations():
+    started = Started(BackboneChoice("vgg16-hed", "hed.h5", "offline"), "bfloat16", 1080, 720,
+                      0.4)
+    config = ClassicConfig(size=1080)
+    small, big = 512 * 341 / 1e6, 1080 * 720 / 1e6
+    extra = jobs.SCALE_START_ITERATIONS["lbfgs"]
+    # 4 s per megapixel once going; the first iteration also traced for 3 s
+    seconds = ([3.0 + 4 * small * (1 + extra)] + [4 * small] * 59
+               + [4 * big * (1 + extra)] + [4 * big] * 9)
+    view = running_view(timed_rows(seconds, [1] * 60 + [2] * 10), 70, status=DONE,
+                        started=started)
+    pace = jobs.measure_pace(view, config)
+    assert pace.seconds_per_megapixel == pytest.approx(4.0)
+    assert pace.warmup_seconds == pytest.approx(3.0)
+    assert (pace.setup_seconds, pace.backbone, pace.source) == (0.4, "vgg16-hed", jobs.MEASURED)
+    assert pace.description == ("this server's last lbfgs run (bfloat16, 1080x720, "
+                                "70 iterations)")
+    # an estimate of the same run at that pace gives back what it took
+    estimate = jobs.estimate_seconds(config, 1080, 720, pace)
+    assert estimate.seconds == pytest.approx(0.4 + sum(seconds))
+    # too few iterations, or too small an image, to time
+    assert jobs.measure_pace(dataclasses.replace(view, rows=view.rows[:2]), config) is None
+    tiny = dataclasses.replace(view, started=dataclasses.replace(started, width=48,
+                                                                 height=32))
+    assert jobs.measure_pace(tiny, ClassicConfig(size=48)) is None
+
+
+def test_the_manager_keeps_the_pace_of_its_finished_jobs(monkeypatch):
+    manager = JobManager(slots=1)
+    job = manager.submit("a", task(iterations=4))
+    assert job.wait(WAIT) and job.status == DONE
+    assert manager.measured_pace("lbfgs", "bfloat16") is None  # 40 px: too small to time
+    assert manager.estimate(PRESETS["recommended"], 1080, 720).source == jobs.DEFAULT
+
+    monkeypatch.setattr(jobs, "PACE_MIN_PIXELS", 0)
+    job = manager.submit("a", task(iterations=4))
+    assert job.wait(WAIT) and job.status == DONE
+    pace = manager.measured_pace("lbfgs", "bfloat16")
+    assert pace.source == jobs.MEASURED and pace.backbone == "vgg16-hed"
+    assert pace.seconds_per_megapixel > 0 and pace.description.startswith(
+        "this server's last lbfgs run (bfloat16, 40x33, 4 iterations)")
+    assert manager.measured_pace("adam", "bfloat16") is None
+    assert manager.measured_pace("lbfgs", "float32") is None
+    estimate = manager.estimate(PRESETS["recommended"], 1080, 720)
+    assert estimate.pace == pace and estimate.source == jobs.MEASURED
+    assert manager.estimate(PRESETS["report"], 1080, 720).source == jobs.DEFAULT
 
 
 def test_slots_default_to_half_the_cores_or_the_environment(monkeypatch):
