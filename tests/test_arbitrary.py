@@ -13,6 +13,7 @@ import pytest
 
 from core import images
 from core.fast import arbitrary
+from core.fast.apply import compiled, warm_up
 from core.fast.registry import ModelError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,6 +119,39 @@ def test_odd_photo_sizes_come_back_at_their_size(height, width, transformer, mul
                                        arbitrary.ArbitraryConfig(size=None))
     assert painted.shape == mixed.shape == (height, width, 3)
     assert painted.dtype == mixed.dtype == np.uint8
+
+
+def test_compiled_networks_trace_once_for_any_size_and_batch_and_match_eager(
+        predictor, transformer, multistyle):
+    rng = np.random.default_rng(0)
+    second = {predictor.name: None, transformer.name: arbitrary.VECTOR_SIZE,
+              multistyle.name: arbitrary.MULTISTYLE_COUNT}
+    for network in (predictor, transformer, multistyle):
+        fast = compiled(network)
+        for batch, height, width in ((1, 37, 53), (2, 64, 48), (1, 100, 60)):
+            inputs = rng.uniform(0, 1, (batch, height, width, 3)).astype(np.float32)
+            if second[network.name]:
+                condition = rng.uniform(0, 0.5, (batch, second[network.name]))
+                inputs = [inputs, condition.astype(np.float32)]
+            assert largest(fast(inputs), np.asarray(network(inputs))) < SAME_NETWORK
+        assert fast.function.experimental_get_tracing_count() == 1, network.name
+    with pytest.raises(ValueError, match="takes 2 input"):
+        compiled(transformer)(np.zeros((1, 8, 8, 3), np.float32))
+
+
+def test_warmed_up_pair_paints_what_the_eager_pair_paints(predictor, transformer):
+    fast_predictor, fast_transformer = compiled(predictor), compiled(transformer)
+    for network in (fast_predictor, fast_transformer):
+        assert warm_up(network) > 0 and network.tracing_count == 1
+    config = arbitrary.ArbitraryConfig(size=None, precision="float32", strength=0.5)
+    for content in (photo(64, 80), photo(45, 71, shift=30)):
+        fast = arbitrary.paint_with_paintings(fast_predictor, fast_transformer, content,
+                                              [painting()], config=config)
+        eager = arbitrary.paint_with_paintings(predictor, transformer, content, [painting()],
+                                               config=config)
+        assert np.allclose(fast.vector, eager.vector, atol=1e-5)
+        assert np.abs(fast.image.astype(int) - eager.image).max() <= 1
+    assert fast_predictor.tracing_count == fast_transformer.tracing_count == 1
 
 
 # --------------------------------------------------------------------------- style vectors

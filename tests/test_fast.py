@@ -1,7 +1,9 @@
 """Fast style networks: the transformer, the trainer (tiny real runs), the registry, the CLI."""
 
 import json
+import logging
 import shutil
+import threading
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from core import cli, images
 from core.backbone import FeatureExtractor, resolve_backbone
 from core.fast import registry
 from core.fast import train as training
-from core.fast.apply import FastConfig, paint
+from core.fast.apply import FastConfig, compiled, paint, warm_up
 from core.fast.network import build_transformer
 from tests.conftest import TINY, painting, photo, tiny_config
 
@@ -24,6 +26,76 @@ def test_the_network_keeps_any_size(height, width):
     assert np.isfinite(out).all()
     # Untrained, it starts near mid-grey: the output layer is linear around 127.5.
     assert 0 <= np.median(out) <= 255
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_a_compiled_network_traces_once_for_every_size_and_batch(precision):
+    net = build_transformer(TINY, precision)
+    network = compiled(net)
+    rng = np.random.default_rng(0)
+    for shape in [(1, 33, 47, 3), (2, 64, 64, 3), (1, 101, 37, 3), (3, 32, 33, 3)]:
+        rgb = rng.uniform(0, 255, shape).astype(np.float32)
+        np.testing.assert_allclose(np.asarray(network(rgb), np.float32),
+                                   np.asarray(net(rgb), np.float32), rtol=1e-4, atol=1e-3)
+    assert network.function.experimental_get_tracing_count() == 1
+
+
+def test_warm_up_traces_the_graph_and_changes_no_result():
+    net = build_transformer(TINY)
+    weights = net.get_weights()
+    content, config = photo(41, 57), FastConfig(size=None)
+    expected = paint(compiled(net), content, config).image  # traced by the picture itself
+    warm = compiled(net)
+    assert warm.tracing_count == 0
+    assert warm_up(warm) > 0 and warm.tracing_count == 1
+    np.testing.assert_array_equal(paint(warm, content, config).image, expected)
+    assert paint(warm, photo(60, 30), config).image.shape == (60, 30, 3)
+    assert warm.tracing_count == 1  # the tiny warm-up image's trace serves every size
+    assert np.abs(paint(net, content, config).image.astype(int) - expected).max() <= 1
+    for before, after in zip(weights, net.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    warm_up(net)  # an eager network (other backends) is warmed up the same way
+
+
+def test_warm_up_on_a_background_thread_shares_its_trace_with_a_picture_meanwhile():
+    network = compiled(build_transformer(TINY))
+    thread = threading.Thread(target=warm_up, args=(network,))
+    thread.start()
+    painted = paint(network, photo(), FastConfig(size=None)).image
+    thread.join()
+    assert network.tracing_count == 1 and painted.shape == (40, 48, 3)
+
+
+def test_compiled_networks_at_many_sizes_trace_once_each_without_warnings(monkeypatch):
+    # The compare page paints with every network; TensorFlow warned about "retracing" when
+    # five networks' graphs (one lambda's code) were each traced for a photo's shape.
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function as tracing
+
+    # It warns at most twice per function code and process: count from zero here.
+    monkeypatch.setattr(tracing, "_frequent_tracing_detector_manager",
+                        tracing._FrequentTracingDetectorManager())
+    records = []
+    catcher = logging.Handler()
+    catcher.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(catcher)
+    try:
+        networks = [compiled(build_transformer(TINY)) for _ in range(6)]
+        for size in (48, 40, 64):
+            for network in networks:
+                paint(network, photo(), FastConfig(size=size))
+    finally:
+        logger.removeHandler(catcher)
+    assert [network.tracing_count for network in networks] == [1] * 6
+    assert not [record for record in records if "retracing" in record.getMessage()]
+
+
+def test_compiled_is_the_network_itself_under_other_backends(monkeypatch):
+    import keras
+
+    net = build_transformer(TINY)
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    assert compiled(net) is net
 
 
 def test_bfloat16_network_loads_the_same_weights_and_stays_close():

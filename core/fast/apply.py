@@ -37,17 +37,106 @@ def check_strength(strength: float) -> float:
     return float(strength)
 
 
-def compiled(transformer):
-    """The transformer as one traced graph under TensorFlow (about 1.5x faster than eager
-    calls on a CPU; ``reduce_retracing`` lets one trace serve every image size), or as is
-    under other backends."""
+def compiled(network):
+    """The network as one traced TensorFlow graph for every batch and image size (about 1.5x
+    faster than eager calls on a CPU), or as is under other backends.
+
+    The graph is traced once, on the first call (or by ``warm_up``), with None for batch,
+    height and width in every input, so no later size traces again. Called like the network:
+    one array, or a list of arrays for the networks with a second input (style vector,
+    style weights); numbers are cast to the inputs' dtype.
+    """
     import keras
 
     if keras.backend.backend() != "tensorflow":
-        return transformer
+        return network
+    return Compiled(network)
+
+
+class Compiled:
+    """A Keras functional network behind one ``tf.function`` with a shape-free signature.
+
+    ``function`` is the ``tf.function`` (``function.experimental_get_tracing_count()`` stays 1
+    after the first call); ``network`` the Keras model, ``specs`` its inputs.
+    """
+
+    def __init__(self, network):
+        import tensorflow as tf
+
+        inputs = getattr(network, "inputs", None)
+        if not inputs:
+            raise TypeError(f"compiled() needs a Keras functional network, whose inputs give "
+                            f"the signature (got {type(network).__name__})")
+        self.network = network
+        self.specs = tuple(tf.TensorSpec((None, *tensor.shape[1:]), tensor.dtype,
+                                         name=tensor.name) for tensor in inputs)
+        self.function = tf.function(_Inference(network, len(self.specs)),
+                                    input_signature=self.specs)
+
+    def __call__(self, inputs):
+        parts = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(parts) != len(self.specs):
+            raise ValueError(f"{self.network.name} takes {len(self.specs)} input(s), "
+                             f"got {len(parts)}")
+        return self.function(*(_as_input(part, spec) for part, spec in zip(parts, self.specs,
+                                                                            strict=True)))
+
+    @property
+    def tracing_count(self) -> int:
+        return self.function.experimental_get_tracing_count()
+
+
+class _Inference:
+    """``network(inputs, training=False)``. An object, not a function: TensorFlow's
+    retracing warning counts traces per function code, which every network's lambda would
+    share, so five networks traced once each (the compare page) looked like one function
+    retraced five times."""
+
+    def __init__(self, network, count: int):
+        self.network = network
+        self.count = count
+
+    def __call__(self, *inputs):
+        return self.network(list(inputs) if self.count > 1 else inputs[0], training=False)
+
+
+def _as_input(value, spec):
+    if isinstance(value, np.ndarray):
+        return value.astype(spec.dtype.as_numpy_dtype, copy=False)
     import tensorflow as tf
 
-    return tf.function(lambda batch: transformer(batch, training=False), reduce_retracing=True)
+    return tf.cast(value, spec.dtype)
+
+
+WARM_UP_SIDE = 32  # px: big enough for every padding and stride of the fast networks
+
+
+def input_shapes(network) -> list[tuple]:
+    """Shapes of a network's inputs (None where any size goes), compiled or not."""
+    if isinstance(network, Compiled):
+        return [tuple(spec.shape) for spec in network.specs]
+    inputs = getattr(network, "inputs", None)
+    if not inputs:
+        raise TypeError(f"cannot tell the inputs of {type(network).__name__}")
+    return [tuple(tensor.shape) for tensor in inputs]
+
+
+def warm_up(network, side: int = WARM_UP_SIDE) -> float:
+    """Runs one ``side`` x ``side`` black image (and all-zero style vector or weights, for
+    the networks that take them) through ``network``; returns the seconds it took.
+
+    For a ``compiled`` network this traces and optimises its graph (about 0.5 s on a
+    2-core CPU; BENCHMARKS.md), so the first real picture, of any size, costs no tracing;
+    an eager network loses its slower first call. Thread-safe: an app can run it on a
+    background thread at start-up, and a picture asked for meanwhile shares the one trace.
+    It changes no weight and no result.
+    """
+    started = time.perf_counter()
+    batch = [np.zeros([1 if axis == 0 else side if length is None else length
+                       for axis, length in enumerate(shape)], np.float32)
+             for shape in input_shapes(network)]
+    np.asarray(network(batch if len(batch) > 1 else batch[0]))
+    return time.perf_counter() - started
 
 
 @dataclass(frozen=True)
