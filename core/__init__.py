@@ -4,8 +4,8 @@ UI-free: pages and the command line (``python -m core``) call into it; nothing h
 Streamlit.
 """
 
-import os
+from core import quiet
 
-# Quiet TensorFlow's C++ info and warning lines on stderr (a few start-up lines print
-# regardless); the CLI and the app have their own messages. TF_CPP_MIN_LOG_LEVEL=0 undoes it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Before any module here imports Keras: TensorFlow's start-up lines stay out of the CLI's
+# output and the server's log (STYLE_STUDIO_VERBOSE=1 shows them; core/quiet.py).
+quiet.import_tensorflow()

@@ -1,0 +1,29 @@
+"""TensorFlow's start-up lines stay out of the CLI's output and the server's log."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHATTER = ("oneDNN custom operations", "Could not find cuda drivers", "cuInit")
+
+
+def stderr_of_importing_core(**env: str) -> str:
+    environment = {**os.environ, **env}
+    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    code = "import core; import tensorflow as tf; tf.config.list_physical_devices('GPU')"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                          capture_output=True, text=True, env=environment, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stderr
+
+
+def test_importing_core_prints_nothing_of_tensorflow():
+    stderr = stderr_of_importing_core(STYLE_STUDIO_VERBOSE="")
+    assert not [line for line in stderr.splitlines() if any(c in line for c in CHATTER)], stderr
+
+
+def test_verbose_shows_what_is_kept_quiet():  # the test above can fail: the lines exist
+    stderr = stderr_of_importing_core(STYLE_STUDIO_VERBOSE="1")
+    assert "oneDNN custom operations" in stderr
