@@ -138,12 +138,17 @@ class JobView:
         return self.rows[-1].elapsed if self.rows else 0.0
 
     def fraction(self) -> float:
-        """How far the run is, 0..1, by iterations or by the time budget, whichever is nearer."""
+        """How far the run is, 0..1, by work or by the time budget, whichever is nearer.
+
+        Work, not iterations: at 1080 px the 512 px scale's 60 iterations are 86 % of the
+        iterations but about half of the time.
+        """
         if self.status == DONE:
             return 1.0
         parts = []
         if self.planned_iterations:
-            parts.append(self.iteration / self.planned_iterations)
+            costs = self.stage_costs or ((self.planned_iterations, 1.0),)
+            parts.append(_work(costs, self.iteration) / _work(costs, self.planned_iterations))
         if self.max_seconds:
             parts.append(self.elapsed / self.max_seconds)
         return min(1.0, max(parts, default=0.0))

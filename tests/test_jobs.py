@@ -228,6 +228,14 @@ def test_the_eta_leaves_out_the_first_iteration():
     assert done.eta_seconds() is None and done.fraction() == 1.0
 
 
+def test_the_progress_bar_counts_work_not_iterations():
+    """At 1080 px the end of the 512 px scale is 60 of 70 iterations but about half the work."""
+    config = ClassicConfig(size=1080)
+    ratio = (1080 / 512) ** 2
+    view = running_view(timed_rows([0.8] * 60), 70, stage_costs=config.stage_costs)
+    assert view.fraction() == pytest.approx(60 / (60 + 10 * ratio))  # 0.57, not 0.86
+
+
 def test_the_eta_counts_larger_scales_as_dearer():
     """1080 px: 60 iterations at 512 px, then 10 that each cost (1080/512)^2 of those."""
     config = ClassicConfig(size=1080)
