@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from core.classic import PRESETS  # noqa: E402
 from core.cli import cpu_name  # noqa: E402
+from tests.test_browser import NAV  # noqa: E402 - the app's page links
 
 WAIT_MS = 600_000
 JOBS_IDLE = re.compile(r"Classic jobs on this server: 0 of \d+ running, 0 waiting")
@@ -130,7 +131,7 @@ def set_size_and_iterations(page, size: int, iterations: int) -> None:
 
 
 def nav(page, name: str) -> None:
-    page.locator('[data-testid="stSidebarNav"] a').filter(has_text=name).click()
+    page.locator(NAV).filter(has_text=name).click()
 
 
 def progress_text(page) -> str:

@@ -45,7 +45,9 @@ SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 # Phone cameras write multi-picture JPEGs, which Pillow reports as "MPO";
 # they are ordinary JPEGs to a person, so we treat them as such.
 _FORMAT_ALIASES = {"MPO": "JPEG"}
-_SUPPORTED_LIST = "JPEG, PNG, WebP, BMP, TIFF, GIF"
+SUPPORTED_LIST = "JPEG, PNG, WebP, BMP, TIFF, GIF"  # how messages and upload hints name them
+# File names an upload field offers for SUPPORTED_FORMATS (a GIF gives its first frame).
+UPLOAD_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 _HEIF_BRANDS = (
     b"heic",
     b"heix",
@@ -166,7 +168,7 @@ def _open(raw: bytes, what: str) -> Image.Image:
     try:
         return Image.open(io.BytesIO(raw))
     except UnidentifiedImageError:
-        raise _fail(what, f"not an image file we can read (supported: {_SUPPORTED_LIST})") from None
+        raise _fail(what, f"not an image file we can read (supported: {SUPPORTED_LIST})") from None
     except Image.DecompressionBombError as exc:
         # Pillow refuses before we get to see the size; its message has the pixel count.
         raise _fail(what, _bomb_message(str(exc))) from None
@@ -188,7 +190,7 @@ def _check_format(img: Image.Image, what: str) -> str:
     fmt = _FORMAT_ALIASES.get(img.format or "", img.format or "")
     if fmt not in SUPPORTED_FORMATS:
         raise _fail(
-            what, f"{img.format or 'this'} files are not supported (supported: {_SUPPORTED_LIST})"
+            what, f"{img.format or 'this'} files are not supported (supported: {SUPPORTED_LIST})"
         )
     return fmt
 

@@ -73,6 +73,10 @@ if problem:
     note_col.caption(problem)
 elif busy:
     note_col.caption("Your job keeps running if you change settings or visit other pages.")
+else:
+    height, width = content.pixels.shape[:2]
+    note_col.caption(f"Estimated time: {live.estimate_text(config, width, height)}.")
 
 if job is not None:
     live.job_panel(job)
+live.earlier_runs(job.id if job is not None else None)

@@ -25,13 +25,14 @@ compare_link.init_state(compare_link.Choices(
     sections=tuple(compare_views.SECTIONS),
     photos=tuple(picture.stem for picture in catalog.photos()),
     styles=tuple(model.name for model in models),
+    paintings=tuple(picture.stem for picture in catalog.paintings()),
 ))
 versus.shelve_finished_jobs()
 
 section = compare_views.section_picker()
-uploaded = False
 if section == "evolution":
-    compare_views.evolution_section()
+    photo = pickers.photo_by_id(st.session_state.get(compare_link.PHOTO))
+    compare_views.evolution_section(photo)
 else:
     if not models:
         st.warning("No style networks are installed, so there are no fast results to compare. "
@@ -46,7 +47,6 @@ else:
         else:
             chosen = compare_views.styles_picker(models)
     config = compare_views.settings_row()
-    uploaded = photo is not None and photo.uploaded
     if photo is not None and section == "grid":  # (a photo that cannot be used says why)
         compare_views.styles_grid(photo, chosen, config)
     elif photo is not None and section == "versus" and painting is not None:
@@ -56,4 +56,5 @@ else:
         compare_views.before_after_section(photo, results)
 
 st.divider()
+uploaded = photo is not None and photo.uploaded
 compare_link.share_hint(compare_link.write(with_photo=not uploaded), uploaded=uploaded)

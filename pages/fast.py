@@ -59,17 +59,18 @@ with style_col:
         st.caption(arbitrary_results.ABOUT)
         painted_with = pickers.style_picker("fast.any")
     elif mode == "trained":
-        st.subheader("2 · Paintings")
+        st.subheader("2 · Painting")
         chosen = fast_results.style_picker(models)
     else:
-        st.subheader("2 · Styles")
+        st.subheader("2 · Painting")
         st.caption("Dumoulin et al. (2017), from Google Magenta: one network, 26 styles (those "
-                   "of TensorFlow's Android demo, unnamed there: numbered here 0 to 25). Pick "
-                   "them in the gallery below; several are blended by their weights.")
+                   "of TensorFlow's Android demo, unnamed there: numbered here 0 to 25). Tick "
+                   "them in the gallery below, which shows your photo in each; several are "
+                   "blended by their weights.")
 
 st.subheader("3 · Settings")
 size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
-size = size_col.slider("Output size (longest side, px)", 256, MAX_FAST_SIDE,
+size = size_col.slider("Size (longest side, px)", 256, MAX_FAST_SIDE,
                        FastConfig.size, step=8, key=fast_results.SIZE, persist_state="session")
 strength_help = ("0 paints the photo in its own style, 1 in the painting's (Magenta's "
                  "interpolation of the two style vectors)." if mode == "any" else
@@ -77,7 +78,7 @@ strength_help = ("0 paints the photo in its own style, 1 in the painting's (Mage
 strength = strength_col.slider("Strength", 0.0, 1.0, FastConfig.strength, step=0.05,
                                key=fast_results.STRENGTH, persist_state="session",
                                help=strength_help)
-keep_colours = colour_col.toggle("Keep the photo's colours", key=fast_results.PRESERVE_COLORS,
+keep_colours = colour_col.toggle("Keep photo colours", key=fast_results.PRESERVE_COLORS,
                                  persist_state="session")
 
 if content is None:

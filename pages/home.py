@@ -19,7 +19,7 @@ photo, painting, result = st.columns(3, gap="medium")
 photo.image(str(catalog.EXAMPLES_DIR / "castle.jpg"), width="stretch",
             caption="Photo: Neuschwanstein Castle (cameralends, CC0)")
 painting.image(str(catalog.STYLES_DIR / "starry_night.jpg"), width="stretch",
-               caption="Painting: The Starry Night — Van Gogh, 1889")
+               caption="Painting: The Starry Night — Vincent van Gogh, 1889")
 if EXAMPLE_RESULT.is_file():
     result.image(str(EXAMPLE_RESULT), width="stretch",
                  caption="Result: classic method, 512 px, recommended preset")
@@ -38,8 +38,9 @@ with classic:
                 "CPU, any painting, every setting adjustable.")
     st.page_link("pages/classic.py", label="Open the classic studio", icon=":material/brush:")
 with fast:
-    st.markdown("**Fast**: one pass through a network trained for one painting "
-                "(Johnson et al.). Under a second per photo; five early networks so far.")
+    st.markdown("**Fast**: any painting, yours too, in one pass of a network (Ghiasi et "
+                "al.), or the studio's networks trained per painting (Johnson et al.). About "
+                "a second per photo.")
     st.page_link("pages/fast.py", label="Open the fast studio", icon=":material/bolt:")
 with compare:
     st.markdown("**Compare**: results side by side, before/after, and how a classic run "

@@ -19,6 +19,12 @@ def app() -> AppTest:
     return open_app()
 
 
+def picked(at: AppTest, prefix: str) -> list[str]:
+    """The ids of the ticked pictures of a pick grid (tick boxes keyed ``prefix + id``)."""
+    return [box.key.removeprefix(prefix) for box in at.checkbox
+            if box.key.startswith(prefix) and box.value]
+
+
 def open_page(at: AppTest, page: str) -> AppTest:
     at.switch_page(page)
     at.run()
@@ -61,19 +67,22 @@ def open_trained(at: AppTest) -> AppTest:
 def test_fast_page_paints_each_chosen_style_with_a_download(app, tiny_models):
     open_trained(app)
     assert app.title[0].value == "Fast style transfer"
-    assert app.multiselect(key="fast.styles").value == ["other"]  # first by display name
+    assert picked(app, "fast.pick.") == ["other"]  # first by display name
     assert app.slider(key="fast.size").value == 1080
     app.slider(key="fast.size").set_value(256).run()
     assert not app.exception
     captions = [c for image in app.get("image") for c in image.captions]
     assert any(c.startswith("Other — Test, 2026 · painted in") for c in captions)
-    assert "1 result(s) at 256 × 171 px" in texts(app.caption)  # castle.jpg: 1024 x 683
-    app.multiselect(key="fast.styles").select("tiny").run()
+    assert "1 result at 256 × 171 px" in texts(app.caption)  # castle.jpg: 1024 x 683
+    app.checkbox(key="fast.pick.tiny").check().run()  # the tick box under its painting
     captions = [c for image in app.get("image") for c in image.captions]
     assert sum("painted in" in c for c in captions) == 2
-    assert "2 result(s)" in texts(app.caption)
-    labels = [b.proto.label for b in app.get("download_button")]
-    assert labels == ["Download PNG", "Download PNG"]
+    assert "2 results" in texts(app.caption)
+    buttons = app.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Download PNG", "Download PNG"]
+    # Downloads are named after photo, painting, method and size, not "style-studio-fast-1".
+    stems = {item.file_stem for item in app.session_state["studio.shelf"][:2]}
+    assert stems == {"castle-tiny-fast-256x171", "castle-wave-fast-256x171"}
 
 
 CASTLE = ROOT / "examples" / "castle.jpg"
@@ -109,27 +118,27 @@ def test_compare_grid_shows_one_captioned_result_per_chosen_style(app, tiny_mode
     open_compare(app)
     assert app.title[0].value == "Compare"
     assert app.segmented_control(key="compare.section").value == "grid"
-    assert app.multiselect(key="compare.styles").value == ["other", "tiny"]  # all, by name
+    assert app.pills(key="compare.styles").value == ["other", "tiny"]  # all, by name
     fast = [c for c in captions_of(app) if " · fast · " in c]
     assert len(fast) == 2
     assert fast[0].startswith("Other — Test, 2026 · fast · ")
-    assert "2 fast result(s)" in texts(app.caption)
+    assert "2 fast results" in texts(app.caption)
     assert [b.proto.label for b in app.get("download_button")] == [
         "Download the comparison (PNG sheet)"]
 
-    app.multiselect(key="compare.styles").unselect("other").run()
+    app.pills(key="compare.styles").unselect("other").run()
     assert [c for c in captions_of(app) if " · fast · " in c] == [
         next(c for c in captions_of(app) if c.startswith("Tiny — Test, 2026 · fast · "))]
     assert app.query_params["styles"] == "tiny"  # the widgets lead the URL
     assert app.query_params["view"] == "grid" and app.query_params["size"] == "256"
-    assert "compare?view=grid&photo=castle&styles=tiny" in texts(app.code)
+    assert "http://localhost:8501/compare?view=grid&photo=castle&styles=tiny" in texts(app.code)
 
 
 def test_a_link_preselects_the_styles_photo_and_settings(app, tiny_models):
     open_compare(app, styles="tiny,other", photo="lemurs", strength="0.5", colours="1")
     assert not app.warning
-    assert app.multiselect(key="compare.styles").value == ["tiny", "other"]
-    assert app.selectbox(key="compare.example").value == "lemurs"
+    assert app.pills(key="compare.styles").value == ["tiny", "other"]
+    assert app.selectbox(key="compare.photo").value == "lemurs"
     assert app.slider(key="compare.size").value == 256
     assert app.slider(key="compare.strength").value == 0.5
     assert app.toggle(key="compare.preserve_colors").value is True
@@ -144,7 +153,7 @@ def test_bad_link_values_are_ignored_with_a_warning(app, tiny_models):
     warning = texts(app.warning)
     for name in ("no_such_style", "size=", "view=", "strength=", "colours="):
         assert name in warning
-    assert app.multiselect(key="compare.styles").value == ["tiny"]
+    assert app.pills(key="compare.styles").value == ["tiny"]
     assert app.slider(key="compare.size").value == 1080  # the default: 99999 was ignored
     assert app.segmented_control(key="compare.section").value == "grid"
     assert sum(" · fast · " in c for c in captions_of(app)) == 1
@@ -195,7 +204,8 @@ def test_classic_vs_fast_evolution_and_slider_use_the_shelf(app, tiny_models):
     assert any(c.startswith("The Great Wave off Kanagawa · classic · 1 min 04 s · 64 × 48 px")
                for c in captions)
     assert any(c.startswith("Other — Test, 2026 · fast · ") for c in captions)
-    assert any(c.startswith("The Great Wave off Kanagawa — Hokusai, c. 1831 · any-painting · ")
+    assert any(c.startswith(
+        "The Great Wave off Kanagawa — Katsushika Hokusai, c. 1831 · any-painting · ")
                for c in captions)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Classic"] == "1 min 04 s"
@@ -216,7 +226,7 @@ def test_classic_vs_fast_evolution_and_slider_use_the_shelf(app, tiny_models):
         "The photo: Neuschwanstein Castle",
         "fast: Other — Test, 2026, strength 1",
         "fast: Tiny — Test, 2026, strength 1",
-        "any-painting: The Great Wave off Kanagawa — Hokusai, c. 1831, strength 1",
+        "any-painting: The Great Wave off Kanagawa — Katsushika Hokusai, c. 1831, strength 1",
         "classic: The Great Wave off Kanagawa, 80 iterations, lbfgs",
         "classic snapshot: The Great Wave off Kanagawa, iteration 10",
         "classic snapshot: The Great Wave off Kanagawa, iteration 20",
@@ -235,7 +245,8 @@ def test_compare_runs_a_classic_job_without_touching_the_classic_pages(app, tiny
     monkeypatch.setenv(settings.MAX_SIZE_ENV, "64")  # the recommended preset, made tiny
     monkeypatch.setenv(settings.MAX_ITERATIONS_ENV, "2")
     open_compare(app, view="versus", painting="other")
-    assert "No classic run of this photo with this painting" in texts(app.info)
+    assert "This view needs a classic run of Neuschwanstein Castle with The Great Wave" in \
+        texts(app.info)
     app.button(key="compare.run_classic").click().run()
     assert not app.exception
     assert app.session_state["compare.job_id"]
@@ -279,7 +290,6 @@ def test_the_fast_page_opens_on_any_painting_and_paints_an_uploaded_one(app):
     first = app.session_state[shelf.SHELF][0]
     assert (first.method, first.style, first.size) == ("any-painting", "styles/starry_night.jpg",
                                                        (256, 171))
-    app.multiselect(key="fast.any.styles").set_value([])
     app.file_uploader(key="fast.any.style_upload").set_value(
         [("stripes.png", painting_png(), "image/png")]).run()
     assert not app.exception and not app.error, texts(app.error)
@@ -298,7 +308,7 @@ def test_any_painting_mixes_paintings_and_refuses_a_bad_one(app):
 
     open_page(app, "pages/fast.py")
     app.slider(key="fast.size").set_value(256)
-    app.multiselect(key="fast.any.styles").set_value(["starry_night", "wave"]).run()
+    app.checkbox(key="fast.any.pick.wave").check().run()
     app.slider(key="fast.any.blend.wave").set_value(0.5).run()
     assert not app.exception and not app.error, texts(app.error)
     result = app.session_state[shelf.SHELF][0]
@@ -307,7 +317,7 @@ def test_any_painting_mixes_paintings_and_refuses_a_bad_one(app):
     app.file_uploader(key="fast.any.style_upload").set_value(
         [("notes.jpg", b"not a painting at all", "image/jpeg")]).run()
     assert not app.exception
-    assert "style image: not an image file we can read" in texts(app.error)
+    assert "Painting notes.jpg: not an image file we can read" in texts(app.error)
 
 
 def test_the_26_styles_gallery_blends_the_styles_picked(app):
@@ -316,10 +326,11 @@ def test_the_26_styles_gallery_blends_the_styles_picked(app):
     app.session_state["fast.mode"] = "multi"
     open_page(app, "pages/fast.py")
     app.slider(key="fast.size").set_value(256).run()
-    gallery = [c for image in app.get("image") for c in image.captions
-               if c.removeprefix("✓ ").startswith("style ")]
-    assert len(gallery) == 26 and gallery[0] == "✓ style 0" and gallery[25] == "style 25"
-    app.multiselect(key="fast.multi.picked").set_value([3, 12]).run()
+    ticks = {box.label: box.value for box in app.checkbox if box.key.startswith("fast.multi.")}
+    assert len(ticks) == 26 and ticks["Style 0"] and not ticks["Style 25"]  # named, ticked
+    app.checkbox(key="fast.multi.pick.0").uncheck()
+    app.checkbox(key="fast.multi.pick.3").check()
+    app.checkbox(key="fast.multi.pick.12").check().run()
     app.slider(key="fast.multi.weight.12").set_value(0.5).run()
     assert not app.exception and not app.error, texts(app.error)
     result = app.session_state[shelf.SHELF][0]
@@ -333,9 +344,9 @@ def test_classic_starts_from_the_recommended_preset(app):
     assert app.slider(key="classic.size").value == recommended.size == 512
     assert app.number_input(key="classic.iterations").value == recommended.iterations
     assert app.selectbox(key="classic.optimizer").value == recommended.optimizer
-    assert app.selectbox(key="classic.example").value == "castle"
-    assert app.multiselect(key="classic.styles").value == ["starry_night"]
-    assert len(app.multiselect(key="classic.styles").options) == 7
+    assert app.selectbox(key="classic.photo").value == "castle"
+    assert picked(app, "classic.pick.") == ["starry_night"]
+    assert len([box for box in app.checkbox if box.key.startswith("classic.pick.")]) == 7
     assert not app.button(key="classic.run").disabled
     assert app.button(key="classic.cancel").disabled
 
@@ -356,7 +367,7 @@ def test_switching_preset_resets_the_settings(app):
 
 def test_two_paintings_get_blend_weights(app):
     open_page(app, "pages/classic.py")
-    app.multiselect(key="classic.styles").select("wave").run()
+    app.checkbox(key="classic.pick.wave").check().run()
     assert app.slider(key="classic.blend.starry_night").value == 1.0
     assert app.slider(key="classic.blend.wave").value == 1.0
     app.slider(key="classic.blend.starry_night").set_value(0.0)
@@ -394,8 +405,9 @@ def test_a_tiny_classic_job_runs_survives_a_page_switch_and_offers_downloads(app
     captions = [caption for image in app.get("image") for caption in image.captions]
     assert any(c.startswith("Result · 64 × 48 px") for c in captions)
     assert any(c.startswith("Photo: gradient.png") for c in captions)
-    assert any(c.startswith("Painting: The Starry Night — Van Gogh, 1889") for c in captions)
-    assert sum(c.startswith("iteration ") for c in captions) == 3  # the gallery
+    assert any(c.startswith("Painting: The Starry Night — Vincent van Gogh, 1889")
+               for c in captions)
+    assert sum(c.startswith("iteration ") for c in captions) == 4  # the gallery: 0, 1, 2, 3
     assert len(app.get("plotly_chart")) == 1
     record = json.loads(json.dumps(app.session_state["classic.downloads"][1]["record"]))
     assert record["summary"]["iterations"] == 3 and record["config"]["size"] == 64
@@ -409,7 +421,7 @@ def test_a_file_that_is_not_an_image_gets_the_core_message(app):
     app.file_uploader(key="classic.content_upload").set_value(
         ("holiday.png", b"this is not a picture", "image/png")).run()
     assert not app.exception
-    assert "content image: not an image file we can read" in texts(app.error)
+    assert "Photo holiday.png: not an image file we can read" in texts(app.error)
     assert app.button(key="classic.run").disabled
 
 
@@ -419,8 +431,8 @@ def test_an_upload_over_the_limit_is_refused_in_the_page(app):
     app.file_uploader(key="classic.style_upload").set_value(
         [("huge.png", too_big, "image/png")]).run()
     assert not app.exception
-    assert "style image: huge.png is 21.0 MB; the limit is 20 MB" in texts(app.error)
-    assert app.button(key="classic.run").disabled
+    assert "Painting huge.png: the file is 21.0 MB; the limit is 20 MB" in texts(app.error)
+    assert app.button(key="classic.run").disabled  # no silent fall-back to Starry Night
 
 
 def test_a_settings_file_sets_the_widgets_and_a_bad_one_is_explained(app):
@@ -460,12 +472,12 @@ def test_streamlit_no_longer_resets_keras_under_running_jobs(app):
 def test_settings_survive_a_visit_to_another_page(app):
     open_page(app, "pages/classic.py")
     app.slider(key="classic.size").set_value(200)
-    app.multiselect(key="classic.styles").select("wave")
+    app.checkbox(key="classic.pick.wave").check()
     app.run()
     open_page(app, "pages/home.py")
     open_page(app, "pages/classic.py")
     assert app.slider(key="classic.size").value == 200
-    assert app.multiselect(key="classic.styles").value == ["starry_night", "wave"]
+    assert picked(app, "classic.pick.") == ["starry_night", "wave"]
 
 
 def test_a_job_waits_in_the_queue_while_the_slots_are_taken(app):
@@ -501,7 +513,8 @@ def test_a_job_waits_in_the_queue_while_the_slots_are_taken(app):
 
 def test_progress_lines_say_where_a_job_is():
     from core.jobs import JobView, LossRow
-    from ui.live import duration, evenly, progress_text
+    from ui.live import evenly, progress_text
+    from ui.text import duration
 
     row = LossRow(iteration=30, elapsed=12.0, content=1.0, style=2.0, tv=0.0, total=3.0)
     view = JobView("x", "running", 0, False, 300, None, None, (row,), (), None, None)

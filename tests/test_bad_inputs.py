@@ -183,9 +183,9 @@ def test_the_app_answers_each_file_and_keeps_serving(classic_page, case):
         assert not at.error, texts(at.error)
         assert not at.button(key="classic.run").disabled
         if case.says:
-            assert f"content image: {case.says}" in texts(at.info)
+            assert f"Photo upload.jpg: {case.says}" in texts(at.info)
     else:
-        assert f"content image: {case.says}" in texts(at.error)
+        assert f"Photo upload.jpg: {case.says}" in texts(at.error)
         assert at.button(key="classic.run").disabled
     # Still serving: the next, good photo is accepted as if nothing had happened.
     upload(at, "good.png", encode(gradient(), "PNG"))
@@ -196,7 +196,7 @@ def test_the_app_answers_each_file_and_keeps_serving(classic_page, case):
 def test_the_app_refuses_a_file_over_the_upload_limit(classic_page):
     at = upload(classic_page, "huge.png", over_the_limit())
     assert not at.exception
-    assert "content image: huge.png is 21.0 MB; the limit is 20 MB" in texts(at.error)
+    assert "Photo huge.png: the file is 21.0 MB; the limit is 20 MB" in texts(at.error)
     assert at.button(key="classic.run").disabled
 
 
@@ -253,7 +253,9 @@ def test_a_tampered_or_missing_network_is_refused_and_the_others_still_paint(
 
     monkeypatch.setenv(registry.MODELS_DIR_ENV, str(tmp_path))
     at = open_app("pages/fast.py", state={"fast.mode": "trained"})  # not Any painting
-    at.multiselect(key="fast.styles").set_value(["tampered", "missing", "tiny"]).run()
+    for name in ("tampered", "missing", "tiny"):
+        at.checkbox(key=f"fast.pick.{name}").check()
+    at.run()
     assert not at.exception, at.exception
     errors = texts(at.error)
     assert "style network tampered: tampered.weights.h5 is damaged or was replaced" in errors
@@ -325,6 +327,6 @@ def test_a_bad_painting_is_refused_like_a_bad_photo(any_painting_page, case):
     at.file_uploader(key="fast.any.style_upload").set_value(
         [("painting.jpg", case.make(), "image/jpeg")]).run()
     assert not at.exception, at.exception
-    assert f"style image: {case.says}" in texts(at.error)
+    assert f"Painting painting.jpg: {case.says}" in texts(at.error)
     at.file_uploader(key="fast.any.style_upload").set_value([]).run()  # still serving
     assert not at.exception and not at.error

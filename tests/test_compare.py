@@ -122,7 +122,7 @@ def test_without_a_system_font_captions_fall_back_to_ascii(monkeypatch):
 
 
 CHOICES = Choices(sections=("grid", "versus"), photos=("castle", "lemurs"),
-                  styles=("starry_night", "wave"))
+                  styles=("starry_night", "wave"), paintings=("starry_night", "wave"))
 
 
 def test_a_good_link_sets_every_widget():
@@ -147,6 +147,11 @@ def test_a_good_link_sets_every_widget():
     ({"colours": "maybe"}, {}, "1 or 0"),
     ({"view": "<script>"}, {}, "no view of that name"),
     ({"photo": "../../etc/passwd"}, {}, "no example photo"),
+    ({"classic": "size:99999"}, {}, "size"),
+    ({"classic": "layers:1"}, {}, "no classic setting called 'layers'"),
+    ({"classic": "iterations:many"}, {}, "iterations cannot be 'many'"),
+    ({"paintings": "wave:2"}, {}, "the weight of wave must be from 0 to 1"),
+    ({"paintings": "nope:1"}, {}, "no bundled painting named nope"),
 ])
 def test_a_bad_link_value_is_ignored_with_a_note(params, kept, problem):
     values, problems = compare_link.parse(params, CHOICES)
@@ -162,7 +167,9 @@ def test_link_numbers_snap_to_the_sliders_steps_and_encode_round_trips():
              compare_link.STYLES: ["wave"], compare_link.PAINTING: "wave",
              compare_link.SIZE: 512, compare_link.STRENGTH: 1.0, compare_link.COLOURS: False}
     query = compare_link.encode(state)
+    # Only what the grid shows: the versus view's painting stays out of a grid's link.
     assert compare_link.query_string(query) == (
-        "view=grid&photo=castle&styles=wave&painting=wave&size=512&strength=1&colours=0")
-    assert compare_link.parse(query, CHOICES) == ({**state}, [])
+        "view=grid&photo=castle&styles=wave&size=512&strength=1&colours=0")
+    shown = {key: value for key, value in state.items() if key != compare_link.PAINTING}
+    assert compare_link.parse(query, CHOICES) == (shown, [])
     assert "photo" not in compare_link.encode(state, with_photo=False)

@@ -14,11 +14,11 @@ import streamlit as st
 
 from core import compare, images
 from core.fast import arbitrary
-from core.fast.apply import compiled
+from core.fast.apply import compiled, warm_up
 from core.fast.registry import ModelError
-from ui import pickers, shelf
+from ui import gallery, pickers, shelf
 
-MULTI_PICKED = "fast.multi.picked"  # multiselect of style numbers (0..25, as in the CLI)
+MULTI_PICK = "fast.multi.pick."  # + style number (0..25, as in the CLI): a tick box
 MULTI_WEIGHT = "fast.multi.weight."  # + style number: a slider
 GALLERY_SIDE = 384  # px: the photo painted this big, shown small (at 200 px the strokes hide it)
 GALLERY_COLUMNS = 6
@@ -33,13 +33,20 @@ ABOUT = (
 @st.cache_resource(show_spinner="Loading the any-painting networks…")
 def _arbitrary_networks(precision: str):
     # The predictor stays float32: it takes 0.02 s, and its 100 numbers steer every layer.
-    return arbitrary.load_style_predictor(), compiled(
-        arbitrary.load_arbitrary_transformer(precision))
+    # Both are traced (once for every size) and warmed here, so that a person's first picture
+    # costs one pass; ui.warmup does this at start-up (BENCHMARKS: 0.80 -> 0.26 s at 1080 px).
+    predictor = compiled(arbitrary.load_style_predictor())
+    transformer = compiled(arbitrary.load_arbitrary_transformer(precision))
+    warm_up(predictor)
+    warm_up(transformer)
+    return predictor, transformer
 
 
 @st.cache_resource(show_spinner="Loading the 26-style network…")
 def _multistyle_network(precision: str):
-    return compiled(arbitrary.load_multistyle_transformer(precision))
+    network = compiled(arbitrary.load_multistyle_transformer(precision))
+    warm_up(network)
+    return network
 
 
 def problem() -> str | None:
@@ -150,25 +157,17 @@ def show(result: shelf.Result, key: str) -> None:
 
 
 def multistyle_picker(photo: pickers.Chosen) -> dict[int, float]:
-    """The gallery of the photo in each of the 26 styles, and the styles picked with their
-    weights ({index: weight}; empty when none has a weight)."""
-    gallery = multistyle_gallery(compare.digest(photo.pixels), photo.pixels,
-                                 arbitrary.ArbitraryConfig.precision)
-    if MULTI_PICKED not in st.session_state:
-        st.session_state[MULTI_PICKED] = [0]
-    picked = st.multiselect("Styles", list(range(arbitrary.MULTISTYLE_COUNT)), key=MULTI_PICKED,
-                            persist_state="session", format_func=lambda i: f"style {i}",
-                            placeholder="Pick styles in the gallery",
-                            help="Several are blended by the weights below.")
-    for start in range(0, len(gallery), GALLERY_COLUMNS):
-        row = st.columns(GALLERY_COLUMNS, gap="small")
-        for column, index in zip(row, range(start, min(start + GALLERY_COLUMNS, len(gallery))),
-                                 strict=False):
-            tick = "✓ " if index in picked else ""
-            column.image(gallery[index], caption=f"{tick}style {index}", width="stretch")
+    """The gallery of the photo in each of the 26 styles, each ticked to pick it, and the
+    picked styles with their weights ({index: weight}; empty when none has a weight)."""
+    gallery_jpegs = multistyle_gallery(compare.digest(photo.pixels), photo.pixels,
+                                       arbitrary.ArbitraryConfig.precision)
+    items = [gallery.Item(str(index), jpeg, f"Style {index}")
+             for index, jpeg in enumerate(gallery_jpegs)]
+    picked = [int(index) for index in gallery.pick_grid(
+        items, MULTI_PICK, columns=GALLERY_COLUMNS, default=["0"])]
     if not picked:
-        st.info("Pick at least one style.")
+        st.info("Tick at least one style in the gallery.")
         return {}
-    weights = pickers.blend_sliders([(str(index), f"style {index}") for index in picked],
+    weights = pickers.blend_sliders([(str(index), f"Style {index}") for index in picked],
                                     MULTI_WEIGHT, what="style")
     return {} if weights is None else dict(zip(picked, weights, strict=True))

@@ -15,15 +15,16 @@ STYLES_DIR = ROOT / "styles"
 DEFAULT_EXAMPLE = "castle"
 DEFAULT_STYLE = "starry_night"
 
-# stem -> (title, artist and year)
+# stem -> (title, artist and year), as styles/CREDITS.md and the networks' manifests name
+# them (tests/test_app.py checks that a network's label is its painting's label)
 _PAINTINGS = {
-    "starry_night": ("The Starry Night", "Van Gogh, 1889"),
-    "wave": ("The Great Wave off Kanagawa", "Hokusai, c. 1831"),
-    "the_scream": ("The Scream", "Munch, 1893"),
-    "udnie": ("Udnie", "Picabia, 1913"),
-    "composition_vii": ("Composition VII", "Kandinsky, 1913"),
-    "shipwreck": ("The Shipwreck of the Minotaur", "Turner, c. 1810"),
-    "woman-with-hat-matisse": ("Woman with a Hat", "Matisse, 1905"),
+    "starry_night": ("The Starry Night", "Vincent van Gogh, 1889"),
+    "wave": ("The Great Wave off Kanagawa", "Katsushika Hokusai, c. 1831"),
+    "the_scream": ("The Scream", "Edvard Munch, 1893"),
+    "udnie": ("Udnie", "Francis Picabia, 1913"),
+    "composition_vii": ("Composition VII", "Wassily Kandinsky, 1913"),
+    "shipwreck": ("The Shipwreck of the Minotaur", "J. M. W. Turner, c. 1810"),
+    "woman-with-hat-matisse": ("Woman with a Hat", "Henri Matisse, 1905"),
 }
 _PHOTOS = {
     "castle": "Neuschwanstein Castle",
@@ -42,7 +43,7 @@ class Picture:
 
     @property
     def label(self) -> str:
-        """'The Starry Night — Van Gogh, 1889'."""
+        """'The Starry Night — Vincent van Gogh, 1889'."""
         return f"{self.title} — {self.byline}" if self.byline else self.title
 
 

@@ -5,8 +5,12 @@ Session State (every value checked; a bad one is ignored and named in a warning)
 that the widgets lead and each run writes their values back to ``st.query_params``.
 
 A link such as ``compare?view=grid&photo=lemurs&styles=starry_night,wave&size=512``
-names an example photo by its file stem and fast styles by their network names. An
-uploaded photo cannot travel in a link; the page says so and offers downloads instead.
+names an example photo by its file stem and fast styles by their network names; a classic
+run by its photo, paintings and recipe (``classic=size:320,iterations:20``, see
+``ui.recipe``); the slider's two pictures by their ids (``left=photo&right=...``). Pictures
+never travel: a session that lacks one recomputes it (fast results) or says exactly which
+classic run is missing and offers to run it. An uploaded photo cannot travel in a link
+either; the page says so and offers downloads instead. The link shown is the full address.
 
 (Streamlit's own ``bind="query-params"`` drops bad values silently and uses one parameter
 per selected option; this module keeps the short links and tells people what it ignored.)
@@ -22,19 +26,28 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from ui import catalog, fast_results
+from ui import catalog, fast_results, recipe, uploads
 
 READ = "compare.link_read"  # not a widget: the URL was read into the widgets this session
+FROM_LINK = "compare.from_link"  # not a widget: keys a link set that a view has yet to honour
 SECTION = "compare.section"
-PHOTO = "compare.example"  # the key ui.pickers.content_picker("compare") gives its selectbox
+PHOTO = "compare.photo"  # the key ui.pickers.content_picker("compare") gives its selectbox
 STYLES = "compare.styles"
 PAINTING = "compare.painting"
 SIZE = "compare.size"
 STRENGTH = "compare.strength"
 COLOURS = "compare.preserve_colors"
-# query parameter -> widget key
+LEFT, RIGHT = "compare.before", "compare.after"  # the slider's two pictures (selectboxes)
+CLASSIC = "compare.classic"  # not a widget: the recipe of the classic run the view shows
+PAINTINGS = "compare.paintings"  # not a widget: the evolution run's {painting stem: weight}
+# query parameter -> Session State key
 PARAMETERS = {"view": SECTION, "photo": PHOTO, "styles": STYLES, "painting": PAINTING,
-              "size": SIZE, "strength": STRENGTH, "colours": COLOURS}
+              "size": SIZE, "strength": STRENGTH, "colours": COLOURS, "left": LEFT,
+              "right": RIGHT, "classic": CLASSIC, "paintings": PAINTINGS}
+# parameters that belong to one view only
+VIEW_ONLY = {"left": ("slider",), "right": ("slider",), "classic": ("versus", "evolution"),
+             "paintings": ("evolution",), "styles": ("grid", "slider"),
+             "painting": ("versus",)}
 MIN_SIZE, SIZE_STEP = 256, 8  # the size slider's bounds, as on the fast page
 STRENGTH_STEP = 0.05
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -42,11 +55,13 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 @dataclass(frozen=True)
 class Choices:
-    """What a link may name: the page's sections, example photo stems, fast style names."""
+    """What a link may name: the page's sections, example photo stems, fast style names,
+    bundled painting stems."""
 
     sections: tuple[str, ...]
     photos: tuple[str, ...]
     styles: tuple[str, ...]
+    paintings: tuple[str, ...] = ()
 
 
 def parse(params: Mapping[str, str], choices: Choices) -> tuple[dict, list[str]]:
@@ -113,6 +128,34 @@ def _colours(raw: str, _: Choices) -> tuple[bool | None, str | None]:
     return None, "colours must be 1 or 0"
 
 
+def _picture(raw: str, _: Choices) -> tuple[str | None, str | None]:
+    # Checked against what the slider can offer once the page has painted its pictures.
+    return (raw, None) if raw and len(raw) <= 300 else (None, "not a picture of this page")
+
+
+def _recipe(raw: str, _: Choices) -> tuple[str | None, str | None]:
+    try:
+        recipe.decode(raw)
+    except ValueError as error:
+        return None, str(error)
+    return raw, None
+
+
+def _paintings(raw: str, choices: Choices) -> tuple[dict | None, str | None]:
+    mix = {}
+    for part in filter(None, raw.split(",")):
+        stem, _, weight = part.partition(":")
+        if stem not in choices.paintings:
+            return None, f"no bundled painting named {stem}"
+        try:
+            mix[stem] = float(weight or 1)
+        except ValueError:
+            return None, f"the weight of {stem} must be a number"
+        if not 0 <= mix[stem] <= 1:
+            return None, f"the weight of {stem} must be from 0 to 1"
+    return (mix or None), (None if mix else "no paintings named")
+
+
 _PARSERS = {
     "view": lambda raw, choices: _choice(raw, choices.sections, "view"),
     "photo": lambda raw, choices: _choice(raw, choices.photos, "example photo"),
@@ -121,23 +164,37 @@ _PARSERS = {
     "size": _size,
     "strength": _strength,
     "colours": _colours,
+    "left": _picture,
+    "right": _picture,
+    "classic": _recipe,
+    "paintings": _paintings,
 }
 
 
 def encode(state: Mapping, *, with_photo: bool = True) -> dict[str, str]:
-    """The query parameters for the widgets' values (the photo left out for an upload)."""
+    """The query parameters for the page's state: those of the view shown, the photo left
+    out for an upload."""
+    view = state[SECTION]
+    paintings = state.get(PAINTINGS) or {}
     query = {
-        "view": state[SECTION],
-        "photo": state[PHOTO],
+        "view": view,
+        "photo": state[PHOTO] if with_photo else None,
         "styles": ",".join(state[STYLES]),
         "painting": state[PAINTING],
         "size": str(int(state[SIZE])),
         "strength": f"{float(state[STRENGTH]):g}",
         "colours": "1" if state[COLOURS] else "0",
+        "left": state.get(LEFT),
+        "right": state.get(RIGHT),
+        "classic": state.get(CLASSIC),
+        "paintings": ",".join(f"{stem}:{weight:g}" for stem, weight in paintings.items()),
     }
-    if not with_photo:
-        del query["photo"]
-    return {name: value for name, value in query.items() if value is not None}
+    def belongs(name: str, value) -> bool:
+        if view not in VIEW_ONLY.get(name, (view,)):
+            return False
+        return value not in (None, "") or name == "styles"  # "styles=": none, on purpose
+
+    return {name: value for name, value in query.items() if belongs(name, value)}
 
 
 def query_string(query: Mapping[str, str]) -> str:
@@ -167,6 +224,7 @@ def init_state(choices: Choices) -> None:
         state[READ] = True
         values, problems = parse(st.query_params.to_dict(), choices)
         state.update(values)
+        state[FROM_LINK] = set(values)
         if problems:
             st.warning("Some of this link's settings were ignored: " + "; ".join(problems),
                        icon=":material/link_off:")
@@ -181,26 +239,34 @@ def _still_valid(key: str, value, choices: Choices) -> bool:
         return all(name in choices.styles for name in value)
     if key == PAINTING:
         return value in choices.styles
-    if key == PHOTO:
-        return value in choices.photos
+    if key == PHOTO:  # an example, or one of this session's uploads
+        return value in choices.photos or uploads.find(uploads.PHOTO, value) is not None
     return True
 
 
 def write(*, with_photo: bool) -> dict[str, str]:
-    """Put the widgets' values into the URL (only what changed); returns the query."""
+    """Put the page's state into the URL (only what changed); returns the query."""
     query = encode(st.session_state, with_photo=with_photo)
     for name, value in query.items():
         if st.query_params.get(name) != value:
             st.query_params[name] = value
-    if not with_photo and "photo" in st.query_params:
-        del st.query_params["photo"]
+    for name in PARAMETERS:
+        if name not in query and name in st.query_params:
+            del st.query_params[name]
     return query
 
 
+def address(query: Mapping[str, str]) -> str:
+    """The full link: the page's address as the browser sees it, then the query."""
+    base = st.context.url or f"http://localhost:{st.get_option('server.port')}/compare"
+    return f"{base}?{query_string(query)}"
+
+
 def share_hint(query: Mapping[str, str], *, uploaded: bool) -> None:
-    st.caption("**Share this view:** the address bar holds it (view, photo, paintings and "
-               "settings); copy it, and the link opens this same comparison.")
-    st.code(f"compare?{query_string(query)}", language=None)
+    st.caption("**Share this view:** copy this link (the address bar holds it too). It "
+               "opens this same comparison: pictures do not travel in a link, so a new "
+               "session paints the fast ones again and offers to run a classic one.")
+    st.code(address(query), language=None, wrap_lines=True)
     if uploaded:
         st.info("Your photo is an upload, and uploads cannot travel in a link (they are never "
                 "stored on the server): the link opens with an example photo. Download the "

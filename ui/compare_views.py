@@ -14,7 +14,8 @@ from core import compare, images
 from core.fast import registry
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from core.jobs import Snapshot
-from ui import before_after, compare_link, fast_results, live, pickers, shelf
+from ui import before_after, catalog, compare_link, fast_results, live, pickers, recipe, shelf
+from ui.text import duration, fast_duration, plural
 
 SECTIONS = {
     "grid": "Styles grid",
@@ -23,7 +24,7 @@ SECTIONS = {
     "evolution": "Evolution of a run",
 }
 GRID_COLUMNS = 3
-BEFORE, AFTER = "compare.before", "compare.after"
+BEFORE, AFTER = compare_link.LEFT, compare_link.RIGHT
 EVOLUTION_RUN = "compare.evolution_run"
 GIF_SECONDS = "compare.gif_seconds"
 STRIP_FRAMES = 8  # a strip wider than this gets too small to read on a page
@@ -42,11 +43,14 @@ def style_labels(models: list[registry.StyleModel]) -> dict[str, str]:
 
 def styles_picker(models: list[registry.StyleModel]) -> list[registry.StyleModel]:
     """The fast styles to paint with (all by default)."""
-    labels = style_labels(models)
-    picked = st.multiselect(
-        "Fast styles", list(labels), key=compare_link.STYLES, format_func=labels.__getitem__,
-        placeholder="Choose paintings", persist_state="session",
-        help="Each chosen style paints the photo once; results from the fast page are reused.")
+    # Pills, not a multiselect: they wrap onto more lines, where a multiselect's tags were cut
+    # off after the second painting.
+    titles = {model.name: model.display_name for model in models}
+    picked = st.pills(
+        "Paintings (fast networks)", list(titles), selection_mode="multi",
+        key=compare_link.STYLES, format_func=titles.__getitem__, persist_state="session",
+        help="Each chosen painting's network paints the photo once; results from the fast "
+             "page are reused.") or []
     return [model for model in models if model.name in picked]
 
 
@@ -64,31 +68,26 @@ def painting_picker(models: list[registry.StyleModel]) -> registry.StyleModel | 
 def settings_row() -> FastConfig:
     """Size, strength and colours of the fast results."""
     size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
-    size = size_col.slider("Fast output size (longest side, px)", compare_link.MIN_SIZE,
+    size = size_col.slider("Size (longest side, px)", compare_link.MIN_SIZE,
                            MAX_FAST_SIDE, step=compare_link.SIZE_STEP, key=compare_link.SIZE,
                            persist_state="session")
     strength = strength_col.slider("Strength", 0.0, 1.0, step=compare_link.STRENGTH_STEP,
                                    key=compare_link.STRENGTH, persist_state="session",
                                    help="0 keeps the photo, 1 is the network's full painting.")
-    keep_colours = colour_col.toggle("Keep the photo's colours", key=compare_link.COLOURS,
+    keep_colours = colour_col.toggle("Keep photo colours", key=compare_link.COLOURS,
                                      persist_state="session")
     return FastConfig(size=size, strength=strength, preserve_colors=keep_colours)
 
 
-def time_text(seconds: float) -> str:
-    """0.42 s, 12.3 s, 2 min 05 s: fast results need the hundredths."""
-    return f"{seconds:.2f} s" if seconds < 10 else live.duration(seconds)
-
-
 def caption(result: shelf.Result) -> str:
     """One line for a page: painting · method · time."""
-    return f"{result.label} · {result.method} · {time_text(result.seconds)}"
+    return f"{result.label} · {result.method} · {fast_duration(result.seconds)}"
 
 
 def sheet_caption(result: shelf.Result) -> str:
     """Two lines for a sheet: painting, then method, time and size."""
     width, height = result.size
-    return (f"{result.label}\n{result.method} · {time_text(result.seconds)} · "
+    return (f"{result.label}\n{result.method} · {fast_duration(result.seconds)} · "
             f"{width} × {height} px")
 
 
@@ -123,9 +122,9 @@ def styles_grid(photo: pickers.Chosen, models: list[registry.StyleModel],
     results = fast + classic
     if not results:
         return []
-    note = f" and {len(classic)} classic run(s) from this session" if classic else ""
-    st.caption(f"{len(fast)} fast result(s){note}. Fast results are cached: those made on the "
-               "fast page with the same photo and settings are not painted again.")
+    note = f" and {plural(len(classic), 'classic run')} from this session" if classic else ""
+    st.caption(f"{plural(len(fast), 'fast result')}{note}. Fast results are cached: those "
+               "made on the fast page with the same photo and settings are not painted again.")
     for start in range(0, len(results), GRID_COLUMNS):
         row = st.columns(GRID_COLUMNS, gap="medium")
         for column, result in zip(row, results[start:start + GRID_COLUMNS], strict=False):
@@ -149,8 +148,13 @@ def before_after_section(photo: pickers.Chosen, results: list[shelf.Result]) -> 
                 "to have something to compare it with.")
         return
     ids = list(choices)
-    _keep_valid(BEFORE, ids, ids[0])
-    _keep_valid(AFTER, ids, ids[1])
+    for key, side, default in ((BEFORE, "left", ids[0]), (AFTER, "right", ids[1])):
+        wanted = st.session_state.get(key)
+        if wanted is not None and wanted not in choices:
+            st.warning(f"This link's {side} picture is not in this session: "
+                       f"{describe_missing(wanted)}. Showing {choices[default][0]} instead.",
+                       icon=":material/link_off:")
+        _keep_valid(key, ids, default)
     left, right = st.columns(2)
     before = left.selectbox("Left", ids, key=BEFORE, format_func=lambda i: choices[i][0])
     after = right.selectbox("Right", ids, key=AFTER, format_func=lambda i: choices[i][0])
@@ -159,6 +163,25 @@ def before_after_section(photo: pickers.Chosen, results: list[shelf.Result]) -> 
     before_after.show(before_pixels(), after_pixels(), before_label, after_label)
     st.caption("Drag across the picture (or focus it and use the arrow keys). The right picture "
                "is fitted to the left one's shape.")
+
+
+def describe_missing(picture_id: str) -> str:
+    """What a slider id names, for a person: which picture a link asked for."""
+    kind, _, key = picture_id.partition(":")  # "result:<key>" or "snapshot:<key>:<iteration>"
+    if kind == "snapshot":
+        key = key.rsplit(":", 1)[0]
+    method = key.split(":", 1)[0]
+    if method == shelf.CLASSIC:  # see shelf.Result.key: only the recipe holds colons
+        parts = key.split(":", 3)
+        recipe_text = parts[3].rsplit(":", 2)[0] if len(parts) == 4 else "?"
+        try:
+            settings = recipe.describe(recipe.decode(recipe_text))
+        except ValueError:
+            settings = "settings this page cannot read"
+        what = "a snapshot of a classic run" if kind == "snapshot" else "a classic run"
+        return (f"{what} ({settings}); pictures do not travel in links: run it under "
+                "Classic vs fast or on the classic page, then pick it here")
+    return f"a {method or 'picture'} result for a photo or settings this view does not have"
 
 
 def picture_choices(photo: pickers.Chosen, results: list[shelf.Result]) -> dict:
@@ -189,18 +212,28 @@ def _keep_valid(key: str, options: list[str], default: str) -> None:
         st.session_state[key] = default
 
 
-def evolution_section() -> None:
-    """A classic run's snapshots as a captioned strip and as an animated GIF."""
+def evolution_section(photo: pickers.Chosen | None) -> None:
+    """A classic run's snapshots as a captioned strip and as an animated GIF.
+
+    A link names its run by photo, paintings and recipe; a session without that run is
+    offered to run it.
+    """
     runs = {run.key: run for run in shelf.classic_runs()}
+    linked = _linked_run(photo, runs)
+    if linked is False:
+        return  # the offer to run it is shown
     if not runs:
         st.info("No classic run has finished in this session yet. Run one on the classic page "
                 "(or from *Classic vs fast*); its snapshots show up here.")
         st.page_link("pages/classic.py", label="Go to the classic page", icon=":material/brush:")
         return
+    if linked is not None:
+        st.session_state[EVOLUTION_RUN] = linked
     _keep_valid(EVOLUTION_RUN, list(runs), next(iter(runs)))
     key = st.selectbox("Classic run", list(runs), key=EVOLUTION_RUN,
                        format_func=lambda k: run_label(runs[k]))
     run = runs[key]
+    _remember_in_link(run)
     if len(run.snapshots) < 2:
         st.info("This run kept no snapshots (its snapshot interval was 0 or longer than the "
                 "run), so there is no evolution to show.")
@@ -216,23 +249,70 @@ def evolution_section() -> None:
     gif_col, about_col = st.columns([2, 1])
     gif_col.image(gif, caption=f"{len(run.snapshots)} frames, {seconds:g} s each")
     about_col.download_button(
-        "Download the GIF", gif, file_name=f"style-studio-{run.style}-evolution.gif",
+        "Download the GIF", gif, file_name=f"{run.file_stem}-evolution.gif",
         mime="image/gif", key="compare.download_gif", on_click="ignore",
         icon=":material/animated_images:", type="primary")
     about_col.download_button(
         "Download the strip (PNG)", lambda: images.encode_png(strip),
-        file_name=f"style-studio-{run.style}-strip.png",
+        file_name=f"{run.file_stem}-strip.png",
         mime="image/png", key="compare.download_strip", on_click="ignore",
         icon=":material/download:")
 
 
+def _linked_run(photo: pickers.Chosen | None, runs: dict[str, shelf.Result]):
+    """The key of the run a link names (None: no link, or it names none); False when this
+    session lacks it and the offer to run it is shown instead."""
+    state = st.session_state
+    pending = state.get(compare_link.FROM_LINK, set())
+    wanted, mix = state.get(compare_link.CLASSIC), state.get(compare_link.PAINTINGS)
+    if compare_link.PAINTINGS not in pending or wanted is None or not mix or photo is None:
+        return None
+    painting_names = " + ".join(f"{catalog.STYLES_DIR.name}/{_painting(stem).path.name}"
+                                for stem in mix)
+    digest = compare.digest(photo.pixels)
+    for key, run in runs.items():
+        if (run.photo_digest, run.painting, run.style) == (digest, painting_names, wanted):
+            pending.discard(compare_link.PAINTINGS)  # honoured: the person leads from here
+            return key
+    from ui import versus  # versus draws on this module: imported here, not at the top
+
+    st.markdown(f"**Evolution of a classic run** of {photo.label}")
+    versus.offer_classic_run(photo, [pickers.from_bundled(_painting(stem)) for stem in mix],
+                             tuple(mix.values()), versus.wanted_config(wanted))
+    return False
+
+
+def _painting(stem: str) -> catalog.Picture:
+    return next(picture for picture in catalog.paintings() if picture.stem == stem)
+
+
+def _remember_in_link(run: shelf.Result) -> None:
+    """Name the shown run in the link, if its photo and paintings can travel in one."""
+    state = st.session_state
+    stems = {picture.path.name: picture.stem for picture in catalog.paintings()}
+    names = [name.removeprefix(f"{catalog.STYLES_DIR.name}/") for name in run.painting.split(" + ")]
+    photo_stem = run.photo.removeprefix(f"{catalog.EXAMPLES_DIR.name}/").rsplit(".", 1)[0]
+    travels = run.photo.startswith(f"{catalog.EXAMPLES_DIR.name}/") and all(
+        name in stems for name in names)
+    if not travels:
+        state[compare_link.CLASSIC] = state[compare_link.PAINTINGS] = None
+        st.caption("This run used an upload, which cannot travel in a link: the link opens "
+                   "on this view without it. Download the GIF or the strip to share it.")
+        return
+    weights = run.weights or (1.0,) * len(names)
+    state[compare_link.CLASSIC] = run.style
+    state[compare_link.PAINTINGS] = {stems[name]: w for name, w in zip(names, weights,
+                                                                        strict=True)}
+    state[compare_link.PHOTO] = photo_stem
+
+
 def run_label(run: shelf.Result) -> str:
     return (f"{run.label} on {live.title(run.photo)} · {run.settings} · "
-            f"{time_text(run.seconds)}")
+            f"{duration(run.seconds)}")
 
 
 def frame_caption(snapshot: Snapshot) -> str:
-    return f"iteration {snapshot.iteration} · {live.duration(snapshot.elapsed)}"
+    return f"iteration {snapshot.iteration} · {duration(snapshot.elapsed)}"
 
 
 @st.cache_data(show_spinner="Making the GIF…", max_entries=4)

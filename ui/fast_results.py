@@ -12,10 +12,11 @@ import streamlit as st
 
 from core import compare, images
 from core.fast import registry
-from core.fast.apply import FastConfig, compiled, paint
-from ui import catalog, pickers, shelf
+from core.fast.apply import FastConfig, compiled, paint, warm_up
+from ui import catalog, gallery, pickers, shelf
+from ui.text import plural
 
-STYLES = "fast.styles"  # multiselect of model names
+PICK_PREFIX = "fast.pick."  # + network name: a tick box
 SIZE = "fast.size"
 STRENGTH = "fast.strength"
 PRESERVE_COLORS = "fast.preserve_colors"
@@ -45,39 +46,35 @@ def available_models() -> list[registry.StyleModel]:
 
 
 def style_picker(models: list[registry.StyleModel]) -> list[registry.StyleModel]:
-    """The chosen networks (several: one result each), with the paintings as thumbnails."""
+    """The ticked networks (several: one result each), each under its painting."""
     if not models:
         return []
+    names = [model.name for model in models]
+    default = catalog.DEFAULT_STYLE if catalog.DEFAULT_STYLE in names else names[0]
+    st.caption("Tick one or more: each network paints the photo once, side by side.")
+    picked = gallery.pick_grid([_item(model) for model in models], PICK_PREFIX,
+                               columns=pickers.GRID_COLUMNS, default=[default])
     by_name = {model.name: model for model in models}
-    labels = [model.label for model in models]
-    label = {model.name: model.label if labels.count(model.label) == 1
-             else f"{model.label} ({model.name})" for model in models}
-    if STYLES not in st.session_state:  # the studio's default painting, else the first
-        default = catalog.DEFAULT_STYLE if catalog.DEFAULT_STYLE in by_name else models[0].name
-        st.session_state[STYLES] = [default]
-    picked = st.multiselect(
-        "Paintings", list(by_name), key=STYLES, persist_state="session",
-        format_func=label.__getitem__, placeholder="Choose paintings",
-        help="Choose several to see the photo painted in each style, side by side.",
-    )
-    for start in range(0, len(models), pickers.GRID_COLUMNS):
-        row = st.columns(pickers.GRID_COLUMNS, gap="small")
-        for column, model in zip(row, models[start:start + pickers.GRID_COLUMNS], strict=False):
-            painting = catalog.STYLES_DIR / model.painting
-            tick = "✓ " if model.name in picked else ""
-            if painting.is_file():
-                column.image(pickers.thumbnail(str(painting)), width="stretch",
-                             caption=f"{tick}{model.display_name}")
-            else:
-                column.caption(f"{tick}{model.display_name}")
-    return [by_name[name] for name in picked if name in by_name]
+    return [by_name[name] for name in picked]
+
+
+def _item(model: registry.StyleModel) -> gallery.Item:
+    painting = catalog.STYLES_DIR / model.painting
+    image = pickers.thumbnail(str(painting)) if painting.is_file() else _blank()
+    return gallery.Item(model.name, image, model.display_name, f"{model.artist}, {model.year}")
+
+
+def _blank() -> np.ndarray:
+    return np.full((pickers.THUMBNAIL_SIDE, pickers.THUMBNAIL_SIDE, 3), 235, np.uint8)
 
 
 @st.cache_resource(show_spinner="Loading the style network…", max_entries=16)
 def _network(weights_path: str, sha256: str, precision: str):
     for model in registry.bundled_models():
         if str(model.weights_path) == weights_path and model.sha256 == sha256:
-            return compiled(registry.load_transformer(model, precision))
+            network = compiled(registry.load_transformer(model, precision))
+            warm_up(network)  # traced here, once for every size: not in the first picture
+            return network
     raise registry.ModelError(f"style network {weights_path} is no longer installed")
 
 
@@ -135,27 +132,32 @@ def show(content: pickers.Chosen, models: list[registry.StyleModel], config: Fas
     if not results:
         return
     width, height = results[0].size
-    st.caption(f"{len(results)} result(s) at {width} × {height} px; this page took "
+    st.caption(f"{plural(len(results), 'result')} at {width} × {height} px; this page took "
                f"{wall:.2f} s (results are cached: changing nothing costs nothing).")
     by_name = {model.name: model for model in models}
+    # Row by row, pictures first and buttons in a row of their own: captions of different
+    # lengths then cannot push one card's buttons below its neighbour's.
     for start in range(0, len(results), GRID_COLUMNS):
-        row = st.columns(GRID_COLUMNS, gap="medium")
-        for column, result in zip(row, results[start:start + GRID_COLUMNS], strict=False):
-            model = by_name[result.style]
+        row = results[start:start + GRID_COLUMNS]
+        for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
+            column.image(result.png, width="stretch", caption=f"{by_name[result.style].label} · "
+                         f"painted in {result.seconds:.2f} s")
+        for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
             with column:
-                st.image(result.png, width="stretch",
-                         caption=f"{model.label} · painted in {result.seconds:.2f} s")
-                st.download_button(
-                    "Download PNG", result.png, file_name=f"style-studio-fast-{model.name}.png",
-                    mime="image/png", key=f"fast.download.{model.name}", on_click="ignore",
-                    icon=":material/download:", width="stretch")
-                with st.popover("About this network"):
-                    manifest = model.manifest
-                    steps = manifest.get("total_steps", manifest.get("steps"))
-                    seconds = manifest.get("total_training_seconds",
-                                           manifest.get("training_seconds", 0))
-                    st.markdown(
-                        f"**{model.label}** ({model.licence}). Trained {steps} steps, batch "
-                        f"{manifest.get('batch')}, in {seconds / 60:.0f} min on "
-                        f"{manifest.get('machine', 'an unknown machine')}; loss network "
-                        f"{manifest.get('backbone', 'unknown')}. {manifest.get('note', '')}")
+                _result_buttons(result, by_name[result.style])
+
+
+def _result_buttons(result: shelf.Result, model: registry.StyleModel) -> None:
+    st.download_button(
+        "Download PNG", result.png, file_name=f"{result.file_stem}.png", mime="image/png",
+        key=f"fast.download.{model.name}", on_click="ignore", icon=":material/download:",
+        width="stretch")
+    with st.popover("About this network", width="stretch"):
+        manifest = model.manifest
+        steps = manifest.get("total_steps", manifest.get("steps"))
+        seconds = manifest.get("total_training_seconds", manifest.get("training_seconds", 0))
+        st.markdown(
+            f"**{model.label}** ({model.licence}). Trained {steps} steps, batch "
+            f"{manifest.get('batch')}, in {seconds / 60:.0f} min on "
+            f"{manifest.get('machine', 'an unknown machine')}; loss network "
+            f"{manifest.get('backbone', 'unknown')}. {manifest.get('note', '')}")

@@ -15,8 +15,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core import compare, images
+from core.classic import ClassicConfig
 from core.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobView, Snapshot, snapshots_zip
-from ui import catalog, common, shelf
+from ui import catalog, common, recipe, shelf
+from ui.text import duration
 
 JOB = "classic.job_id"  # not a widget: the id of this session's latest job
 DOWNLOADS = "classic.downloads"  # not a widget: (job id, prepared results) cache
@@ -33,15 +35,13 @@ TRACES = (
 )
 
 
-def duration(seconds: float) -> str:
-    """12.3 s, 4 min 05 s, 1 h 02 min."""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+def estimate_text(config: ClassicConfig, width: int, height: int) -> str:
+    """'about 41 s from this server's last run (...)': a run's time, said before it starts."""
+    manager = common.job_manager()
+    estimate = manager.estimate(config, width, height, backbone=config.backbone)
+    running, waiting = manager.counts()
+    wait = " once it gets a slot" if running >= manager.slots else ""
+    return f"about {duration(estimate.seconds)}{wait}, from {estimate.pace.description}"
 
 
 def progress_text(view: JobView) -> str:
@@ -68,7 +68,9 @@ def progress_text(view: JobView) -> str:
     scale = f" (scale {stage} of {stages})" if stages > 1 else ""
     text = f"Iteration {view.iteration}{planned}{scale} · {duration(view.elapsed)} elapsed"
     eta = view.eta_seconds()
-    return text if eta is None else f"{text} · about {duration(eta)} left"
+    if eta is None:  # one iteration done: it was mostly tracing, no pace to tell yet
+        return f"{text} · estimating the time left" if view.planned_iterations else text
+    return f"{text} · about {duration(eta)} left"
 
 
 def loss_figure(view: JobView) -> go.Figure:
@@ -90,6 +92,9 @@ def loss_figure(view: JobView) -> go.Figure:
         xaxis_title="iteration", yaxis_type="log",
         legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12},
     )
+    # Iterations are whole numbers: no 1.5 tick, and one tick each on a short run.
+    last = iterations[-1] if iterations else 1
+    figure.update_xaxes(tickformat="d", dtick=1 if last <= 10 else None, rangemode="tozero")
     return figure
 
 
@@ -140,7 +145,7 @@ def _current_image(view: JobView) -> None:
     elif view.status == QUEUED:
         st.info("The picture appears here once the job starts.")
     else:
-        st.info("The first snapshot appears here after a few iterations.")
+        st.info("The picture appears here once the optimisation starts.")
 
 
 def _chart(view: JobView) -> None:
@@ -169,6 +174,8 @@ def _prepared(job: Job) -> dict:
     view = job.view()
     result = view.result
     record = job.record()
+    if record["summary"] is not None:  # the page, not the core, knows why "auto" chose it
+        record["summary"]["backbone_reason"] = _reason(job)
     side = max(result.image.shape[:2])
     prepared = {
         "content": _fit(job.task.content, side),
@@ -195,11 +202,11 @@ def shelve(job: Job) -> None:
         snapshots.append(Snapshot(result.iterations, result.seconds, png))  # ends on the result
     shelf.put_job(job.id, shelf.Result(
         method=shelf.CLASSIC, photo=task.content_name, photo_digest=compare.digest(task.content),
-        style=job.id, painting=" + ".join(task.style_names),
+        style=recipe.encode(task.config), painting=" + ".join(task.style_names),
         label=" + ".join(title(name) for name in task.style_names),
         png=png, seconds=result.seconds, size=(width, height),
         settings=f"{result.iterations} iterations, {task.config.optimizer}",
-        snapshots=tuple(snapshots),
+        snapshots=tuple(snapshots), weights=task.style_blend or (), job_id=job.id,
     ))
 
 
@@ -237,7 +244,8 @@ def _result(job: Job) -> None:
 
 
 def title(name: str) -> str:
-    """'styles/starry_night.jpg' -> 'The Starry Night — Van Gogh, 1889'; uploads as named."""
+    """'styles/starry_night.jpg' -> 'The Starry Night — Vincent van Gogh, 1889'; uploads as
+    named."""
     folder, _, file_name = name.partition("/")
     pictures = {"styles": catalog.paintings, "examples": catalog.photos}.get(folder)
     if pictures is not None:
@@ -262,6 +270,24 @@ def _timings(job: Job, result) -> None:
                f"{_reason(job)}.")
 
 
+def earlier_runs(current_job_id: str | None) -> None:
+    """The session's other classic runs, newest first: each picture stays until the session
+    ends, with its download, however many runs follow it."""
+    runs = [run for run in shelf.classic_runs() if run.job_id != current_job_id]
+    if not runs:
+        return
+    st.subheader(f"Earlier runs in this session ({len(runs)})")
+    for index, run in enumerate(runs):
+        width, height = run.size
+        with st.expander(f"{run.label} on {title(run.photo)} · {run.settings} · "
+                         f"{duration(run.seconds)}", expanded=index == 0):
+            picture, about = st.columns([2, 1], gap="medium")
+            picture.image(run.png, width="stretch", caption=f"{width} × {height} px")
+            about.download_button("Download PNG", run.png, file_name=f"{run.file_stem}.png",
+                                  mime="image/png", key=f"classic.earlier.{run.job_id}",
+                                  on_click="ignore", icon=":material/download:")
+
+
 def _reason(job: Job) -> str:
     # The page turns "auto" into the process's choice before submitting (no network probe
     # per job), so the core only saw an explicit name; the sidebar's choice knows why.
@@ -271,7 +297,9 @@ def _reason(job: Job) -> str:
 
 
 def _downloads(job: Job, prepared: dict) -> None:
-    stem = f"style-studio-{job.id}"
+    height, width = job.view().result.image.shape[:2]
+    stem = shelf.download_stem(job.task.content_name, job.task.style_names, "classic",
+                               (width, height))
     png, archive, settings = st.columns(3)
     png.download_button("Download PNG", prepared["png"], file_name=f"{stem}.png",
                         mime="image/png", key="classic.download_png", on_click="ignore",

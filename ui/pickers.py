@@ -1,7 +1,9 @@
-"""Choosing the photo and the paintings: bundled pictures or uploads, decoded in memory.
+"""Choosing the photo and the paintings: bundled pictures or the session's uploads.
 
-Uploads go through ``core.images.decode_image`` and nowhere else: every problem with a
-file becomes its one-line ``ImageError`` text in the page, and nothing is written to disk.
+Uploads go through ``ui.uploads`` (and so through ``core.images.decode_image``) and nowhere
+else: every problem with a file becomes its one-line ``ImageError`` text in the page, nothing
+is written to disk, and an upload stays on offer on every page until the session ends.
+Paintings are picked by the tick box under each thumbnail; a page's choices are its own.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ import numpy as np
 import streamlit as st
 
 from core import images
-from ui import catalog
+from ui import catalog, gallery, uploads
 
-UPLOAD_TYPES = ["jpg", "jpeg", "png", "webp", "bmp", "tif", "tiff"]
 # The classic page's keys; other pages' pickers swap "classic" for their own prefix.
+PHOTO = "classic.photo"  # selectbox: an uploaded photo's id or an example photo's stem
+CONTENT_UPLOAD = "classic.content_upload"
 STYLE_UPLOAD = "classic.style_upload"
-STYLES = "classic.styles"  # multiselect of bundled painting stems
-BLEND_PREFIX = "classic.blend."  # + painting stem or upload index: a slider
+PICK_PREFIX = "classic.pick."  # + painting stem or upload id: a tick box
+PICKS_TOUCHED = "classic.picks_touched"  # not a widget: the person has ticked or unticked
+BLEND_PREFIX = "classic.blend."  # + painting stem or upload id: a slider
 GRID_COLUMNS = 4
 THUMBNAIL_SIDE = 240
-PREVIEW_SIDE = 720
+PREVIEW_SIDE = uploads.PREVIEW_SIDE
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,7 @@ class Chosen:
     pixels: np.ndarray  # (H, W, 3) uint8
     preview: np.ndarray  # the same, at most PREVIEW_SIDE px, for display
     name: str  # "styles/starry_night.jpg" or "upload: photo.png"
-    label: str  # "The Starry Night — Van Gogh, 1889"
+    label: str  # "The Starry Night — Vincent van Gogh, 1889"
     notes: tuple[str, ...] = ()
 
     @property
@@ -44,45 +48,32 @@ def _shrink(pixels: np.ndarray, side: int) -> np.ndarray:
     return pixels if max(pixels.shape[:2]) <= side else images.resize_longest(pixels, side)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def _decode_upload(data: bytes, what: str) -> tuple[images.DecodedImage, np.ndarray]:
-    decoded = images.decode_image(data, what=what, max_megabytes=upload_limit_mb())
-    return decoded, _shrink(decoded.pixels, PREVIEW_SIDE)
-
-
 @st.cache_data(show_spinner=False)
 def _decode_bundled(path: str) -> tuple[np.ndarray, np.ndarray]:
     pixels = images.load_image(path, what=path)
     return pixels, _shrink(pixels, PREVIEW_SIDE)
 
 
-@st.cache_data(show_spinner=False)
-def thumbnail(path: str, side: int = THUMBNAIL_SIDE) -> np.ndarray:
-    """A square, centre-cropped thumbnail, so that grids line up."""
-    pixels = images.load_image(path, what=path)
+def square(pixels: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    """A centre-cropped square, so that grids line up."""
     height, width = pixels.shape[:2]
     edge = min(height, width)
     top, left = (height - edge) // 2, (width - edge) // 2
     return images.resize_exact(pixels[top:top + edge, left:left + edge], side, side)
 
 
+@st.cache_data(show_spinner=False)
+def thumbnail(path: str, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    return square(images.load_image(path, what=path), side)
+
+
 def upload_limit_mb() -> int:
-    return int(st.get_option("server.maxUploadSize"))
+    return uploads.limit_mb()
 
 
-def _from_upload(upload, what: str) -> Chosen | None:
-    """Decode an uploaded file, or show why it cannot be used and return None."""
-    data = upload.getvalue()
-    try:
-        # The browser checks the limit too; this covers other clients.
-        images.check_file_size(len(data), upload_limit_mb(), what=what, name=upload.name)
-        decoded, preview = _decode_upload(data, what)
-    except images.ImageError as error:
-        st.error(str(error))
-        return None
-    for note in decoded.notes:
-        st.info(f"{what}: {note}")
-    return Chosen(decoded.pixels, preview, f"upload: {upload.name}", upload.name, decoded.notes)
+def upload_help(what: str) -> str:
+    return (f"{images.SUPPORTED_LIST}, up to {upload_limit_mb()} MB. {what} stays in this "
+            "browser session's memory, on every page, and is never saved on the server.")
 
 
 def from_bundled(picture: catalog.Picture) -> Chosen:
@@ -91,76 +82,137 @@ def from_bundled(picture: catalog.Picture) -> Chosen:
     return Chosen(pixels, preview, name, picture.label)
 
 
-def content_picker(page: str = "classic") -> Chosen | None:
-    """An example photo, or the person's own; None (with a message shown) if unusable.
-
-    ``page`` prefixes the widget keys, so that each page keeps its own choice.
-    """
-    photos = {picture.stem: picture for picture in catalog.photos()}
-    stem = st.selectbox("Example photo", list(photos), key=f"{page}.example",
-                        format_func=lambda s: photos[s].title, persist_state="session")
-    upload = st.file_uploader(
-        "…or upload your own photo", type=UPLOAD_TYPES, key=f"{page}.content_upload",
-        help=f"JPEG, PNG, WebP, BMP or TIFF, up to {upload_limit_mb()} MB. "
-             "It stays in memory and is never saved on the server.",
-    )
-    chosen = _from_upload(upload, "content image") if upload is not None else (
-        from_bundled(photos[stem]))
-    if chosen is not None:
-        height, width = chosen.pixels.shape[:2]
-        st.image(chosen.preview, caption=f"{chosen.label} · {width} × {height} px",
-                 width="stretch")
-    return chosen
-
-
-def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | None:
-    """Chosen paintings (bundled and uploaded) with blend weights; None if none usable.
-
-    ``page`` prefixes the widget keys, so that each page keeps its own choice.
-    """
-    styles_key, upload_key = _page_key(STYLES, page), _page_key(STYLE_UPLOAD, page)
-    paintings = {picture.stem: picture for picture in catalog.paintings()}
-    if styles_key not in st.session_state:
-        st.session_state[styles_key] = [catalog.DEFAULT_STYLE]
-    picked = st.multiselect(
-        "Paintings", list(paintings), key=styles_key, persist_state="session",
-        format_func=lambda stem: paintings[stem].label, placeholder="Choose paintings",
-        help="Choose several to blend their styles.",
-    )
-    _thumbnail_grid(list(paintings.values()), set(picked))
-    uploads = st.file_uploader(
-        "…or upload paintings", type=UPLOAD_TYPES, accept_multiple_files=True, key=upload_key,
-        help="Several paintings are blended; set their weights below.",
-    )
-    chosen = [(stem, from_bundled(paintings[stem])) for stem in picked if stem in paintings]
-    for index, upload in enumerate(uploads or [], 1):
-        what = "style image" if len(uploads) == 1 else f"style image {index}"
-        from_upload = _from_upload(upload, what)
-        if from_upload is None:
-            return None
-        chosen.append((f"upload{index}", from_upload))
-    if not chosen:
-        st.warning("Choose at least one painting, or upload one.")
-        return None
-    weights = blend_sliders([(slot, picked.label) for slot, picked in chosen],
-                            _page_key(BLEND_PREFIX, page))
-    if weights is None:
-        return None
-    return [picture for _, picture in chosen], weights
-
-
-def _thumbnail_grid(paintings: list[catalog.Picture], picked: set[str]) -> None:
-    """Every bundled painting, the chosen ones ticked."""
-    for start in range(0, len(paintings), GRID_COLUMNS):
-        row = st.columns(GRID_COLUMNS, gap="small")
-        for column, picture in zip(row, paintings[start:start + GRID_COLUMNS], strict=False):
-            tick = "✓ " if picture.stem in picked else ""
-            column.image(thumbnail(str(picture.path)), caption=f"{tick}{picture.label}",
-                         width="stretch")
+def from_upload(upload: uploads.Upload) -> Chosen:
+    return Chosen(upload.pixels, upload.preview, upload.name, upload.label, upload.notes)
 
 
 def _page_key(classic_key: str, page: str) -> str:
     return page + classic_key.removeprefix("classic")
+
+
+PHOTO_PAGES = ("classic", "fast", "compare")  # the pages with a photo picker
+
+
+def _take_photo(page: str) -> None:
+    """The uploader's on_change: keep the new photo and make it the photo of every page (a
+    person who uploads a photo means to work on it, wherever they go next)."""
+    added = uploads.absorb(_page_key(CONTENT_UPLOAD, page), uploads.PHOTO)
+    if added:
+        for other in {page, *PHOTO_PAGES}:
+            st.session_state[_page_key(PHOTO, other)] = added[-1].id
+
+
+def photo_by_id(option: str | None) -> Chosen | None:
+    """An example photo (by stem) or an upload (by id), without drawing anything."""
+    upload = uploads.find(uploads.PHOTO, option) if option else None
+    if upload is not None:
+        return from_upload(upload)
+    picture = next((p for p in catalog.photos() if p.stem == option), None)
+    return None if picture is None else from_bundled(picture)
+
+
+def content_picker(page: str = "classic") -> Chosen | None:
+    """An example photo or one of the session's uploads; None (with a message) if unusable.
+
+    ``page`` prefixes the widget keys, so that each page keeps its own choice; uploads made
+    on any page are offered on all of them, and a new upload becomes every page's photo.
+    """
+    examples = {picture.stem: picture for picture in catalog.photos()}
+    uploaded = {upload.id: upload for upload in uploads.library(uploads.PHOTO)}
+    options = [*uploaded, *examples]
+    key = _page_key(PHOTO, page)
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]  # the newest upload, else the default example
+
+    def label(option: str) -> str:
+        if option in uploaded:
+            return f"Your photo: {uploaded[option].file_name}"
+        return examples[option].title
+
+    choice = st.selectbox("Photo", options, key=key, format_func=label,
+                          persist_state="session")
+    upload_key = _page_key(CONTENT_UPLOAD, page)
+    st.file_uploader("…or upload your own photo", type=uploads.UPLOAD_TYPES, key=upload_key,
+                     on_change=_take_photo, args=(page,), help=upload_help("It"))
+    if uploads.show_problems(upload_key):
+        return None  # the person meant this file: no silent fall-back to another photo
+    chosen = from_upload(uploaded[choice]) if choice in uploaded else (
+        from_bundled(examples[choice]))
+    for note in chosen.notes:
+        st.info(f"{uploads.what(uploads.PHOTO, chosen.label)}: {note}")
+    height, width = chosen.pixels.shape[:2]
+    st.image(chosen.preview, caption=f"{chosen.label} · {width} × {height} px",
+             width="stretch")
+    return chosen
+
+
+def _take_paintings(page: str) -> None:
+    """The uploader's on_change: keep the new paintings and tick them on this page. An upload
+    replaces the default painting, unless the person has picked paintings themselves."""
+    added = uploads.absorb(_page_key(STYLE_UPLOAD, page), uploads.PAINTING)
+    if not added:
+        return
+    prefix = _page_key(PICK_PREFIX, page)
+    if not st.session_state.get(_page_key(PICKS_TOUCHED, page)):
+        st.session_state[gallery.pick_key(prefix, catalog.DEFAULT_STYLE)] = False
+    for upload in added:
+        st.session_state[gallery.pick_key(prefix, upload.id)] = True
+
+
+def _touched(page: str) -> None:
+    st.session_state[_page_key(PICKS_TOUCHED, page)] = True
+
+
+def painting_items() -> list[gallery.Item]:
+    """The session's uploaded paintings (newest first), then the bundled ones."""
+    items = [gallery.Item(upload.id, square(upload.preview), upload.file_name, "your upload")
+             for upload in uploads.library(uploads.PAINTING)]
+    items += [gallery.Item(picture.stem, thumbnail(str(picture.path)), picture.title,
+                           picture.byline) for picture in catalog.paintings()]
+    return items
+
+
+def chosen_painting(item_id: str) -> Chosen | None:
+    upload = uploads.find(uploads.PAINTING, item_id)
+    if upload is not None:
+        return from_upload(upload)
+    for picture in catalog.paintings():
+        if picture.stem == item_id:
+            return from_bundled(picture)
+    return None
+
+
+def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | None:
+    """Ticked paintings (bundled and uploaded) with blend weights; None if none usable.
+
+    ``page`` prefixes the widget keys, so that each page keeps its own choice.
+    """
+    upload_key = _page_key(STYLE_UPLOAD, page)
+    st.file_uploader(
+        "Upload paintings", type=uploads.UPLOAD_TYPES, accept_multiple_files=True,
+        key=upload_key, on_change=_take_paintings, args=(page,),
+        help=upload_help("Each painting") + " Several ticked paintings are blended.",
+    )
+    refused = uploads.show_problems(upload_key)
+    st.caption("Tick a painting to use it; tick several to blend them.")
+    picked = gallery.pick_grid(painting_items(), _page_key(PICK_PREFIX, page),
+                               columns=GRID_COLUMNS, default=[catalog.DEFAULT_STYLE],
+                               on_pick=_touched, on_pick_args=(page,))
+    chosen = [(item_id, painting) for item_id in picked
+              if (painting := chosen_painting(item_id)) is not None]
+    if refused:
+        return None  # the person meant this file: no silent fall-back to the others
+    if not chosen:
+        st.warning("Tick at least one painting, or upload one.")
+        return None
+    for _, painting in chosen:
+        for note in painting.notes:
+            st.info(f"{uploads.what(uploads.PAINTING, painting.label)}: {note}")
+    weights = blend_sliders([(slot, painting.label) for slot, painting in chosen],
+                            _page_key(BLEND_PREFIX, page))
+    if weights is None:
+        return None
+    return [painting for _, painting in chosen], weights
 
 
 def blend_sliders(items: list[tuple[str, str]], prefix: str,

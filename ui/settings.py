@@ -224,7 +224,8 @@ def settings_panel(lim: Limits, resolved_backbone: str) -> ClassicConfig | None:
         larger = " and ".join(f"{size} px" for size in sizes[1:])
         stop_col.caption(f"These run at {base.base_size} px, where they are cheap; then "
                          f"{base.refine_iterations} more at {larger} add the detail.")
-    colour_col.toggle("Keep photo colours", key=PRESERVE_COLORS, **_PERSIST)
+    colour_col.toggle("Keep photo colours", key=PRESERVE_COLORS, width="stretch",
+                      **_PERSIST)
     colour_col.caption("Takes only light and texture from the painting.")
     with st.expander("Advanced settings"):
         _advanced(lim)

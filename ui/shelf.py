@@ -7,7 +7,11 @@ the shelf: it holds the PNG bytes the pages already made.
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 
 import streamlit as st
 
@@ -27,21 +31,47 @@ class Result:
     method: str  # FAST, CLASSIC, ARBITRARY or MULTISTYLE
     photo: str  # the photo's name: "examples/castle.jpg" or "upload: me.png"
     photo_digest: str  # core.compare.digest of its pixels: two uploads of one name differ
-    style: str  # fast: the network's name; classic: the job's id
+    style: str  # fast: the network's name; classic: its recipe (ui.recipe), "" the preset
     painting: str  # "styles/starry_night.jpg"; a classic blend joins its names with " + "
-    label: str  # the painting, for captions: "The Starry Night — Van Gogh, 1889"
+    label: str  # the painting, for captions: "The Starry Night — Vincent van Gogh, 1889"
     png: bytes = field(repr=False)
     seconds: float  # fast: the network pass; classic: the optimisation (set-up excluded)
     size: tuple[int, int]  # (width, height) px
     settings: str  # what else shaped it, in a few words: "strength 0.8", "80 iterations"
     snapshots: tuple[Snapshot, ...] = field(default=(), repr=False)  # classic runs only
+    weights: tuple[float, ...] = ()  # classic blends: each painting's weight
+    job_id: str = ""  # classic runs: the job that made it
+
+    @property
+    def file_stem(self) -> str:
+        """For downloads: 'castle-starry-night-fast-1080x720'."""
+        return download_stem(self.photo, self.painting.split(" + "), self.method, self.size)
 
     @property
     def key(self) -> str:
-        """Equal for the same picture made the same way, e.g. a fast result on each rerun."""
+        """Equal for the same picture made the same way, e.g. a fast result on each rerun:
+        '<method>:<photo digest>:<paintings digest>:<style>:<settings>:<W>x<H>' (only the
+        style, a classic recipe, may hold colons). The same in every session, so that a
+        link can name a picture."""
         width, height = self.size
-        return (f"{self.method}:{self.photo_digest[:16]}:{self.style}:{self.settings}:"
-                f"{width}x{height}")
+        paintings = hashlib.sha256(self.painting.encode()).hexdigest()[:8]
+        return (f"{self.method}:{self.photo_digest[:16]}:{paintings}:{self.style}:"
+                f"{self.settings}:{width}x{height}")
+
+
+def _slug(name: str) -> str:
+    """'upload: My Photo.JPG' -> 'my-photo'; 'styles/starry_night.jpg' -> 'starry-night'."""
+    stem = PurePosixPath(name.removeprefix("upload: ")).stem
+    return re.sub(r"[^a-z0-9]+", "-", stem.lower()).strip("-")[:40] or "picture"
+
+
+def download_stem(photo: str, paintings: Sequence[str], method: str,
+                  size: tuple[int, int] | None = None) -> str:
+    """A file name that says what is in it: 'castle-starry-night-classic-512x384'."""
+    parts = [_slug(photo), *(_slug(painting) for painting in paintings), method]
+    if size is not None:
+        parts.append(f"{size[0]}x{size[1]}")
+    return "-".join(parts)
 
 
 def items() -> list[Result]:
@@ -69,10 +99,12 @@ def put_job(job_id: str, result: Result) -> None:
     put(result)
 
 
-def classic_for(photo_digest: str, painting: str) -> Result | None:
-    """The newest classic result of this photo with this one painting, if any."""
+def classic_for(photo_digest: str, painting: str, recipe: str | None = None) -> Result | None:
+    """The newest classic result of this photo with this painting (" + "-joined for a blend),
+    made with this recipe if one is given."""
     for item in items():
-        if (item.method, item.photo_digest, item.painting) == (CLASSIC, photo_digest, painting):
+        if (item.method, item.photo_digest, item.painting) == (CLASSIC, photo_digest, painting) \
+                and recipe in (None, item.style):
             return item
     return None
 

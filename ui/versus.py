@@ -3,7 +3,8 @@ the classic optimisation, the studio's network trained for that painting, and th
 any-painting network given the same painting.
 
 The fast pictures come from the fast page's caches; the classic one from this session's
-shelf. Without one, the page offers to start a classic job with the recommended preset.
+shelf. Without one, the page offers to start a classic job: the run a link names, else the
+recommended preset.
 That job is this page's own (its own owner and Session State key), so it never replaces
 or cancels the classic page's job; it queues for a slot like any other.
 """
@@ -15,7 +16,7 @@ import dataclasses
 import streamlit as st
 
 from core import compare
-from core.classic import PRESETS
+from core.classic import PRESETS, ClassicConfig
 from core.fast import arbitrary, registry
 from core.fast.apply import FastConfig
 from core.jobs import FAILED, ClassicTask, Job
@@ -23,13 +24,16 @@ from ui import (
     arbitrary_results,
     catalog,
     common,
+    compare_link,
     compare_views,
     fast_results,
     live,
     pickers,
+    recipe,
     settings,
     shelf,
 )
+from ui.text import fast_duration
 
 JOB = "compare.job_id"  # not a widget: the id of this page's classic job
 PRESET = "recommended"
@@ -46,23 +50,34 @@ def shelve_finished_jobs() -> None:
 
 def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel,
                     config: FastConfig) -> list[shelf.Result]:
-    """The three pictures and their times; returns the results shown."""
-    fast = fast_results.paint_each(photo, [model], config)
+    """The three pictures and their times; returns the results shown.
+
+    With a classic result, both fast networks paint at its size, so that the times and the
+    pictures compare like with like; without one, at the page's size.
+    """
     painting = f"{catalog.STYLES_DIR.name}/{model.painting}"
+    wanted = st.session_state.get(compare_link.CLASSIC)  # a link's (or the last shown) run
+    classic = shelf.classic_for(compare.digest(photo.pixels), painting, wanted)
+    if classic is not None:
+        config = dataclasses.replace(config, size=max(classic.size))
+        st.session_state[compare_link.CLASSIC] = classic.style
+    fast = fast_results.paint_each(photo, [model], config)
     picture = _painting_picture(model)
     any_painting = None
     if picture is not None and arbitrary_results.problem() is None:
         same = arbitrary.ArbitraryConfig(size=config.size, strength=config.strength,
                                          preserve_colors=config.preserve_colors)
         any_painting = arbitrary_results.paint_any(photo, [picture], [1.0], same)
-    classic = shelf.classic_for(compare.digest(photo.pixels), painting)
     classic_col, fast_col, any_col = st.columns(3, gap="medium")
     with classic_col:
         st.markdown("**Classic** (Gatys et al.: optimise the pixels)")
         if classic is not None:
             st.image(classic.png, width="stretch", caption=_caption(classic))
+        elif picture is None:
+            st.warning(f"The painting {model.painting} is not installed, so the classic "
+                       "method cannot use it.")
         else:
-            _offer_classic_run(photo, model, painting)
+            offer_classic_run(photo, [picture], (1.0,), wanted_config(wanted))
     with fast_col:
         st.markdown("**Trained network** (Johnson et al.: one network per painting)")
         for result in fast:
@@ -80,9 +95,21 @@ def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel,
     return shown
 
 
+def wanted_config(wanted: str | None) -> ClassicConfig:
+    """The run a link names, else the recommended preset; within the server's limits."""
+    config = recipe.decode(wanted) if wanted else PRESETS[PRESET]
+    limits = settings.limits()
+    return dataclasses.replace(
+        config, size=min(config.size, limits.max_size),
+        iterations=None if config.iterations is None else min(config.iterations,
+                                                              limits.max_iterations),
+        # "auto" is decided once per process (sidebar); the job then skips the probe.
+        backbone=common.backbone_name())
+
+
 def _caption(result: shelf.Result) -> str:
     width, height = result.size
-    return (f"{result.label} · {result.method} · {compare_views.time_text(result.seconds)} · "
+    return (f"{result.label} · {result.method} · {fast_duration(result.seconds)} · "
             f"{width} × {height} px · {result.settings}")
 
 
@@ -91,21 +118,27 @@ METHOD_NAMES = {shelf.CLASSIC: "Classic", shelf.FAST: "Trained network",
 
 
 def _timings(shown: list[shelf.Result]) -> None:
+    """One metric per method; "N× quicker" only between pictures of the same size."""
     if len(shown) < 2:
         return
+    sizes = {result.size for result in shown}
     slowest = max(result.seconds for result in shown)
     for column, result in zip(st.columns(len(shown)), shown, strict=True):
         quicker = slowest / max(result.seconds, 1e-9)
+        badge = f"{quicker:,.0f}× quicker" if quicker >= 1.5 and len(sizes) == 1 else None
         column.metric(METHOD_NAMES.get(result.method, result.method),
-                      compare_views.time_text(result.seconds),
-                      delta=f"{quicker:,.0f}× quicker" if quicker >= 1.5 else None)
-    st.caption("Times of the painting itself: the classic optimisation without loading its "
-               "network, each fast network's one pass (the any-painting one including reading "
-               "the painting). The pictures may be at different sizes (see the captions).")
+                      fast_duration(result.seconds), delta=badge)
+    size_note = (f"All three at {' × '.join(map(str, next(iter(sizes))))} px. "
+                 if len(sizes) == 1 else "The pictures are at different sizes (see the "
+                 "captions), so no speed-up is claimed. ")
+    st.caption(size_note + "Times of the painting itself, each with its network already "
+               "loaded and traced: the classic optimisation, each fast network's one pass "
+               "(the any-painting one including reading the painting).")
 
 
-def _offer_classic_run(photo: pickers.Chosen, model: registry.StyleModel,
-                       painting: str) -> None:
+def offer_classic_run(photo: pickers.Chosen, paintings: list[pickers.Chosen],
+                      weights: tuple[float, ...], config: ClassicConfig) -> None:
+    """Say which classic run this view needs and offer to run it (this page's own job)."""
     manager = common.job_manager()
     job = manager.get(st.session_state.get(JOB))
     if job is not None and job.active:
@@ -113,22 +146,21 @@ def _offer_classic_run(photo: pickers.Chosen, model: registry.StyleModel,
         return
     if job is not None and job.status == FAILED:
         st.error(f"The last classic run failed: {job.error}")
-    st.info("No classic run of this photo with this painting in this session yet. Start one "
-            f"with the {PRESET} preset (a few minutes), or run one on the classic page.")
-    picture = _painting_picture(model)
-    if picture is None:
-        st.warning(f"The painting {model.painting} is not installed, so the classic method "
-                   "cannot use it.")
-        return
+    height, width = photo.pixels.shape[:2]
+    estimate = live.estimate_text(config, width, height)
+    names = " + ".join(painting.label for painting in paintings)
+    st.info(f"This view needs a classic run of {photo.label} with {names} "
+            f"({recipe.describe(config)}) that this session does not have yet: pictures do "
+            f"not travel in links. Run it here ({estimate}), or on the classic page.")
     if st.button("Run classic", key="compare.run_classic", icon=":material/play_arrow:",
                  type="primary"):
-        try:
-            task = _task(photo, picture, painting)
-        except ValueError as error:  # a bad limit in the server's environment
-            st.error(f"Server configuration: {error}")
-            return
+        task = ClassicTask(
+            content=photo.pixels, styles=tuple(p.pixels for p in paintings), config=config,
+            style_blend=weights if len(paintings) > 1 else None, content_name=photo.name,
+            style_names=tuple(p.name for p in paintings), requested_backbone="auto")
         owner = f"{common.session_owner()}.compare"  # not the classic page's job
         st.session_state[JOB] = manager.submit(owner, task).id
+        st.session_state[compare_link.CLASSIC] = recipe.encode(config)
         st.rerun()
 
 
@@ -139,25 +171,10 @@ def _painting_picture(model: registry.StyleModel) -> pickers.Chosen | None:
     return None
 
 
-def _task(photo: pickers.Chosen, picture: pickers.Chosen, painting: str) -> ClassicTask:
-    limits = settings.limits()
-    recommended = PRESETS[PRESET]
-    config = dataclasses.replace(
-        recommended,
-        size=min(recommended.size, limits.max_size),
-        iterations=min(recommended.iterations, limits.max_iterations),
-        # "auto" is decided once per process (sidebar); the job then skips the probe.
-        backbone=common.backbone_name(),
-    )
-    return ClassicTask(content=photo.pixels, styles=(picture.pixels,), config=config,
-                       content_name=photo.name, style_names=(painting,),
-                       requested_backbone="auto")
-
-
 def _progress(job: Job) -> None:
     task = job.task
     st.caption(f"Classic run of {live.title(task.content_name)} with "
-               f"{live.title(task.style_names[0])}:")
+               f"{' + '.join(live.title(name) for name in task.style_names)}:")
 
     @st.fragment(run_every=live.POLL_SECONDS)
     def poll() -> None:
