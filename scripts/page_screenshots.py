@@ -1,0 +1,122 @@
+"""Screenshots of every page of the app, for docs/ and for looking at: a real server with the
+bundled networks, driven by headless Chromium (Debian's, through Playwright).
+
+    python scripts/page_screenshots.py [--out docs] [--size 256 --iterations 40]
+
+Writes screenshot-home.png, -classic.png (after a short real run and a second one, so the
+earlier-runs list shows), -fast.png (Any painting), -fast-trained.png, -fast-26-styles.png,
+-compare.png (styles grid), -compare-versus.png, -compare-slider.png and
+-compare-evolution.png. Stops only the server it started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.test_browser import (  # noqa: E402 - the browser tests' own helpers
+    CHROMIUM_ARGS,
+    NAV,
+    VIEWPORT,
+    chromium_path,
+    free_port,
+    save_screenshot,
+    set_number,
+    wait_until_healthy,
+)
+
+LONG = 600_000  # ms: a first fast picture on a cold 2-core server, a classic run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs")
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--iterations", type=int, default=40)
+    args = parser.parse_args()
+    args.out.mkdir(exist_ok=True)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = ROOT / "runs" / "screenshots-server.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_healthy(url, server, log_path)
+            shoot_every_page(url, args)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def shoot_every_page(url: str, args) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=VIEWPORT).new_page()
+
+        def shot(name: str) -> None:
+            save_screenshot(page, args.out / f"screenshot-{name}.png")
+            print(f"wrote {args.out / f'screenshot-{name}.png'}", flush=True)
+
+        def nav(where: str, heading: str) -> None:
+            page.locator(NAV).filter(has_text=where).click()
+            page.get_by_role("heading", name=heading).wait_for(timeout=LONG)
+
+        page.goto(url)
+        page.get_by_role("heading", name="Style Studio").wait_for(timeout=LONG)
+        page.get_by_text("Loss network:").wait_for(timeout=LONG)
+        shot("home")
+
+        nav("Classic", "Classic style transfer")
+        page.get_by_role("slider").first.focus()
+        page.keyboard.press("Home")
+        for _ in range((args.size - 64) // 8):
+            page.keyboard.press("ArrowRight")
+        set_number(page, "Iterations", args.iterations)
+        done = page.get_by_text(re.compile(rf"^Done: {args.iterations} iterations in "))
+        page.get_by_role("button", name="Run", exact=True).click()
+        done.wait_for(timeout=LONG)
+        page.locator(".st-key-classic-pick-wave label").click()  # a blend next
+        time.sleep(2)
+        page.get_by_role("button", name="Run", exact=True).click()
+        page.get_by_text("Earlier runs in this session").wait_for(timeout=LONG)  # it started
+        done.wait_for(timeout=LONG)
+        shot("classic")
+
+        nav("Fast", "Fast style transfer")
+        page.get_by_text(re.compile(r" · painted in \d+\.\d+ s · ")).first.wait_for(timeout=LONG)
+        shot("fast")
+        page.get_by_text("Trained networks", exact=True).click()
+        page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$")).first.wait_for(timeout=LONG)
+        shot("fast-trained")
+        page.get_by_text("26 styles", exact=True).click()
+        page.get_by_text(re.compile(r"26-style network, styles ")).first.wait_for(timeout=LONG)
+        shot("fast-26-styles")
+
+        nav("Compare", "Compare")
+        page.get_by_text(re.compile(r" · fast · \d+\.\d+ s$")).first.wait_for(timeout=LONG)
+        shot("compare")
+        for view, name, ready in (
+                ("Classic vs fast", "compare-versus", r" · any-painting · "),
+                ("Before/after", "compare-slider", r"Drag across the picture"),
+                ("Evolution of a run", "compare-evolution", r" snapshots, first to last")):
+            page.get_by_text(view, exact=True).click()
+            page.get_by_text(re.compile(ready)).first.wait_for(timeout=LONG)
+            shot(name)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()
