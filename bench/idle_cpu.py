@@ -28,26 +28,19 @@ import argparse
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from core.cli import cpu_name  # noqa: E402
+from tests.serving import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 OVERFLOW = "Inotify queue overflowed"
 TICKS = os.sysconf("SC_CLK_TCK")
 SLICE_SECONDS = 10.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _stat_fields(pid: int) -> list[str]:
@@ -88,22 +81,6 @@ def cpu_seconds(pid: int) -> float:
 
 def overflow_lines(log_path: Path) -> int:
     return log_path.read_text(errors="replace").count(OVERFLOW)
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, log_path: Path,
-                       seconds: float = 180) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < seconds:
-        if server.poll() is not None:
-            raise SystemExit(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return time.monotonic() - started
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"streamlit did not become healthy:\n{log_path.read_text()[-3000:]}")
 
 
 def interpreter_prefix(python: str) -> str:
@@ -147,23 +124,15 @@ def main(argv=None) -> int:
         "folders_under_checkout": folders_under_checkout(), "extra_flags": args.extra,
         "settle_s": args.settle, "window_s": args.window,
     }
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     log_path = Path(args.log)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    command = [args.python, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port), *args.extra]
-    results["command"] = " ".join(command)
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  env=dict(os.environ))
-    try:
-        results["healthy_after_s"] = round(wait_until_healthy(url, server, log_path), 1)
+    results["command"] = " ".join([args.python, "-m", "streamlit", "run", "app.py",
+                                   *args.extra])
+    with streamlit_server(log_path, python=args.python, env=os.environ,
+                          extra=args.extra) as (url, server):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=args.chromium,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync", "--no-first-run"])
+                args=CHROMIUM_ARGS)
             try:
                 page = browser.new_page()
                 page.goto(url)
@@ -192,13 +161,6 @@ def main(argv=None) -> int:
             "inotify_overflow_lines_in_window": overflow_in_window,
             "inotify_overflow_lines_per_minute": round(60 * overflow_in_window / elapsed),
         })
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=30)
     print(json.dumps(results, indent=2))
     print(f"idle server CPU: {results['server_cpu_percent_of_one_core']} % of one core; "
           f"'{OVERFLOW}': {results['inotify_overflow_lines_per_minute']} lines a minute")

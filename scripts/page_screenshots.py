@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,15 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.serving import streamlit_server  # noqa: E402
 from tests.test_browser import (  # noqa: E402 - the browser tests' own helpers
     CHROMIUM_ARGS,
     NAV,
     VIEWPORT,
     chromium_path,
-    free_port,
     save_screenshot,
     set_number,
-    wait_until_healthy,
 )
 
 LONG = 600_000  # ms: a first fast picture on a cold 2-core server, a classic run
@@ -42,21 +40,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=40)
     args = parser.parse_args()
     args.out.mkdir(exist_ok=True)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = ROOT / "runs" / "screenshots-server.log"
-    log_path.parent.mkdir(exist_ok=True)
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            wait_until_healthy(url, server, log_path)
-            shoot_every_page(url, args)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+    with streamlit_server(ROOT / "runs" / "screenshots-server.log") as (url, _):
+        shoot_every_page(url, args)
 
 
 def shoot_every_page(url: str, args) -> None:

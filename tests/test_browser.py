@@ -14,9 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -28,15 +25,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.serving import CHROMIUM_ARGS, streamlit_server
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 DOCS_SCREENSHOT = ROOT / "docs" / "screenshot-classic.png"
 DOCS_FAST_SCREENSHOT = ROOT / "docs" / "screenshot-fast.png"
 DOCS_COMPARE_SCREENSHOT = ROOT / "docs" / "screenshot-compare.png"
 DOCS_COMPARISON_SHEET = ROOT / "docs" / "comparison-sheet.png"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-STARTUP_SECONDS = 90
 JOB_SECONDS = 240  # the first job of a fresh server loads TensorFlow and the network
 UPDATE_DOCS = os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1"
 VIEWPORT = {"width": 1400, "height": 1200}
@@ -67,12 +63,6 @@ def require_browser():
     return sync_playwright, executable
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A real `streamlit run app.py` on a free localhost port; always terminated.
@@ -97,41 +87,8 @@ def server(tmp_path_factory):
                                     "network"])
         env["STYLE_STUDIO_MODELS_DIR"] = str(models)
     env["STYLE_STUDIO_CLASSIC_SLOTS"] = "1"  # so that concurrent sessions must queue
-    port = free_port()
-    log_path = ARTIFACTS / "streamlit-server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_until_healthy(url, process, log_path)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"streamlit exited early:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"streamlit did not become healthy:\n{log_path.read_text()[-3000:]}")
+    with streamlit_server(ARTIFACTS / "streamlit-server.log", env=env) as (url, _):
+        yield url
 
 
 def photo() -> tuple[str, bytes, str]:
@@ -189,15 +146,16 @@ def fresh_page(browser, failure_screenshot: str):
         context.close()
 
 
-def test_a_first_visit_shows_the_real_navigation_and_the_home_page_at_once(server, browser):
+def test_a_first_visit_shows_the_real_navigation_and_the_home_page_at_once(browser):
     """The first visit to a fresh server: never Streamlit's legacy listing of pages/ ("app,
     classic, compare, fast, home"), and the home page without waiting for TensorFlow.
 
-    Runs first in this module, so the server has served no session yet.
+    Its own server, which has served no session yet (the legacy listing came only then).
     """
-    with fresh_page(browser, "first-visit-failure.png") as page:
+    with (streamlit_server(ARTIFACTS / "first-visit-server.log") as (url, _),
+          fresh_page(browser, "first-visit-failure.png") as page):
         started = time.monotonic()
-        page.goto(server)
+        page.goto(url)
         nav = page.locator(NAV)
         seen = []
         while time.monotonic() - started < 20:
@@ -526,5 +484,6 @@ def test_the_server_log_holds_no_tensorflow_noise(server):
     """After every page and job above: no cuInit error, no start-up chatter, no retracing."""
     log = (ARTIFACTS / "streamlit-server.log").read_text(errors="replace")
     noise = [line for line in log.splitlines()
-             if any(word in line for word in ("cuInit", "cuda drivers", "oneDNN", "retracing"))]
+             if any(word in line for word in ("cuInit", "cuda drivers", "oneDNN", "retracing",
+                                              "missing ScriptRunContext"))]
     assert not noise, noise[:5]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.serving import streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 60
@@ -48,12 +49,6 @@ def test_the_products_settings_turn_the_file_watcher_off(tmp_path):
     assert watcher == "none"
     assert Path(where) == ROOT / ".streamlit" / "config.toml"
     assert options["server.runOnSave"][0] is False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def active_sessions(url: str) -> int:
@@ -99,29 +94,11 @@ def checkout_folders() -> dict[int, str]:
 def test_a_server_started_as_the_readme_says_watches_no_folder_of_the_checkout(tmp_path):
     from websockets.sync.client import connect
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        # The README's `streamlit run app.py` from the checkout; only where to listen is added.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port)],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=readme_env(tmp_path))
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert server.poll() is None, log_path.read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text()[-3000:]
-            time.sleep(0.2)
+    # The README's `streamlit run app.py` from the checkout; only where to listen is added.
+    with streamlit_server(tmp_path / "server.log", env=readme_env(tmp_path)) as (url, server):
         # A session is what installs Streamlit's source watchers (a browser tab's websocket).
-        with connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"]):
+        stream = url.replace("http://", "ws://") + "/_stcore/stream"
+        with connect(stream, subprotocols=["streamlit"]):
             deadline = time.monotonic() + 20
             while active_sessions(url) < 1:
                 assert time.monotonic() < deadline, "the websocket made no session"
@@ -135,10 +112,3 @@ def test_a_server_started_as_the_readme_says_watches_no_folder_of_the_checkout(t
             assert len(in_venv) == 0, f"{len(in_venv)} folders of .venv watched: {in_venv[:3]}"
             assert len(watched_here) == 0, f"checkout folders watched: {watched_here[:5]}"
             assert len(watches) == 0
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=15)
