@@ -56,5 +56,7 @@ else:
         compare_views.before_after_section(photo, results)
 
 st.divider()
-uploaded = photo is not None and photo.uploaded
+# The photo the link will name, as the view left it (Evolution shows its run's photo).
+shown = pickers.photo_by_id(st.session_state.get(compare_link.PHOTO))
+uploaded = shown is not None and shown.uploaded
 compare_link.share_hint(compare_link.write(with_photo=not uploaded), uploaded=uploaded)

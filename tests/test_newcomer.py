@@ -193,3 +193,39 @@ def test_two_classic_runs_differing_only_in_painting_are_two_pictures():
     blend = shelved_classic_run(painting="styles/starry_night.jpg + styles/wave.jpg")
     assert alone.key != blend.key
     assert alone.key == shelved_classic_run(painting="styles/starry_night.jpg").key
+
+
+def test_fast_pictures_never_push_a_classic_run_off_the_shelf():
+    import dataclasses
+
+    from ui import shelf
+
+    run = shelved_classic_run()
+    fast = [dataclasses.replace(run, method=shelf.FAST, style=f"net{i}", snapshots=())
+            for i in range(shelf.CAPACITY + 10)]
+    kept = shelf.trimmed([*fast, run])  # the classic run is the oldest of all
+    assert kept[-1] is run and len(kept) == shelf.CAPACITY + 1
+
+
+def test_two_classic_blends_differing_only_in_weights_are_two_pictures():
+    import dataclasses
+
+    blend = shelved_classic_run(painting="styles/starry_night.jpg + styles/wave.jpg")
+    assert dataclasses.replace(blend, weights=(1.0, 0.2)).key != \
+        dataclasses.replace(blend, weights=(1.0, 1.0)).key
+
+
+def test_classic_vs_fast_shows_the_newest_run_once_a_link_is_honoured(tiny_models):  # noqa: F811
+    import dataclasses
+
+    older = dataclasses.replace(shelved_classic_run(), style="size:64,iterations:2",
+                                seconds=30.0)
+    at = open_app()
+    at.session_state["studio.shelf"] = [older]
+    open_compare(at, view="versus", painting="other", classic="size:64,iterations:2")
+    assert any(" · classic · 30.0 s · " in c for c in captions_of(at))
+    newer = dataclasses.replace(older, style="", seconds=50.0)  # the preset, run since
+    at.session_state["studio.shelf"] = [newer, older]
+    at.run()
+    assert any(" · classic · 50.0 s · " in c for c in captions_of(at))  # not stuck on the link's
+    assert at.query_params.get("classic") is None  # "" is the recommended preset: no parameter

@@ -27,3 +27,15 @@ def test_importing_core_prints_nothing_of_tensorflow():
 def test_verbose_shows_what_is_kept_quiet():  # the test above can fail: the lines exist
     stderr = stderr_of_importing_core(STYLE_STUDIO_VERBOSE="1")
     assert "oneDNN custom operations" in stderr
+
+
+def test_other_lines_written_during_the_import_are_kept(capsys):
+    from core import quiet
+
+    text = ("I0000 port.cc:153] oneDNN custom operations are on.\n"
+            "WARNING streamlit: a session's own line\n"
+            "E0000 cuda_platform.cc:52] failed call to cuInit: UNKNOWN ERROR (303)\n")
+    quiet._replay(text, keep_all=False)
+    assert capsys.readouterr().err == "WARNING streamlit: a session's own line\n"
+    quiet._replay(text, keep_all=True)  # a failed import: everything, to explain it
+    assert capsys.readouterr().err == text

@@ -17,6 +17,7 @@ from core.fast import arbitrary
 from core.fast.apply import compiled, warm_up
 from core.fast.registry import ModelError
 from ui import gallery, pickers, shelf
+from ui.text import fast_duration
 
 MULTI_PICK = "fast.multi.pick."  # + style number (0..25, as in the CLI): a tick box
 MULTI_WEIGHT = "fast.multi.weight."  # + style number: a slider
@@ -30,8 +31,8 @@ ABOUT = (
 )
 
 
-@st.cache_resource(show_spinner="Loading the any-painting networks…")
-def _arbitrary_networks(precision: str):
+@st.cache_resource(show_spinner=False)  # ui.warmup's thread calls it too: no spinner there
+def networks(precision: str = arbitrary.ArbitraryConfig.precision):
     # The predictor stays float32: it takes 0.02 s, and its 100 numbers steer every layer.
     # Both are traced (once for every size) and warmed here, so that a person's first picture
     # costs one pass; ui.warmup does this at start-up (BENCHMARKS: 0.80 -> 0.26 s at 1080 px).
@@ -52,7 +53,8 @@ def _multistyle_network(precision: str):
 def problem() -> str | None:
     """Why the any-painting networks cannot be used here (missing or damaged files), or None."""
     try:
-        _arbitrary_networks(arbitrary.ArbitraryConfig.precision)
+        with st.spinner("Loading the any-painting networks…"):
+            networks()
     except ModelError as error:
         return str(error)
     return None
@@ -63,7 +65,7 @@ def painted_any(photo_digest: str, _photo, painting_digests: tuple[str, ...], _p
                 mix: tuple[float, ...], size: int, strength: float, preserve_colors: bool,
                 precision: str) -> tuple[bytes, tuple[int, int], float]:
     """Cached per photo, paintings (by digest), mix and settings: (PNG, (w, h), seconds)."""
-    predictor, transformer = _arbitrary_networks(precision)
+    predictor, transformer = networks(precision)
     config = arbitrary.ArbitraryConfig(size=size, strength=strength,
                                        preserve_colors=preserve_colors, precision=precision)
     result = arbitrary.paint_with_paintings(predictor, transformer, _photo, list(_paintings),
@@ -149,9 +151,9 @@ def show(result: shelf.Result, key: str) -> None:
     """One result: the picture, what made it and how long it took, a download."""
     width, height = result.size
     st.image(result.png, width="stretch",
-             caption=f"{result.label} · painted in {result.seconds:.2f} s · "
+             caption=f"{result.label} · painted in {fast_duration(result.seconds)} · "
                      f"{width} × {height} px · {result.settings}")
-    st.download_button("Download PNG", result.png, file_name=f"style-studio-{key}.png",
+    st.download_button("Download PNG", result.png, file_name=f"{result.file_stem}.png",
                        mime="image/png", key=f"fast.download.{key}", on_click="ignore",
                        icon=":material/download:", type="primary")
 

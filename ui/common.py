@@ -1,4 +1,4 @@
-"""Per-process resources and the sidebar every page shares."""
+"""Per-process resources every page shares: the job manager, the loss network's choice."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def session_connected(owner: str) -> bool:
     return runtime.get_instance().is_active_session(owner.split(".", 1)[0])
 
 
-@st.cache_resource(show_spinner="Choosing the loss network…")
+@st.cache_resource(show_spinner=False)  # also called by ui.warmup's thread: no spinner there
 def active_backbone() -> BackboneChoice:
     """Which VGG runs when a person leaves the loss network on automatic.
 
@@ -53,25 +53,6 @@ def session_owner() -> str:
         context = get_script_run_ctx()
         st.session_state[OWNER] = context.session_id if context else uuid.uuid4().hex
     return st.session_state[OWNER]
-
-
-def sidebar() -> None:
-    with st.sidebar:
-        try:
-            choice = active_backbone()
-        except ValueError as error:
-            st.error(f"No loss network available: {error}")
-            return
-        st.markdown(f"**Loss network:** {choice.label}")
-        st.caption(f"Why: {choice.reason}.")
-        try:
-            running, waiting = job_manager().counts()
-        except ValueError as error:  # a bad $STYLE_STUDIO_CLASSIC_SLOTS
-            st.error(str(error))
-            return
-        slots = job_manager().slots
-        st.caption(f"Classic jobs on this server: {running} of {slots} running, "
-                   f"{waiting} waiting.")
 
 
 def backbone_name() -> str:

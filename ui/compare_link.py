@@ -135,10 +135,10 @@ def _picture(raw: str, _: Choices) -> tuple[str | None, str | None]:
 
 def _recipe(raw: str, _: Choices) -> tuple[str | None, str | None]:
     try:
-        recipe.decode(raw)
+        config = recipe.decode(raw)
     except ValueError as error:
         return None, str(error)
-    return raw, None
+    return recipe.encode(config), None  # one spelling, so that it matches the shelf's runs
 
 
 def _paintings(raw: str, choices: Choices) -> tuple[dict | None, str | None]:

@@ -106,7 +106,8 @@ def sheet_download(photo: pickers.Chosen, results: list[shelf.Result], name: str
     """A button that makes the sheet when clicked (not on every rerun)."""
     st.download_button(
         "Download the comparison (PNG sheet)", lambda: sheet_png(photo, results),
-        file_name=f"style-studio-{name}.png", mime="image/png", key=f"compare.sheet.{name}",
+        file_name=f"{shelf.download_stem(photo.name, (), name)}.png", mime="image/png",
+        key=f"compare.sheet.{name}",
         on_click="ignore", icon=":material/download:", type="primary")
 
 
@@ -181,7 +182,8 @@ def describe_missing(picture_id: str) -> str:
         what = "a snapshot of a classic run" if kind == "snapshot" else "a classic run"
         return (f"{what} ({settings}); pictures do not travel in links: run it under "
                 "Classic vs fast or on the classic page, then pick it here")
-    return f"a {method or 'picture'} result for a photo or settings this view does not have"
+    return (f"a {method or 'picture'} picture of a photo or with settings this view does not "
+            "have")
 
 
 def picture_choices(photo: pickers.Chosen, results: list[shelf.Result]) -> dict:
@@ -265,14 +267,17 @@ def _linked_run(photo: pickers.Chosen | None, runs: dict[str, shelf.Result]):
     state = st.session_state
     pending = state.get(compare_link.FROM_LINK, set())
     wanted, mix = state.get(compare_link.CLASSIC), state.get(compare_link.PAINTINGS)
-    if compare_link.PAINTINGS not in pending or wanted is None or not mix or photo is None:
+    if not {compare_link.PAINTINGS, compare_link.CLASSIC} <= pending or not mix or photo is None:
         return None
     painting_names = " + ".join(f"{catalog.STYLES_DIR.name}/{_painting(stem).path.name}"
                                 for stem in mix)
     digest = compare.digest(photo.pixels)
+    weights = tuple(mix.values())
     for key, run in runs.items():
-        if (run.photo_digest, run.painting, run.style) == (digest, painting_names, wanted):
+        if (run.photo_digest, run.painting, run.style) == (digest, painting_names, wanted) \
+                and (run.weights or (1.0,) * len(mix)) == weights:
             pending.discard(compare_link.PAINTINGS)  # honoured: the person leads from here
+            pending.discard(compare_link.CLASSIC)
             return key
     from ui import versus  # versus draws on this module: imported here, not at the top
 

@@ -14,7 +14,7 @@ from core import compare, images
 from core.fast import registry
 from core.fast.apply import FastConfig, compiled, paint, warm_up
 from ui import catalog, gallery, pickers, shelf
-from ui.text import plural
+from ui.text import fast_duration, plural
 
 PICK_PREFIX = "fast.pick."  # + network name: a tick box
 SIZE = "fast.size"
@@ -52,16 +52,20 @@ def style_picker(models: list[registry.StyleModel]) -> list[registry.StyleModel]
     names = [model.name for model in models]
     default = catalog.DEFAULT_STYLE if catalog.DEFAULT_STYLE in names else names[0]
     st.caption("Tick one or more: each network paints the photo once, side by side.")
-    picked = gallery.pick_grid([_item(model) for model in models], PICK_PREFIX,
+    titles = [model.display_name for model in models]
+    picked = gallery.pick_grid([_item(model, titles.count(model.display_name) > 1)
+                                for model in models], PICK_PREFIX,
                                columns=pickers.GRID_COLUMNS, default=[default])
     by_name = {model.name: model for model in models}
     return [by_name[name] for name in picked]
 
 
-def _item(model: registry.StyleModel) -> gallery.Item:
+def _item(model: registry.StyleModel, same_title: bool) -> gallery.Item:
+    """A network under its painting; two networks of one painting also show their names."""
     painting = catalog.STYLES_DIR / model.painting
     image = pickers.thumbnail(str(painting)) if painting.is_file() else _blank()
-    return gallery.Item(model.name, image, model.display_name, f"{model.artist}, {model.year}")
+    title = f"{model.display_name} ({model.name})" if same_title else model.display_name
+    return gallery.Item(model.name, image, title, f"{model.artist}, {model.year}")
 
 
 def _blank() -> np.ndarray:
@@ -141,7 +145,7 @@ def show(content: pickers.Chosen, models: list[registry.StyleModel], config: Fas
         row = results[start:start + GRID_COLUMNS]
         for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
             column.image(result.png, width="stretch", caption=f"{by_name[result.style].label} · "
-                         f"painted in {result.seconds:.2f} s")
+                         f"painted in {fast_duration(result.seconds)}")
         for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
             with column:
                 _result_buttons(result, by_name[result.style])

@@ -39,7 +39,7 @@ def estimate_text(config: ClassicConfig, width: int, height: int) -> str:
     """'about 41 s from this server's last run (...)': a run's time, said before it starts."""
     manager = common.job_manager()
     estimate = manager.estimate(config, width, height, backbone=config.backbone)
-    running, waiting = manager.counts()
+    running, _ = manager.counts()
     wait = " once it gets a slot" if running >= manager.slots else ""
     return f"about {duration(estimate.seconds)}{wait}, from {estimate.pace.description}"
 

@@ -67,12 +67,8 @@ def thumbnail(path: str, side: int = THUMBNAIL_SIDE) -> np.ndarray:
     return square(images.load_image(path, what=path), side)
 
 
-def upload_limit_mb() -> int:
-    return uploads.limit_mb()
-
-
 def upload_help(what: str) -> str:
-    return (f"{images.SUPPORTED_LIST}, up to {upload_limit_mb()} MB. {what} stays in this "
+    return (f"{images.SUPPORTED_LIST}, up to {uploads.limit_mb()} MB. {what} stays in this "
             "browser session's memory, on every page, and is never saved on the server.")
 
 
@@ -143,6 +139,9 @@ def content_picker(page: str = "classic") -> Chosen | None:
     height, width = chosen.pixels.shape[:2]
     st.image(chosen.preview, caption=f"{chosen.label} · {width} × {height} px",
              width="stretch")
+    if choice in uploaded:
+        uploads.forget_button(uploads.PHOTO, [choice], "Forget this photo",
+                              key=f"{page}.forget_photo")
     return chosen
 
 
@@ -198,6 +197,10 @@ def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | No
     picked = gallery.pick_grid(painting_items(), _page_key(PICK_PREFIX, page),
                                columns=GRID_COLUMNS, default=[catalog.DEFAULT_STYLE],
                                on_pick=_touched, on_pick_args=(page,))
+    uploaded = [upload.id for upload in uploads.library(uploads.PAINTING)]
+    if uploaded:
+        uploads.forget_button(uploads.PAINTING, uploaded, "Forget the uploaded paintings",
+                              key=f"{page}.forget_paintings")
     chosen = [(item_id, painting) for item_id in picked
               if (painting := chosen_painting(item_id)) is not None]
     if refused:

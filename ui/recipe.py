@@ -3,7 +3,9 @@
 Only the settings that differ from the recommended preset travel (``size:320,iterations:20``;
 "" is the preset itself), and only simple values: numbers, names, on/off. The loss network is
 left out (each server picks its own), as are layer choices, which only a loaded settings
-file can change: ``describe`` says so when a run had them.
+file can change: ``describe`` says so when a run had them. ``decode`` checks every value
+(``ClassicConfig`` validates it) and ``encode(decode(text))`` is the one spelling of a
+recipe, whatever order or redundant values a hand-written link uses.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from core.classic import PRESETS, ClassicConfig
 
 BASE = PRESETS["recommended"]
 _SIMPLE = (int, float, str, bool, type(None))
-_LEFT_OUT = ("backbone",)
+# The loss network (each server picks its own) and the layers (a settings file's business)
+_LEFT_OUT = ("backbone", "content_layer")
 
 
 def _travels(field: dataclasses.Field) -> bool:
@@ -45,6 +48,8 @@ def decode(text: str) -> ClassicConfig:
         if name not in fields:
             raise ValueError(f"no classic setting called {name!r}")
         values[name] = _value(name, raw, getattr(BASE, name))
+    if values.get("init") == "image":
+        raise ValueError("init 'image' needs a picture, which a link cannot carry")
     return dataclasses.replace(BASE, **values)
 
 
@@ -65,7 +70,8 @@ def _value(name: str, raw: str, like):
 
 
 def describe(config: ClassicConfig) -> str:
-    """'recommended preset, 320 px, 20 iterations (L-BFGS-B)' for a page."""
+    """'recommended preset, 512 px, 60 iterations (L-BFGS-B)', 'custom settings, 320 px, 20
+    iterations (L-BFGS-B)' for a page."""
     changed = encode(config)
     stop = (f"{config.iterations} iterations" if config.iterations is not None
             else f"{config.max_seconds:g} s")

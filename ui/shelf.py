@@ -19,7 +19,8 @@ from core.jobs import Snapshot
 
 SHELF = "studio.shelf"  # not a widget: list[Result], newest first
 SHELVED_JOBS = "studio.shelved_jobs"  # not a widget: ids of classic jobs already shelved
-CAPACITY = 24
+CAPACITY = 24  # fast results (a size or strength change makes a new one)
+CLASSIC_CAPACITY = 12  # classic runs, counted apart: fast pictures never push them out
 FAST, CLASSIC = "fast", "classic"
 ARBITRARY, MULTISTYLE = "any-painting", "26-style"  # Magenta's networks (ui.arbitrary_results)
 
@@ -50,11 +51,12 @@ class Result:
     @property
     def key(self) -> str:
         """Equal for the same picture made the same way, e.g. a fast result on each rerun:
-        '<method>:<photo digest>:<paintings digest>:<style>:<settings>:<W>x<H>' (only the
-        style, a classic recipe, may hold colons). The same in every session, so that a
-        link can name a picture."""
+        '<method>:<photo digest>:<digest of paintings and weights>:<style>:<settings>:<W>x<H>'
+        (only the style, a classic recipe, may hold colons). The same in every session, so
+        that a link can name a picture."""
         width, height = self.size
-        paintings = hashlib.sha256(self.painting.encode()).hexdigest()[:8]
+        mix = ",".join(f"{weight:g}" for weight in self.weights)
+        paintings = hashlib.sha256(f"{self.painting}|{mix}".encode()).hexdigest()[:8]
         return (f"{self.method}:{self.photo_digest[:16]}:{paintings}:{self.style}:"
                 f"{self.settings}:{width}x{height}")
 
@@ -80,12 +82,21 @@ def items() -> list[Result]:
 
 
 def put(result: Result) -> None:
-    """Put ``result`` first; an earlier copy of it goes, and the oldest beyond CAPACITY."""
+    """Put ``result`` first; an earlier copy of it goes, and the oldest beyond the capacity
+    of its kind (CLASSIC_CAPACITY for classic runs, CAPACITY for the rest)."""
     shelf = items()
     if shelf and shelf[0].key == result.key:
         return  # already first: a rerun of the page that made it
-    kept = [item for item in shelf if item.key != result.key]
-    st.session_state[SHELF] = [result, *kept][:CAPACITY]
+    st.session_state[SHELF] = trimmed([result, *(item for item in shelf
+                                                 if item.key != result.key)])
+
+
+def trimmed(results: list[Result]) -> list[Result]:
+    """The newest CLASSIC_CAPACITY classic runs and CAPACITY other results, in order."""
+    classic = [item for item in results if item.method == CLASSIC][:CLASSIC_CAPACITY]
+    others = [item for item in results if item.method != CLASSIC][:CAPACITY]
+    keep = {id(item) for item in (*classic, *others)}
+    return [item for item in results if id(item) in keep]
 
 
 def holds_job(job_id: str) -> bool:

@@ -17,7 +17,23 @@ def page_links(pages: list) -> None:
 
 
 def draw() -> None:
+    """Which loss network is active and why, and the classic job queue."""
     from ui import common, warmup  # TensorFlow: the first import takes seconds
 
     warmup.start()
-    common.sidebar()
+    with st.sidebar:
+        try:
+            choice = common.active_backbone()
+        except ValueError as error:
+            st.error(f"No loss network available: {error}")
+            return
+        st.markdown(f"**Loss network:** {choice.label}")
+        st.caption(f"Why: {choice.reason}.")
+        try:
+            manager = common.job_manager()
+        except ValueError as error:  # a bad $STYLE_STUDIO_CLASSIC_SLOTS
+            st.error(str(error))
+            return
+        running, waiting = manager.counts()
+        st.caption(f"Classic jobs on this server: {running} of {manager.slots} running, "
+                   f"{waiting} waiting.")

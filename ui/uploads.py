@@ -1,10 +1,11 @@
-"""The session's uploads: every photo and painting a person uploaded, on any page, kept until
-they remove it or the session ends.
+"""The session's uploads: the photos and paintings a person uploaded, on any page, kept until
+they forget them, the session ends, or MAX_KEPT newer ones of the same kind arrive.
 
 Streamlit forgets a file uploader's file when its page is left (an uploader cannot keep its
 state across pages), so each upload is copied here the moment it arrives (the uploader's
-``on_change``), decoded once, and offered from then on by every page's picker. The bytes stay
-in this browser session's memory; nothing is written to disk.
+``on_change``), decoded once, and offered from then on by every page's picker. The decoded
+pixels stay in this browser session's memory (a 50-megapixel photo takes 150 MB: hence the
+cap); nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ PHOTO, PAINTING = "photo", "painting"
 _LIBRARY = {PHOTO: "studio.uploads.photos", PAINTING: "studio.uploads.paintings"}  # not widgets
 _PROBLEM = "studio.uploads.problem."  # + uploader key: what went wrong with its last file
 PREVIEW_SIDE = 720
+MAX_KEPT = 6  # per kind; the oldest goes first
 UPLOAD_TYPES = [suffix.lstrip(".") for suffix in images.UPLOAD_SUFFIXES]
 
 
@@ -63,8 +65,15 @@ def find(kind: str, upload_id: str) -> Upload | None:
     return st.session_state.get(_LIBRARY[kind], {}).get(upload_id)
 
 
-def remove(kind: str, upload_id: str) -> None:
-    st.session_state.get(_LIBRARY[kind], {}).pop(upload_id, None)
+def forget_button(kind: str, upload_ids: list[str], label: str, key: str) -> None:
+    """A small button that drops uploads from the session (every page stops offering them)."""
+    def forget() -> None:
+        kept = st.session_state.get(_LIBRARY[kind], {})
+        for upload_id in upload_ids:
+            kept.pop(upload_id, None)
+
+    st.button(label, key=key, icon=":material/delete:", type="tertiary", on_click=forget,
+              help=f"Removes the uploaded {kind}s from this session, on every page.")
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -90,6 +99,8 @@ def add(kind: str, file_name: str, data: bytes) -> Upload:
     kept = st.session_state.setdefault(_LIBRARY[kind], {})
     kept.pop(upload_id, None)  # re-inserted: it becomes the newest
     kept[upload_id] = upload
+    while len(kept) > MAX_KEPT:
+        kept.pop(next(iter(kept)))
     return upload
 
 
@@ -117,5 +128,5 @@ def show_problems(uploader_key: str) -> bool:
         st.session_state.pop(_PROBLEM + uploader_key, None)
     problems = st.session_state.get(_PROBLEM + uploader_key, [])
     for problem in problems:
-        st.error(problem)
+        st.error(f"{problem.rstrip('.')}. Remove the file above (×) to choose another.")
     return bool(problems)

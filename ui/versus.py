@@ -18,7 +18,7 @@ import streamlit as st
 from core import compare
 from core.classic import PRESETS, ClassicConfig
 from core.fast import arbitrary, registry
-from core.fast.apply import FastConfig
+from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from core.jobs import FAILED, ClassicTask, Job
 from ui import (
     arbitrary_results,
@@ -56,11 +56,16 @@ def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel,
     pictures compare like with like; without one, at the page's size.
     """
     painting = f"{catalog.STYLES_DIR.name}/{model.painting}"
-    wanted = st.session_state.get(compare_link.CLASSIC)  # a link's (or the last shown) run
+    state = st.session_state
+    pending = state.get(compare_link.FROM_LINK, set())
+    # The run a link names, until it is shown; after that the newest run of this pair.
+    wanted = state.get(compare_link.CLASSIC) if compare_link.CLASSIC in pending else None
     classic = shelf.classic_for(compare.digest(photo.pixels), painting, wanted)
+    state[compare_link.CLASSIC] = wanted if classic is None else classic.style
     if classic is not None:
-        config = dataclasses.replace(config, size=max(classic.size))
-        st.session_state[compare_link.CLASSIC] = classic.style
+        pending.discard(compare_link.CLASSIC)
+        # The fast pictures at the classic one's size (within what fast networks paint).
+        config = dataclasses.replace(config, size=min(max(classic.size), MAX_FAST_SIDE))
     fast = fast_results.paint_each(photo, [model], config)
     picture = _painting_picture(model)
     any_painting = None
@@ -128,12 +133,14 @@ def _timings(shown: list[shelf.Result]) -> None:
         badge = f"{quicker:,.0f}× quicker" if quicker >= 1.5 and len(sizes) == 1 else None
         column.metric(METHOD_NAMES.get(result.method, result.method),
                       fast_duration(result.seconds), delta=badge)
-    size_note = (f"All three at {' × '.join(map(str, next(iter(sizes))))} px. "
+    together = {2: "Both", 3: "All three"}[len(shown)]  # classic, trained, any painting
+    size_note = (f"{together} at {' × '.join(map(str, next(iter(sizes))))} px. "
                  if len(sizes) == 1 else "The pictures are at different sizes (see the "
                  "captions), so no speed-up is claimed. ")
-    st.caption(size_note + "Times of the painting itself, each with its network already "
-               "loaded and traced: the classic optimisation, each fast network's one pass "
-               "(the any-painting one including reading the painting).")
+    st.caption(size_note + "Times of the painting itself, with every network already loaded: "
+               "the classic optimisation (its first iteration also traces its graph), each "
+               "fast network's one pass, traced at start-up (the any-painting one including "
+               "reading the painting).")
 
 
 def offer_classic_run(photo: pickers.Chosen, paintings: list[pickers.Chosen],

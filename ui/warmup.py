@@ -25,6 +25,6 @@ def _warm() -> None:
 
     try:
         common.active_backbone()
-        arbitrary_results.problem()  # loads (and traces) the any-painting networks
+        arbitrary_results.networks()  # loads and traces the any-painting networks
     except Exception:  # noqa: BLE001 - a page will say what is wrong when it needs them
         log.exception("warm-up failed")
