@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 import keras  # noqa: E402
 
 from core import images  # noqa: E402
-from core.cli import cpu_name  # noqa: E402
 from core.fast import arbitrary  # noqa: E402
 from core.fast.apply import compiled  # noqa: E402
+from core.machine import cpu_name  # noqa: E402
 
 WIDTH, HEIGHT = 1080, 720
 TARGET_SECONDS = 1.0

@@ -25,8 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from core import images  # noqa: E402
 from core.classic import PRESETS  # noqa: E402
-from core.cli import cpu_name  # noqa: E402
 from core.jobs import ClassicTask, JobManager  # noqa: E402
+from core.machine import cpu_name  # noqa: E402
 
 
 def cancel_after(manager, task, iteration: int, fraction: float) -> dict:

@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from core.classic import PRESETS  # noqa: E402
-from core.cli import cpu_name  # noqa: E402
+from core.machine import cpu_name  # noqa: E402
 from tests.test_browser import NAV  # noqa: E402 - the app's page links
 
 WAIT_MS = 600_000

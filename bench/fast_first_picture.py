@@ -152,7 +152,7 @@ def main(argv=None) -> int:
         return 0
 
     sys.path.insert(0, str(ROOT))
-    from core.cli import cpu_name
+    from core.machine import cpu_name
 
     rows = []
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from core.cli import cpu_name  # noqa: E402
+from core.machine import cpu_name  # noqa: E402
 from tests.serving import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 OVERFLOW = "Inotify queue overflowed"

@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import images  # noqa: E402
-from core.cli import cpu_name  # noqa: E402
 from core.fast import arbitrary, registry  # noqa: E402
 from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
+from core.machine import cpu_name  # noqa: E402
 
 SIZES = (1080, 720, 512)
 

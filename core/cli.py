@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core import images
 from core.backbone import BACKBONES, POOLINGS, PRECISIONS
+from core.machine import cpu_name
 
 USER_ERROR = 2
 
@@ -392,19 +393,6 @@ def _lineage(warm_start: str | None, steps: int, seconds: int) -> dict:
     prior_seconds = int(prior.get("total_training_seconds", prior.get("training_seconds", 0)))
     return {"warm_start": f"the {parent.stem} network ({prior_steps} steps)",
             "total_steps": steps + prior_steps, "total_training_seconds": seconds + prior_seconds}
-
-
-def cpu_name() -> str:
-    """'Intel(R) Xeon(R) Platinum 8488C' from /proc/cpuinfo, else the architecture."""
-    import platform
-
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _output_path(path: str) -> Path:

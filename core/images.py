@@ -15,8 +15,6 @@ conversion and colour preservation.
 from __future__ import annotations
 
 import io
-import math
-import numbers
 import os
 import re
 import warnings
@@ -26,8 +24,11 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
+from core.errors import UserError
+from core.validate import MAX_OUTPUT_SIDE, MIN_SIDE, validate_size  # noqa: F401 - re-exported
 
-class ImageError(ValueError):
+
+class ImageError(UserError):
     """A user-facing problem with an input image.
 
     str(e) is a one-line message a person can act on, starting with what the
@@ -35,10 +36,8 @@ class ImageError(ValueError):
     """
 
 
-MIN_SIDE = 32  # px, smallest accepted input side
 MAX_ASPECT_RATIO = 10.0  # longest/shortest side
 MAX_INPUT_PIXELS = 50_000_000  # checked from the header BEFORE decoding (decompression bombs)
-MAX_OUTPUT_SIDE = 4096  # largest output longest side anyone may request
 MAX_FILE_MB = 50  # largest input file read at all; the app's upload limit is lower (20 MB)
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP", "TIFF", "GIF")
 
@@ -327,34 +326,6 @@ def _check_geometry(pixels: np.ndarray, what: str) -> None:
             what,
             f"{width} x {height} pixels is too small (each side must be at least {MIN_SIDE} px)",
         )
-
-
-# --------------------------------------------------------------------------- sizes
-
-
-def validate_size(size: object, *, what: str = "size", max_side: int = MAX_OUTPUT_SIDE) -> int:
-    """Return `size` as an int in [MIN_SIDE, max_side], or raise ImageError."""
-    value = _as_whole_number(size)
-    if value is None:
-        raise _one_line(f"{what} must be a whole number of pixels (got {repr(size)[:40]})")
-    if not MIN_SIDE <= value <= max_side:
-        raise _one_line(f"{what} must be between {MIN_SIDE} and {max_side} px (got {value})")
-    return value
-
-
-def _as_whole_number(size: object) -> int | None:
-    if isinstance(size, (bool, np.bool_)):  # True is an int to Python, not to a person
-        return None
-    if isinstance(size, numbers.Integral):
-        return int(size)
-    if isinstance(size, str):
-        try:
-            return int(size.strip())
-        except ValueError:
-            return None
-    if isinstance(size, numbers.Real) and math.isfinite(size) and float(size).is_integer():
-        return int(size)
-    return None
 
 
 # --------------------------------------------------------------------------- array helpers

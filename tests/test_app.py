@@ -101,7 +101,7 @@ def open_compare(at: AppTest, **query: str) -> AppTest:
 def shelved_classic_run(photo=CASTLE, painting="styles/wave.jpg"):
     """A classic result as a finished job leaves it on the shelf, with three snapshots."""
     from core import compare, images
-    from core.jobs import Snapshot
+    from core.progress import Snapshot
     from ui.shelf import CLASSIC, Result
 
     pixels = images.load_image(photo)
@@ -512,7 +512,7 @@ def test_a_job_waits_in_the_queue_while_the_slots_are_taken(app):
 
 
 def test_progress_lines_say_where_a_job_is():
-    from core.jobs import JobView, LossRow
+    from core.progress import JobView, LossRow
     from ui.live import evenly, progress_text
     from ui.text import duration
 

@@ -12,9 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image, features
 
+from core.errors import SettingsError
 from core.images import (
-    MAX_OUTPUT_SIDE,
-    MIN_SIDE,
     SUPPORTED_FORMATS,
     DecodedImage,
     ImageError,
@@ -26,8 +25,8 @@ from core.images import (
     resize_longest,
     save_png,
     to_uint8,
-    validate_size,
 )
+from core.validate import MAX_OUTPUT_SIDE, MIN_SIDE, validate_size
 
 WHAT = "content image"
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
@@ -460,14 +459,14 @@ def test_validate_size_accepts_whole_numbers(size):
 
 @pytest.mark.parametrize("size", [31, 4097, 0, -512])
 def test_validate_size_range(size):
-    with pytest.raises(ImageError, match=r"^size must be between 32 and 4096 px") as caught:
+    with pytest.raises(SettingsError, match=r"^size must be between 32 and 4096 px") as caught:
         validate_size(size)
     assert f"(got {size})" in str(caught.value)
 
 
 @pytest.mark.parametrize("size", [512.5, "abc", float("nan"), float("inf"), True, None])
 def test_validate_size_rejects_non_whole_numbers(size):
-    with pytest.raises(ImageError) as caught:
+    with pytest.raises(SettingsError) as caught:
         validate_size(size, what="output size")
     message = str(caught.value)
     assert message.startswith("output size must be a whole number of pixels (got ")
@@ -476,7 +475,7 @@ def test_validate_size_rejects_non_whole_numbers(size):
 
 def test_validate_size_custom_limit():
     assert validate_size(1000, max_side=1000) == 1000
-    with pytest.raises(ImageError, match="between 32 and 1000 px"):
+    with pytest.raises(SettingsError, match="between 32 and 1000 px"):
         validate_size(1001, max_side=1000)
 
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import images, jobs
+from core import estimates, images, jobs, progress
 from core.backbone import BackboneChoice
 from core.classic import PRESETS, ClassicConfig, Started
-from core.jobs import CANCELLED, DONE, FAILED, QUEUED, RUNNING, ClassicTask, JobManager
+from core.jobs import ClassicTask, JobManager
+from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 
 WAIT = 120  # seconds; generous for a busy 2-core machine (the first run loads TensorFlow)
 
@@ -188,16 +189,16 @@ def test_finished_jobs_are_forgotten_after_a_while():
     assert manager.get(other.id) is None and other.wait(WAIT) and other.status == CANCELLED
 
 
-def timed_rows(seconds, stages=None) -> tuple[jobs.LossRow, ...]:
+def timed_rows(seconds, stages=None) -> tuple[progress.LossRow, ...]:
     """Loss rows for iterations 1, 2, ... that took ``seconds`` each, at ``stages``."""
     stages = stages or [1] * len(seconds)
     elapsed = np.cumsum(seconds)
-    return tuple(jobs.LossRow(i, float(t), 1.0, 2.0, 0.0, 3.0, stage)
+    return tuple(progress.LossRow(i, float(t), 1.0, 2.0, 0.0, 3.0, stage)
                  for i, (t, stage) in enumerate(zip(elapsed, stages, strict=True), 1))
 
 
-def running_view(rows, planned, **changes) -> jobs.JobView:
-    view = jobs.JobView("x", RUNNING, 0, False, planned, None, None, rows, (), None, None)
+def running_view(rows, planned, **changes) -> progress.JobView:
+    view = progress.JobView("x", RUNNING, 0, False, planned, None, None, rows, (), None, None)
     return dataclasses.replace(view, **changes)
 
 
@@ -246,7 +247,7 @@ def test_the_eta_counts_larger_scales_as_dearer():
     # 0.8 s per base iteration: 30 more of them, then 10 x 4.45 base iterations' worth
     assert view.eta_seconds() == pytest.approx(0.8 * (30 + 10 * ratio))
     # ...and the 1080 px scale's first iteration is dearer still (targets, L-BFGS-B's start)
-    extra = jobs.SCALE_START_ITERATIONS["lbfgs"]
+    extra = progress.SCALE_START_ITERATIONS["lbfgs"]
     lbfgs = dataclasses.replace(view, optimizer="lbfgs")
     assert lbfgs.eta_seconds() == pytest.approx(0.8 * (30 + (10 + extra) * ratio))
     assert ClassicConfig(size=512).stage_costs == ((ClassicConfig().iterations, 1.0),)
@@ -256,7 +257,7 @@ def test_the_eta_counts_larger_scales_as_dearer():
 def test_a_new_scales_first_iteration_does_not_count_in_the_pace():
     ratio = (1080 / 512) ** 2
     costs = ClassicConfig(size=1080).stage_costs
-    first_big = 0.8 * ratio * (1 + jobs.SCALE_START_ITERATIONS["lbfgs"])
+    first_big = 0.8 * ratio * (1 + progress.SCALE_START_ITERATIONS["lbfgs"])
     rows = timed_rows([2.0] + [0.8] * 59 + [first_big] + [0.8 * ratio] * 2, [1] * 60 + [2] * 3)
     view = running_view(rows, 70, stage_costs=costs, optimizer="lbfgs", stage=(2, 2))
     assert view.pace() == pytest.approx(0.8)
@@ -268,7 +269,7 @@ def test_a_new_scales_first_iteration_does_not_count_in_the_pace():
 
 
 def test_rows_too_sparse_to_time_fall_back_to_the_average():
-    row = jobs.LossRow(iteration=30, elapsed=24.0, content=1.0, style=2.0, tv=0.0, total=3.0)
+    row = progress.LossRow(iteration=30, elapsed=24.0, content=1.0, style=2.0, tv=0.0, total=3.0)
     view = running_view((row,), 300)
     assert view.pace() == pytest.approx(0.8) and view.eta_seconds() == pytest.approx(216.0)
 
@@ -276,59 +277,60 @@ def test_rows_too_sparse_to_time_fall_back_to_the_average():
 def test_the_report_preset_at_1080_is_about_95_minutes_before_it_starts():
     """BENCHMARKS.md: the report recipe took a median 5.69 s per iteration at 1080x720,
     1000 iterations in 95 min."""
-    estimate = jobs.estimate_seconds(PRESETS["report"], 1080, 720)
+    estimate = estimates.estimate_seconds(PRESETS["report"], 1080, 720)
     assert 90 * 60 < estimate.seconds < 100 * 60
     assert estimate.seconds == pytest.approx(5.69 * 1000, rel=0.02)
     assert (estimate.width, estimate.height, estimate.iterations) == (1080, 720, 1000)
-    assert estimate.stopped_by == "iterations" and estimate.source == jobs.DEFAULT
+    assert estimate.stopped_by == "iterations" and estimate.source == estimates.DEFAULT
     assert estimate.pace.description.startswith("a benchmark on a 2-core AMD EPYC")
     assert estimate.overhead_seconds < 20  # set-up, tracing, the first iteration
     assert estimate.seconds == pytest.approx(estimate.iteration_seconds
                                              + estimate.overhead_seconds)
     # the photo's own size does not matter, only its shape: the run scales it to 1080 px
-    assert jobs.estimate_seconds(PRESETS["report"], 4032, 2688).seconds == pytest.approx(
+    assert estimates.estimate_seconds(PRESETS["report"], 4032, 2688).seconds == pytest.approx(
         estimate.seconds, rel=0.01)
 
 
 def test_the_recommended_preset_estimates_match_the_benchmarks():
     # BENCHMARKS.md: 1080x720 took 90.7 s and 101.2 s of optimisation (fresh processes)
-    at_1080 = jobs.estimate_seconds(ClassicConfig(size=1080), 1080, 720)
+    at_1080 = estimates.estimate_seconds(ClassicConfig(size=1080), 1080, 720)
     assert 90 <= at_1080.optimisation_seconds <= 102
     assert at_1080.iterations == 70 and at_1080.stopped_by == "iterations"
     # 512x342: 0.8-0.98 s per iteration measured; 60 iterations, plus the first one's extra
-    at_512 = jobs.estimate_seconds(PRESETS["recommended"], 1080, 720)
+    at_512 = estimates.estimate_seconds(PRESETS["recommended"], 1080, 720)
     assert (at_512.width, at_512.height) == (512, 341)
     assert 60 * 0.8 <= at_512.iteration_seconds <= 60 * 0.98
     assert at_512.seconds < at_1080.seconds / 1.5
     # Adam iterates cheaper than L-BFGS-B (one evaluation, no line search); float32 dearer
     adam = dataclasses.replace(PRESETS["recommended"], optimizer="adam")
-    assert jobs.estimate_seconds(adam, 1080, 720).seconds < at_512.seconds
+    assert estimates.estimate_seconds(adam, 1080, 720).seconds < at_512.seconds
     float32 = dataclasses.replace(PRESETS["recommended"], precision="float32")
-    assert jobs.estimate_seconds(float32, 1080, 720).seconds > 1.4 * at_512.seconds
+    assert estimates.estimate_seconds(float32, 1080, 720).seconds > 1.4 * at_512.seconds
 
 
 def test_a_measured_pace_overrides_the_default():
     config = PRESETS["recommended"]
-    measured = dataclasses.replace(jobs.default_pace("lbfgs", "bfloat16"),
+    measured = dataclasses.replace(estimates.default_pace("lbfgs", "bfloat16"),
                                    seconds_per_megapixel=2.0, setup_seconds=0.0,
-                                   warmup_seconds=0.0, source=jobs.MEASURED,
+                                   warmup_seconds=0.0, source=estimates.MEASURED,
                                    description="this server's last lbfgs run")
-    estimate = jobs.estimate_seconds(config, 1080, 720, measured)
+    estimate = estimates.estimate_seconds(config, 1080, 720, measured)
     step = 2.0 * 512 * 341 / 1e6
     assert estimate.iteration_seconds == pytest.approx(60 * step)
-    assert estimate.overhead_seconds == pytest.approx(jobs.SCALE_START_ITERATIONS["lbfgs"] * step)
-    assert estimate.source == jobs.MEASURED and estimate.pace is measured
+    start = progress.SCALE_START_ITERATIONS["lbfgs"]
+    assert estimate.overhead_seconds == pytest.approx(start * step)
+    assert estimate.source == estimates.MEASURED and estimate.pace is measured
     with pytest.raises(ValueError, match="adam/bfloat16 pace cannot time a lbfgs/bfloat16"):
-        jobs.estimate_seconds(config, 1080, 720, jobs.default_pace("adam", "bfloat16"))
+        estimates.estimate_seconds(config, 1080, 720, estimates.default_pace("adam", "bfloat16"))
     # VGG19 does about a quarter more convolution work per pixel than VGG16-HED
-    vgg19 = jobs.estimate_seconds(config, 1080, 720, measured, backbone="vgg19")
+    vgg19 = estimates.estimate_seconds(config, 1080, 720, measured, backbone="vgg19")
     assert vgg19.iteration_seconds == pytest.approx(1.26 * estimate.iteration_seconds)
 
 
 def test_a_time_budget_caps_the_estimate():
     capped = dataclasses.replace(PRESETS["report"], max_seconds=120.0)
-    estimate = jobs.estimate_seconds(capped, 1080, 720)
-    step = jobs.DEFAULT_SECONDS_PER_MEGAPIXEL[("adam", "float32")] * 0.7776
+    estimate = estimates.estimate_seconds(capped, 1080, 720)
+    step = estimates.DEFAULT_SECONDS_PER_MEGAPIXEL[("adam", "float32")] * 0.7776
     assert estimate.stopped_by == "time" and estimate.iterations < 25
     # the run stops after the iteration that reaches the budget: at most one past it
     assert 120 <= estimate.optimisation_seconds < 120 + step
@@ -336,17 +338,17 @@ def test_a_time_budget_caps_the_estimate():
                                              + estimate.pace.setup_seconds)
     # a budget alone: as many iterations as fit
     budget_only = ClassicConfig(iterations=None, max_seconds=60.0)
-    estimate = jobs.estimate_seconds(budget_only, 1080, 720)
-    step = jobs.DEFAULT_SECONDS_PER_MEGAPIXEL[("lbfgs", "bfloat16")] * 512 * 341 / 1e6
+    estimate = estimates.estimate_seconds(budget_only, 1080, 720)
+    step = estimates.DEFAULT_SECONDS_PER_MEGAPIXEL[("lbfgs", "bfloat16")] * 512 * 341 / 1e6
     assert estimate.stopped_by == "time" and 60 <= estimate.optimisation_seconds < 60 + step
     assert estimate.iterations == pytest.approx(60 / step, rel=0.1)
     # a budget longer than the run changes nothing
     roomy = dataclasses.replace(PRESETS["recommended"], max_seconds=3600.0)
-    assert jobs.estimate_seconds(roomy, 1080, 720) == jobs.estimate_seconds(
+    assert estimates.estimate_seconds(roomy, 1080, 720) == estimates.estimate_seconds(
         PRESETS["recommended"], 1080, 720)
     # a budget that ends during the first scale of a multi-scale run stops there
     short = ClassicConfig(size=1080, max_seconds=20.0)
-    estimate = jobs.estimate_seconds(short, 1080, 720)
+    estimate = estimates.estimate_seconds(short, 1080, 720)
     assert estimate.stopped_by == "time" and estimate.iterations < 60
 
 
@@ -355,26 +357,27 @@ def test_a_finished_job_measures_the_pace_of_its_ordinary_iterations():
                       0.4)
     config = ClassicConfig(size=1080)
     small, big = 512 * 341 / 1e6, 1080 * 720 / 1e6
-    extra = jobs.SCALE_START_ITERATIONS["lbfgs"]
+    extra = progress.SCALE_START_ITERATIONS["lbfgs"]
     # 4 s per megapixel once going; the first iteration also traced for 3 s
     seconds = ([3.0 + 4 * small * (1 + extra)] + [4 * small] * 59
                + [4 * big * (1 + extra)] + [4 * big] * 9)
     view = running_view(timed_rows(seconds, [1] * 60 + [2] * 10), 70, status=DONE,
                         started=started)
-    pace = jobs.measure_pace(view, config)
+    pace = estimates.measure_pace(view, config)
     assert pace.seconds_per_megapixel == pytest.approx(4.0)
     assert pace.warmup_seconds == pytest.approx(3.0)
-    assert (pace.setup_seconds, pace.backbone, pace.source) == (0.4, "vgg16-hed", jobs.MEASURED)
+    assert (pace.setup_seconds, pace.backbone, pace.source) == (
+        0.4, "vgg16-hed", estimates.MEASURED)
     assert pace.description == ("this server's last lbfgs run (bfloat16, 1080x720, "
                                 "70 iterations)")
     # an estimate of the same run at that pace gives back what it took
-    estimate = jobs.estimate_seconds(config, 1080, 720, pace)
+    estimate = estimates.estimate_seconds(config, 1080, 720, pace)
     assert estimate.seconds == pytest.approx(0.4 + sum(seconds))
     # too few iterations, or too small an image, to time
-    assert jobs.measure_pace(dataclasses.replace(view, rows=view.rows[:2]), config) is None
+    assert estimates.measure_pace(dataclasses.replace(view, rows=view.rows[:2]), config) is None
     tiny = dataclasses.replace(view, started=dataclasses.replace(started, width=48,
                                                                  height=32))
-    assert jobs.measure_pace(tiny, ClassicConfig(size=48)) is None
+    assert estimates.measure_pace(tiny, ClassicConfig(size=48)) is None
 
 
 def test_the_manager_keeps_the_pace_of_its_finished_jobs(monkeypatch):
@@ -382,20 +385,20 @@ def test_the_manager_keeps_the_pace_of_its_finished_jobs(monkeypatch):
     job = manager.submit("a", task(iterations=4))
     assert job.wait(WAIT) and job.status == DONE
     assert manager.measured_pace("lbfgs", "bfloat16") is None  # 40 px: too small to time
-    assert manager.estimate(PRESETS["recommended"], 1080, 720).source == jobs.DEFAULT
+    assert manager.estimate(PRESETS["recommended"], 1080, 720).source == estimates.DEFAULT
 
-    monkeypatch.setattr(jobs, "PACE_MIN_PIXELS", 0)
+    monkeypatch.setattr(estimates, "PACE_MIN_PIXELS", 0)
     job = manager.submit("a", task(iterations=4))
     assert job.wait(WAIT) and job.status == DONE
     pace = manager.measured_pace("lbfgs", "bfloat16")
-    assert pace.source == jobs.MEASURED and pace.backbone == "vgg16-hed"
+    assert pace.source == estimates.MEASURED and pace.backbone == "vgg16-hed"
     assert pace.seconds_per_megapixel > 0 and pace.description.startswith(
         "this server's last lbfgs run (bfloat16, 40x33, 4 iterations)")
     assert manager.measured_pace("adam", "bfloat16") is None
     assert manager.measured_pace("lbfgs", "float32") is None
     estimate = manager.estimate(PRESETS["recommended"], 1080, 720)
-    assert estimate.pace == pace and estimate.source == jobs.MEASURED
-    assert manager.estimate(PRESETS["report"], 1080, 720).source == jobs.DEFAULT
+    assert estimate.pace == pace and estimate.source == estimates.MEASURED
+    assert manager.estimate(PRESETS["report"], 1080, 720).source == estimates.DEFAULT
 
 
 def test_slots_default_to_half_the_cores_or_the_environment(monkeypatch):

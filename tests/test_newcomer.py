@@ -145,7 +145,7 @@ def test_the_settings_file_says_why_the_loss_network_was_chosen():
 
 
 def test_the_loss_chart_counts_whole_iterations():
-    from core.jobs import JobView, LossRow
+    from core.progress import JobView, LossRow
     from ui.live import loss_figure
 
     rows = tuple(LossRow(i, i * 0.5, 1.0, 2.0, 0.1, 3.1) for i in (1, 2, 3))

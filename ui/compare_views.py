@@ -13,7 +13,7 @@ import streamlit as st
 from core import compare, images
 from core.fast import registry
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from core.jobs import Snapshot
+from core.progress import Snapshot
 from ui import before_after, catalog, compare_link, fast_results, live, pickers, recipe, shelf
 from ui.text import duration, fast_duration, plural
 

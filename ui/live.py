@@ -16,7 +16,8 @@ import streamlit as st
 
 from core import compare, images
 from core.classic import ClassicConfig
-from core.jobs import CANCELLED, DONE, FAILED, QUEUED, Job, JobView, Snapshot, snapshots_zip
+from core.jobs import Job, snapshots_zip
+from core.progress import CANCELLED, DONE, FAILED, QUEUED, JobView, Snapshot
 from ui import catalog, common, recipe, shelf
 from ui.text import duration
 

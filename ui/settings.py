@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 
 import streamlit as st
 
 from core.backbone import BACKBONES, POOLINGS
 from core.classic import INITS, MAX_ITERATIONS, OPTIMIZERS, PRESETS, ClassicConfig
-from core.images import MAX_OUTPUT_SIDE
+from core.validate import MAX_OUTPUT_SIDE, env_count
 
 MAX_SIZE_ENV = "STYLE_STUDIO_MAX_CLASSIC_SIZE"
 MAX_ITERATIONS_ENV = "STYLE_STUDIO_MAX_CLASSIC_ITERATIONS"
@@ -81,22 +80,9 @@ def limits() -> Limits:
     """Limits from ``$STYLE_STUDIO_MAX_CLASSIC_SIZE`` / ``..._ITERATIONS``, or the defaults."""
     default = Limits()
     return Limits(
-        max_size=_env_int(MAX_SIZE_ENV, default.max_size, MIN_SIZE, MAX_OUTPUT_SIDE),
-        max_iterations=_env_int(MAX_ITERATIONS_ENV, default.max_iterations, 1, MAX_ITERATIONS),
+        max_size=env_count(MAX_SIZE_ENV, default.max_size, MIN_SIZE, MAX_OUTPUT_SIDE),
+        max_iterations=env_count(MAX_ITERATIONS_ENV, default.max_iterations, 1, MAX_ITERATIONS),
     )
-
-
-def _env_int(name: str, default: int, low: int, high: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ValueError(f"{name} must be a whole number from {low} to {high} (got {raw!r})")
-    return value
 
 
 def _clamp(value, low, high):

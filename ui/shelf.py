@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 
 import streamlit as st
 
-from core.jobs import Snapshot
+from core.progress import Snapshot
 
 SHELF = "studio.shelf"  # not a widget: list[Result], newest first
 SHELVED_JOBS = "studio.shelved_jobs"  # not a widget: ids of classic jobs already shelved

@@ -19,7 +19,8 @@ from core import compare
 from core.classic import PRESETS, ClassicConfig
 from core.fast import arbitrary, registry
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from core.jobs import FAILED, ClassicTask, Job
+from core.jobs import ClassicTask, Job
+from core.progress import FAILED
 from ui import (
     arbitrary_results,
     catalog,
