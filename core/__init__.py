@@ -6,6 +6,6 @@ Streamlit.
 
 from core import quiet
 
-# Before any module here imports Keras: TensorFlow's start-up lines stay out of the CLI's
-# output and the server's log (STYLE_STUDIO_VERBOSE=1 shows them; core/quiet.py).
-quiet.import_tensorflow()
+# Whatever first imports TensorFlow or Keras, its start-up lines stay out of the CLI's output
+# and the server's log (STYLE_STUDIO_VERBOSE=1 shows them; core/quiet.py).
+quiet.install()

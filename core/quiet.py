@@ -8,6 +8,10 @@ imports it (and lets it look for GPUs, where cuInit runs) with file descriptor 2
 a temporary file, then writes back everything else that arrived meanwhile (another thread's
 log line, a warning): only the known start-up lines are dropped, and on a failed import
 nothing is. ``STYLE_STUDIO_VERBOSE=1`` leaves stderr and TensorFlow's log level alone.
+
+``install`` (called by ``core/__init__``) makes that happen on the first import of
+TensorFlow or Keras from anywhere, and not before: importing ``core`` stays cheap, so a page
+that only reads the paintings' record does not wait seconds for TensorFlow.
 """
 
 from __future__ import annotations
@@ -50,6 +54,25 @@ def import_tensorflow() -> None:
                 os.close(saved)
                 captured.seek(0)
                 _replay(captured.read().decode(errors="replace"), keep_all=failed)
+
+
+class _QuietFirstImport:
+    """A meta-path finder that, asked for TensorFlow or Keras the first time, imports
+    TensorFlow quietly and steps aside; the import then goes on as usual."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("tensorflow", "keras"):
+            sys.meta_path[:] = [finder for finder in sys.meta_path if finder is not self]
+            import_tensorflow()
+        return None
+
+
+def install() -> None:
+    """Quiet TensorFlow's start-up whenever something first imports it (idempotent)."""
+    if "tensorflow" in sys.modules or any(isinstance(finder, _QuietFirstImport)
+                                          for finder in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _QuietFirstImport())
 
 
 def _replay(text: str, keep_all: bool) -> None:

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.apptest_helpers import open_app, png_bytes, texts
+from tests.apptest_helpers import ROOT, open_app, png_bytes, texts
 from tests.test_app import (
     captions_of,
     open_compare,
@@ -229,3 +229,19 @@ def test_classic_vs_fast_shows_the_newest_run_once_a_link_is_honoured(tiny_model
     at.run()
     assert any(" · classic · 50.0 s · " in c for c in captions_of(at))  # not stuck on the link's
     assert at.query_params.get("classic") is None  # "" is the recommended preset: no parameter
+
+
+def test_the_credits_name_each_painting_as_its_record_does():
+    """styles/CREDITS.md against the one record, styles/paintings.json."""
+    from core import paintings
+
+    rows = {}
+    for line in (ROOT / "styles" / "CREDITS.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].endswith((".jpg", ".png")):
+            rows[cells[0]] = cells
+    assert set(rows) == set(paintings.bundled())
+    for name, record in paintings.bundled().items():
+        _, work, artist, year, licence = rows[name]
+        assert work.startswith(record.title) and artist.startswith(record.artist), name
+        assert year == record.year and licence.startswith(record.licence), name

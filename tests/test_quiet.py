@@ -39,3 +39,14 @@ def test_other_lines_written_during_the_import_are_kept(capsys):
     assert capsys.readouterr().err == "WARNING streamlit: a session's own line\n"
     quiet._replay(text, keep_all=True)  # a failed import: everything, to explain it
     assert capsys.readouterr().err == text
+
+
+def test_importing_core_alone_does_not_wait_for_tensorflow():
+    """The home page reads the paintings' record through core: that must not import
+    TensorFlow (seconds on a first visit); the first real use of Keras does, quietly."""
+    code = ("import sys, core.paintings; assert 'tensorflow' not in sys.modules; "
+            "import core.losses; assert 'tensorflow' in sys.modules")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "STYLE_STUDIO_VERBOSE": ""})
+    assert done.returncode == 0, done.stderr
+    assert not [line for line in done.stderr.splitlines() if any(c in line for c in CHATTER)]

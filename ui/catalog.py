@@ -1,7 +1,8 @@
 """The bundled pictures: example photos in ``examples/`` and paintings in ``styles/``.
 
-Names and credits come from the CREDITS.md files next to them; a file without an entry
-here still shows up, under a name made from its file name.
+Paintings' titles and artists come from their one record, styles/paintings.json
+(``core.paintings``); photos' names from the table below. A file without an entry still
+shows up, under a name made from its file name.
 """
 
 from __future__ import annotations
@@ -9,23 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import paintings as core_paintings
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES_DIR = ROOT / "examples"
 STYLES_DIR = ROOT / "styles"
 DEFAULT_EXAMPLE = "castle"
 DEFAULT_STYLE = "starry_night"
 
-# stem -> (title, artist and year), as styles/CREDITS.md and the networks' manifests name
-# them (tests/test_app.py checks that a network's label is its painting's label)
-_PAINTINGS = {
-    "starry_night": ("The Starry Night", "Vincent van Gogh, 1889"),
-    "wave": ("The Great Wave off Kanagawa", "Katsushika Hokusai, c. 1831"),
-    "the_scream": ("The Scream", "Edvard Munch, 1893"),
-    "udnie": ("Udnie", "Francis Picabia, 1913"),
-    "composition_vii": ("Composition VII", "Wassily Kandinsky, 1913"),
-    "shipwreck": ("The Shipwreck of the Minotaur", "J. M. W. Turner, c. 1810"),
-    "woman-with-hat-matisse": ("Woman with a Hat", "Henri Matisse, 1905"),
-}
 _PHOTOS = {
     "castle": "Neuschwanstein Castle",
     "lemurs": "Lemurs",
@@ -56,13 +48,14 @@ def _fallback_title(stem: str) -> str:
 
 
 def paintings() -> list[Picture]:
-    """Bundled paintings, the well-known ones first in the order of ``_PAINTINGS``."""
-    found = {path.stem: path for path in _files(STYLES_DIR)}
-    order = [s for s in _PAINTINGS if s in found] + sorted(set(found) - set(_PAINTINGS))
-    return [
-        Picture(stem, found[stem], *_PAINTINGS.get(stem, (_fallback_title(stem), "")))
-        for stem in order
-    ]
+    """Bundled paintings: those in styles/paintings.json first, in its order, then any other
+    picture file in styles/ under a name made from its file name."""
+    found = {path.name: path for path in _files(STYLES_DIR)}
+    known = [name for name in core_paintings.bundled() if name in found]
+    pictures = [Picture(found[name].stem, found[name], record.title, record.byline)
+                for name in known for record in [core_paintings.bundled()[name]]]
+    return pictures + [Picture(found[name].stem, found[name], _fallback_title(found[name].stem))
+                       for name in sorted(set(found) - set(known))]
 
 
 def photos() -> list[Picture]:

@@ -1,0 +1,45 @@
+"""The bundled paintings' one record (styles/paintings.json): title, artist, year, licence.
+
+The pages' captions, the networks' labels and the trainer's manifest defaults read it here;
+styles/CREDITS.md is checked against it by a test. Order: the file's, the best-known first.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+RECORD = Path(__file__).resolve().parents[1] / "styles" / "paintings.json"
+
+
+@dataclass(frozen=True)
+class Painting:
+    file_name: str  # "starry_night.jpg", in styles/
+    title: str
+    artist: str
+    year: str  # "1889", "c. 1831"
+    licence: str
+
+    @property
+    def byline(self) -> str:
+        """'Vincent van Gogh, 1889'."""
+        return f"{self.artist}, {self.year}"
+
+    @property
+    def label(self) -> str:
+        """'The Starry Night — Vincent van Gogh, 1889'."""
+        return f"{self.title} — {self.byline}"
+
+
+@cache
+def bundled() -> dict[str, Painting]:
+    """File name -> its record, in the record's order."""
+    entries = json.loads(RECORD.read_text())
+    return {name: Painting(name, **fields) for name, fields in entries.items()
+            if not name.startswith("_")}
+
+
+def find(file_name: str) -> Painting | None:
+    return bundled().get(file_name)
