@@ -233,7 +233,7 @@ def run_arbitrary(args) -> dict:
     predictor = arbitrary.load_style_predictor()
     transformer = compiled(arbitrary.load_arbitrary_transformer(config.precision))
     load_seconds = time.perf_counter() - started
-    source = arbitrary.read_manifest(arbitrary.TRANSFORMER)["source"]
+    source = arbitrary.converted_manifest(arbitrary.TRANSFORMER)["source"]
     print(f"arbitrary-style network (Magenta, Ghiasi et al. 2017; from {source['package']} "
           f"{source['version']}): {len(paintings)} painting{'s' if several else ''}"
           f"{' mixed ' + ', '.join(f'{w:g}' for w in mix) if mix else ''}; "

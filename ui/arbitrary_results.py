@@ -1,22 +1,19 @@
 """The fast page's networks for any painting: Magenta's arbitrary-style network (a painting
 in, its style vector out, one pass paints with it) and the 26-style network.
 
-The networks load once per process; paintings are cached per photo, painting(s) and
-settings, as ``ui.fast_results`` does for the trained networks, and go on the shelf so the
-compare page can put them next to the other methods.
+The networks load once per process and paintings are cached per photo, painting(s) and
+settings, both in ``ui.fast_results`` (the one cached painter of every fast network); the
+results go on the shelf so the compare page can put them next to the other methods.
 """
 
 from __future__ import annotations
-
-import time
 
 import streamlit as st
 
 from core import compare, images
 from core.fast import arbitrary
-from core.fast.apply import compiled, warm_up
 from core.fast.registry import ModelError
-from ui import gallery, pickers, shelf
+from ui import fast_results, gallery, pickers, shelf
 from ui.text import fast_duration
 
 MULTI_PICK = "fast.multi.pick."  # + style number (0..25, as in the CLI): a tick box
@@ -31,23 +28,8 @@ ABOUT = (
 )
 
 
-@st.cache_resource(show_spinner=False)  # ui.warmup's thread calls it too: no spinner there
-def networks(precision: str = arbitrary.ArbitraryConfig.precision):
-    # The predictor stays float32: it takes 0.02 s, and its 100 numbers steer every layer.
-    # Both are traced (once for every size) and warmed here, so that a person's first picture
-    # costs one pass; ui.warmup does this at start-up (BENCHMARKS: 0.80 -> 0.26 s at 1080 px).
-    predictor = compiled(arbitrary.load_style_predictor())
-    transformer = compiled(arbitrary.load_arbitrary_transformer(precision))
-    warm_up(predictor)
-    warm_up(transformer)
-    return predictor, transformer
-
-
-@st.cache_resource(show_spinner="Loading the 26-style network…")
-def _multistyle_network(precision: str):
-    network = compiled(arbitrary.load_multistyle_transformer(precision))
-    warm_up(network)
-    return network
+# The any-painting pair, loaded, traced and warmed once per process (ui.warmup calls it).
+networks = fast_results.any_painting_networks
 
 
 def problem() -> str | None:
@@ -60,28 +42,15 @@ def problem() -> str | None:
     return None
 
 
-@st.cache_data(show_spinner=False, max_entries=48, ttl=3600)
-def painted_any(photo_digest: str, _photo, painting_digests: tuple[str, ...], _paintings,
-                mix: tuple[float, ...], size: int, strength: float, preserve_colors: bool,
-                precision: str) -> tuple[bytes, tuple[int, int], float]:
-    """Cached per photo, paintings (by digest), mix and settings: (PNG, (w, h), seconds)."""
-    predictor, transformer = networks(precision)
-    config = arbitrary.ArbitraryConfig(size=size, strength=strength,
-                                       preserve_colors=preserve_colors, precision=precision)
-    result = arbitrary.paint_with_paintings(predictor, transformer, _photo, list(_paintings),
-                                            list(mix), config)
-    height, width = result.image.shape[:2]
-    return images.encode_png(result.image), (width, height), result.seconds
-
-
 def paint_any(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[float],
               config: arbitrary.ArbitraryConfig) -> shelf.Result:
     """The photo in the style of the paintings (mixed by ``mix``), cached and shelved."""
     digest = compare.digest(photo.pixels)
-    png, size, seconds = painted_any(
-        digest, photo.pixels, tuple(compare.digest(p.pixels) for p in paintings),
-        tuple(p.pixels for p in paintings), tuple(mix), config.size, config.strength,
-        config.preserve_colors, config.precision)
+    network = (fast_results.ANY_PAINTING, tuple(compare.digest(p.pixels) for p in paintings),
+               tuple(mix))
+    png, size, seconds = fast_results.painted(
+        digest, photo.pixels, network, tuple(p.pixels for p in paintings), config.size,
+        config.strength, config.preserve_colors, config.precision)
     names = " + ".join(p.name.removeprefix("upload: ") for p in paintings)
     label = " + ".join(p.label for p in paintings)
     result = shelf.Result(
@@ -107,7 +76,7 @@ def _settings_note(config: arbitrary.ArbitraryConfig, mix: list[float] | None) -
 @st.cache_data(show_spinner="Painting the 26 styles…", max_entries=8, ttl=3600)
 def multistyle_gallery(photo_digest: str, _photo, precision: str) -> tuple[bytes, ...]:
     """The photo, small, in each of the 26 styles alone (JPEG bytes, gallery order)."""
-    network = _multistyle_network(precision)
+    network = fast_results.multistyle_network(precision)
     small = images.resize_longest(_photo, GALLERY_SIDE)
     config = arbitrary.ArbitraryConfig(size=None, precision=precision)
     return tuple(
@@ -116,28 +85,14 @@ def multistyle_gallery(photo_digest: str, _photo, precision: str) -> tuple[bytes
         for index in range(arbitrary.MULTISTYLE_COUNT))
 
 
-@st.cache_data(show_spinner=False, max_entries=32, ttl=3600)
-def painted_multistyle(photo_digest: str, _photo, weights: tuple[float, ...], size: int,
-                       strength: float, preserve_colors: bool,
-                       precision: str) -> tuple[bytes, tuple[int, int], float]:
-    network = _multistyle_network(precision)
-    config = arbitrary.ArbitraryConfig(size=size, strength=strength,
-                                       preserve_colors=preserve_colors, precision=precision)
-    started = time.perf_counter()
-    image = arbitrary.paint_multistyle(network, _photo, list(weights), config)
-    seconds = time.perf_counter() - started
-    height, width = image.shape[:2]
-    return images.encode_png(image), (width, height), seconds
-
-
 def paint_multistyle(photo: pickers.Chosen, choices: dict[int, float],
                      config: arbitrary.ArbitraryConfig) -> shelf.Result:
     """The photo in a mix of the 26 styles ({index: weight}), cached and shelved."""
     weights = arbitrary.multistyle_weights(choices)
     digest = compare.digest(photo.pixels)
-    png, size, seconds = painted_multistyle(
-        digest, photo.pixels, tuple(float(w) for w in weights), config.size, config.strength,
-        config.preserve_colors, config.precision)
+    png, size, seconds = fast_results.painted(
+        digest, photo.pixels, (fast_results.STYLES_26, tuple(float(w) for w in weights)), (),
+        config.size, config.strength, config.preserve_colors, config.precision)
     spec = ",".join(f"{index}:{weight:g}" for index, weight in sorted(choices.items()))
     result = shelf.Result(
         method=shelf.MULTISTYLE, photo=photo.name, photo_digest=digest, style=spec,

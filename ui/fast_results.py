@@ -1,6 +1,8 @@
-"""The fast page's parts: the style picker over bundled networks, cached painting, results.
+"""The fast page's parts: every fast network loaded once per process, the one cached painting
+function, and the trained networks' picker and results.
 
-``painted`` is the one cached painting function: the compare page paints through it too.
+``painted`` paints with any fast network (a trained one, the any-painting pair, the 26-style
+network): the fast and compare pages and ``ui.arbitrary_results`` all paint through it.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import numpy as np
 import streamlit as st
 
 from core import compare, images
-from core.fast import registry
-from core.fast.apply import FastConfig, compiled, paint, warm_up
+from core.fast import arbitrary, registry
+from core.fast.apply import FastConfig, FastResult, compiled, paint, warm_up
 from ui import catalog, gallery, pickers, shelf
 from ui.text import fast_duration, plural
 
@@ -21,6 +23,10 @@ SIZE = "fast.size"
 STRENGTH = "fast.strength"
 PRESERVE_COLORS = "fast.preserve_colors"
 GRID_COLUMNS = 3
+# What paints, the first item of ``painted``'s ``network``:
+TRAINED = "trained"  # + weights path, sha256
+ANY_PAINTING = "any painting"  # + the paintings' digests, their mix
+STYLES_26 = "26 styles"  # + the 26 weights
 TRAINING_HELP = """\
 Any painting works; training takes a few hours on a laptop CPU (minutes on a GPU):
 
@@ -72,8 +78,11 @@ def _blank() -> np.ndarray:
     return np.full((pickers.THUMBNAIL_SIDE, pickers.THUMBNAIL_SIDE, 3), 235, np.uint8)
 
 
+# --------------------------------------------------------------------------- networks
+
+
 @st.cache_resource(show_spinner="Loading the style network…", max_entries=16)
-def _network(weights_path: str, sha256: str, precision: str):
+def trained_network(weights_path: str, sha256: str, precision: str):
     for model in registry.bundled_models():
         if str(model.weights_path) == weights_path and model.sha256 == sha256:
             network = compiled(registry.load_transformer(model, precision))
@@ -82,21 +91,66 @@ def _network(weights_path: str, sha256: str, precision: str):
     raise registry.ModelError(f"style network {weights_path} is no longer installed")
 
 
-@st.cache_data(show_spinner=False, max_entries=48, ttl=3600)
-def painted(photo_digest: str, _pixels: np.ndarray, weights_path: str, sha256: str,
+@st.cache_resource(show_spinner=False)  # ui.warmup's thread calls it too: no spinner there
+def any_painting_networks(precision: str = arbitrary.ArbitraryConfig.precision):
+    # The predictor stays float32: it takes 0.02 s, and its 100 numbers steer every layer.
+    # Both are traced (once for every size) and warmed here, so that a person's first picture
+    # costs one pass; ui.warmup does this at start-up (BENCHMARKS: 0.80 -> 0.26 s at 1080 px).
+    predictor = compiled(arbitrary.load_style_predictor())
+    transformer = compiled(arbitrary.load_arbitrary_transformer(precision))
+    warm_up(predictor)
+    warm_up(transformer)
+    return predictor, transformer
+
+
+@st.cache_resource(show_spinner="Loading the 26-style network…")
+def multistyle_network(precision: str):
+    network = compiled(arbitrary.load_multistyle_transformer(precision))
+    warm_up(network)
+    return network
+
+
+# --------------------------------------------------------------------------- painting
+
+
+@st.cache_data(show_spinner=False, max_entries=128, ttl=3600)
+def painted(photo_digest: str, _photo: np.ndarray, network: tuple, _paintings: tuple,
             size: int, strength: float, preserve_colors: bool,
             precision: str) -> tuple[bytes, tuple[int, int], float]:
-    """Cached per photo (by digest), network and settings: (PNG, (width, height), seconds).
+    """Any fast network's painting, cached per photo (by digest), network and settings:
+    (PNG, (width, height), seconds).
 
-    The fast and compare pages both paint through here, so a result made on one is not
-    made again on the other. Only the PNG is kept (a 2048 px result is some 3 MB instead
-    of 8 MB of pixels).
+    ``network`` says what paints: ``(TRAINED, weights path, sha256)``, ``(ANY_PAINTING,
+    the paintings' digests, their mix)`` with the paintings' pixels in ``_paintings``, or
+    ``(STYLES_26, the 26 weights)``. The fast and compare pages both paint through here, so
+    a result made on one is not made again on the other. Only the PNG is kept (a 2048 px
+    result is some 3 MB instead of 8 MB of pixels).
     """
-    config = FastConfig(size=size, strength=strength, preserve_colors=preserve_colors,
-                        precision=precision)
-    result = paint(_network(weights_path, sha256, precision), _pixels, config)
+    result = _paint(network, _photo, _paintings, size, strength, preserve_colors, precision)
     height, width = result.image.shape[:2]
     return images.encode_png(result.image), (width, height), result.seconds
+
+
+def _paint(network: tuple, photo: np.ndarray, paintings: tuple, size: int, strength: float,
+           preserve_colors: bool, precision: str) -> FastResult:
+    kind = network[0]
+    if kind == TRAINED:
+        _, weights_path, sha256 = network
+        config = FastConfig(size=size, strength=strength, preserve_colors=preserve_colors,
+                            precision=precision)
+        return paint(trained_network(weights_path, sha256, precision), photo, config)
+    config = arbitrary.ArbitraryConfig(size=size, strength=strength,
+                                       preserve_colors=preserve_colors, precision=precision)
+    if kind == ANY_PAINTING:
+        _, _, mix = network
+        predictor, transformer = any_painting_networks(precision)
+        return arbitrary.paint_with_paintings(predictor, transformer, photo, list(paintings),
+                                              list(mix), config)
+    if kind == STYLES_26:
+        _, weights = network
+        return arbitrary.paint_with_styles(multistyle_network(precision), photo, list(weights),
+                                           config)
+    raise ValueError(f"no fast network of the kind {kind!r}")
 
 
 def settings_note(config: FastConfig) -> str:
@@ -114,8 +168,8 @@ def paint_each(content: pickers.Chosen, models: list[registry.StyleModel],
         for model in models:
             try:
                 png, size, seconds = painted(
-                    digest, content.pixels, str(model.weights_path), model.sha256, config.size,
-                    config.strength, config.preserve_colors, config.precision)
+                    digest, content.pixels, (TRAINED, str(model.weights_path), model.sha256),
+                    (), config.size, config.strength, config.preserve_colors, config.precision)
             except registry.ModelError as error:
                 st.error(str(error))
                 continue

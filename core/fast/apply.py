@@ -1,4 +1,6 @@
-"""Painting a photo with a trained style network: one pass, then strength and colours."""
+"""Running a fast network: one traced graph per network (``compiled``, ``warm_up``), painting a
+photo with a trained style network (one pass, then strength and colours), and ``FastResult``,
+the one timed result of every fast network (trained, any-painting, 26-style)."""
 
 from __future__ import annotations
 
@@ -141,8 +143,11 @@ def warm_up(network, side: int = WARM_UP_SIDE) -> float:
 
 @dataclass(frozen=True)
 class FastResult:
+    """A picture from any fast network, and what it took to paint."""
+
     image: np.ndarray  # uint8 RGB
-    seconds: float  # the network pass plus blending, not loading
+    seconds: float  # style vectors (any painting), the network pass and blending; not loading
+    vector: np.ndarray | None = None  # any painting: the style vector, strength applied
 
 
 def paint(network, content: np.ndarray, config: FastConfig = FastConfig()) -> FastResult:

