@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.validate import require_choice
+
 BACKBONES = ("auto", "vgg19", "vgg16-hed")
 POOLINGS = ("avg", "max")
 PRECISIONS = ("float32", "bfloat16")
@@ -216,7 +218,7 @@ class FeatureExtractor:
         self.model = self._build(keras, load_conv_weights(choice))
 
     def _build(self, keras, weights):
-        policy = "mixed_bfloat16" if self.precision == "bfloat16" else "float32"
+        policy = dtype_policy(self.precision)
         deepest = max(self.choice.layer_names.index(name) for name in self.layers)
         needed = self.choice.layer_names[: deepest + 1]
         pool = keras.layers.AveragePooling2D if self.pooling == "avg" else keras.layers.MaxPooling2D
@@ -257,3 +259,13 @@ def feature_extractor(
 ) -> FeatureExtractor:
     """One extractor per process and configuration: building one costs a weights read."""
     return FeatureExtractor(choice, layers, pooling, precision)
+
+
+def dtype_policy(precision: str) -> str:
+    """The one precision policy of every network: the Keras dtype policy for a precision.
+
+    "bfloat16" computes in bfloat16 with float32 variables (so one weights file loads into
+    either; Grams, losses and optimisers stay float32), "float32" is float32 throughout.
+    """
+    require_choice("precision", precision, PRECISIONS)
+    return "mixed_bfloat16" if precision == "bfloat16" else "float32"

@@ -65,11 +65,11 @@ def require_count(name: str, value: object, low: int, high: int) -> int:
     return int(value)
 
 
-def require_fraction(name: str, value: object) -> float:
-    """A number from 0 to 1 (a strength, a weight)."""
+def require_between(name: str, value: object, low: float, high: float) -> float:
+    """A number from ``low`` to ``high`` (a strength is one from 0 to 1)."""
     bad = isinstance(value, bool) or not isinstance(value, numbers.Real)
-    if bad or not 0 <= value <= 1:  # NaN fails too
-        raise SettingsError(f"{name} must be a number from 0 to 1 (got {value!r})")
+    if bad or not low <= value <= high:  # NaN fails too
+        raise SettingsError(f"{name} must be a number from {low:g} to {high:g} (got {value!r})")
     return float(value)
 
 

@@ -316,3 +316,13 @@ def test_train_fast_cli_writes_weights_and_a_verified_manifest(tmp_path, capsys)
     shutil.rmtree(tmp_path / "ckpt")
     assert cli.main(["train-fast", "--style", str(style), "--photos", str(tmp_path / "none"),
                      "--out", str(models / "x.weights.h5")]) == cli.USER_ERROR
+
+
+def test_a_size_written_as_text_becomes_a_number():
+    """A settings file may say "size": "1080": the config holds 1080, or it crashed later."""
+    from core.fast.arbitrary import ArbitraryConfig
+
+    assert FastConfig(size="1080").size == 1080 and type(FastConfig(size="1080").size) is int
+    assert ArbitraryConfig(size="720", style_size="256").size == 720
+    with pytest.raises(ValueError, match="size must be a whole number of pixels"):
+        FastConfig(size="big")

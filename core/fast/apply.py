@@ -4,13 +4,14 @@ the one timed result of every fast network (trained, any-painting, 26-style)."""
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from core import images
+from core.backbone import PRECISIONS
+from core.validate import require_between, require_choice, validate_size
 
 MAX_FAST_SIDE = 2048
 
@@ -25,18 +26,14 @@ class FastConfig:
     precision: str = "bfloat16"  # same picture (0.25 levels apart on average), 1.6x faster
 
     def __post_init__(self):
-        if self.size is not None:
-            images.validate_size(self.size, max_side=MAX_FAST_SIDE)
+        if self.size is not None:  # "1080" from a settings file becomes 1080
+            object.__setattr__(self, "size", validate_size(self.size, max_side=MAX_FAST_SIDE))
         check_strength(self.strength)
-        if self.precision not in ("float32", "bfloat16"):
-            raise ValueError(f"precision must be float32 or bfloat16 (got {self.precision!r})")
+        require_choice("precision", self.precision, PRECISIONS)
 
 
 def check_strength(strength: float) -> float:
-    bad = isinstance(strength, bool) or not isinstance(strength, (int, float))
-    if bad or not math.isfinite(strength) or not 0 <= strength <= 1:
-        raise ValueError(f"strength must be a number from 0 to 1 (got {strength!r})")
-    return float(strength)
+    return require_between("strength", strength, 0, 1)
 
 
 def compiled(network):

