@@ -5,6 +5,7 @@ import logging
 import shutil
 import threading
 
+import keras
 import numpy as np
 import pytest
 
@@ -19,13 +20,15 @@ from tests.conftest import TINY, painting, photo, tiny_config
 
 @pytest.mark.parametrize("height,width", [(33, 47), (64, 64), (101, 37), (32, 33)])
 def test_the_network_keeps_any_size(height, width):
+    keras.utils.set_random_seed(0)  # the weights' draw, so the median below is repeatable
     net = build_transformer(TINY)
     rgb = np.random.default_rng(0).uniform(0, 255, (2, height, width, 3)).astype(np.float32)
     out = np.asarray(net(rgb))
     assert out.shape == (2, height, width, 3)
     assert np.isfinite(out).all()
-    # Untrained, it starts near mid-grey: the output layer is linear around 127.5.
-    assert 0 <= np.median(out) <= 255
+    # Untrained, it starts near mid-grey: the output layer is linear around 127.5 (medians of
+    # 109-140 over three seeds of random weights).
+    assert 127.5 - 40 <= np.median(out) <= 127.5 + 40
 
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
