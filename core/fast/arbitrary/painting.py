@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from core import images
+from core.errors import SettingsError
 from core.fast.apply import FastResult, check_strength, finish
 from core.fast.arbitrary.config import MULTISTYLE_COUNT, VECTOR_SIZE, ArbitraryConfig
 
@@ -38,9 +39,9 @@ def blend_vectors(vectors: Sequence[np.ndarray], weights: Sequence[float] | None
     stack = np.stack([np.asarray(vector, np.float32) for vector in vectors])
     mix = np.ones(len(stack)) if weights is None else np.asarray(weights, np.float64)
     if mix.shape != (len(stack),):
-        raise ValueError(f"give one mix weight per painting ({len(stack)}), got {len(mix)}")
+        raise SettingsError(f"give one mix weight per painting ({len(stack)}), got {len(mix)}")
     if not np.all(np.isfinite(mix)) or np.any(mix < 0) or mix.sum() <= 0:
-        raise ValueError("mix weights must be non-negative numbers, not all zero")
+        raise SettingsError("mix weights must be non-negative numbers, not all zero")
     return (mix / mix.sum()).astype(np.float32) @ stack
 
 
@@ -78,7 +79,7 @@ def paint_with_paintings(predictor, transformer, content: np.ndarray,
     """Photo painted in the style of one painting, or of several mixed by ``mix``; the
     result carries the style vector it was painted with (strength applied)."""
     if not paintings:
-        raise ValueError("give at least one painting")
+        raise SettingsError("give at least one painting")
     started = time.perf_counter()
     photo = content if config.size is None else images.resize_longest(content, config.size)
     vector = blend_vectors([style_vector(predictor, painting, config.style_size)
@@ -100,8 +101,8 @@ def multistyle_choices(spec: str) -> dict[int, float]:
         try:
             choices[int(index)] = choices.get(int(index), 0.0) + float(weight or 1.0)
         except ValueError:
-            raise ValueError(f"styles are INDEX[:WEIGHT] pairs separated by commas, e.g. 3:0.5,12"
-                             f" (got {spec!r})") from None
+            raise SettingsError("styles are INDEX[:WEIGHT] pairs separated by commas, e.g. "
+                                f"3:0.5,12 (got {spec!r})") from None
     multistyle_weights(choices)  # refuses bad indices and weights now, with the same words
     return choices
 
@@ -112,12 +113,12 @@ def multistyle_weights(choices: Mapping[int, float]) -> np.ndarray:
     for index, weight in choices.items():
         if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not (
                 0 <= index < MULTISTYLE_COUNT):
-            raise ValueError(f"style index must be 0 to {MULTISTYLE_COUNT - 1} (got {index!r})")
+            raise SettingsError(f"style index must be 0 to {MULTISTYLE_COUNT - 1} (got {index!r})")
         if not math.isfinite(weight) or weight < 0:
-            raise ValueError(f"style weights must be non-negative numbers (got {weight!r})")
+            raise SettingsError(f"style weights must be non-negative numbers (got {weight!r})")
         weights[index] += weight
     if weights.sum() <= 0:
-        raise ValueError("style weights must not all be zero")
+        raise SettingsError("style weights must not all be zero")
     return weights / weights.sum()
 
 
