@@ -13,6 +13,7 @@ iterations, so pauses and restarts do not count) and the total.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -31,11 +32,11 @@ from core.classic import (  # noqa: E402
     PRESETS,
     AdamState,
     Objective,
-    _initial_image,
-    adam_update,
+    adam_steps,
+    initial_image,
     preset,
 )
-from core.cli import cpu_name  # noqa: E402
+from core.machine import cpu_name  # noqa: E402
 
 
 def save_state(path: Path, image, state: AdamState, seconds: list[float]) -> None:
@@ -73,21 +74,21 @@ def main(argv=None) -> int:
         seconds = saved["seconds"].tolist()
         print(f"resuming at iteration {state.step}", flush=True)
     else:
-        image = _initial_image(config, content, style, None, extractor.bgr_mean)
+        image = initial_image(config, content, style, None, extractor.bgr_mean)
         state, seconds = AdamState.zeros_like(image), []
     print(f"report recipe, {width}x{height}, backbone {choice.label}", flush=True)
 
-    while state.step < config.iterations:
-        started = time.perf_counter()
-        losses, gradient = objective(image)
-        image = adam_update(image, gradient, state, config.learning_rate)
-        seconds.append(time.perf_counter() - started)
+    steps = adam_steps(objective, image, state, config.learning_rate)
+    started = time.perf_counter()
+    for image, losses in itertools.islice(steps, max(0, config.iterations - state.step)):
+        seconds.append(time.perf_counter() - started)  # one evaluation and one update
         if state.step % 50 == 0:
             images.save_png(images.to_uint8(image), out / f"iteration_{state.step:04d}.png")
             print(f"iteration {state.step}: {seconds[-1]:.2f} s, loss {losses.total:.6g}",
                   flush=True)
         if state.step % args.checkpoint_every == 0 or state.step == config.iterations:
             save_state(checkpoint, image, state, seconds)
+        started = time.perf_counter()
 
     images.save_png(images.to_uint8(image), out / "final.png")
     summary = {

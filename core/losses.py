@@ -11,25 +11,54 @@ different size from the output (a style scale), because both Grams are per-posit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from keras import ops
+
+
+@dataclass(frozen=True)
+class Losses:
+    """The objective's terms, each already multiplied by its weight; ``total`` is their sum.
+
+    What classic progress, training progress and a job's loss rows report.
+    """
+
+    content: float
+    style: float
+    tv: float
+
+    @property
+    def total(self) -> float:
+        return self.content + self.style + self.tv
+
+    @classmethod
+    def of(cls, terms) -> Losses:
+        """From the three numbers ``weighted_terms`` gives (tensors, arrays or floats)."""
+        content, style, tv = (float(term) for term in terms)
+        return cls(content, style, tv)
 
 
 def gram(features):
     """(1, H, W, N) features -> (N, N) Gram matrix F^T F / M, in float32."""
     features = ops.cast(features, "float32")
-    channels = ops.shape(features)[-1]
-    flat = ops.reshape(features, (-1, channels))
-    positions = ops.cast(ops.shape(flat)[0], "float32")
-    return ops.matmul(ops.transpose(flat), flat) / positions
+    return _gram(ops.reshape(features, (-1, ops.shape(features)[-1])))
 
 
 def batch_gram(features):
     """(B, H, W, N) features -> (B, N, N): one Gram matrix per image, in float32."""
     features = ops.cast(features, "float32")
     shape = ops.shape(features)
-    flat = ops.reshape(features, (shape[0], -1, shape[-1]))
-    positions = ops.cast(ops.shape(flat)[1], "float32")
-    return ops.matmul(ops.transpose(flat, (0, 2, 1)), flat) / positions
+    return _gram(ops.reshape(features, (shape[0], -1, shape[-1])))
+
+
+def _gram(flat):
+    """F^T F / M for (..., M, N) float32 features: M positions of N channels.
+
+    ``gram`` hands it one (M, N) matrix and ``batch_gram`` a (B, M, N) stack, so each keeps
+    its own matrix product (a batched one rounds differently in the last bits).
+    """
+    positions = ops.cast(ops.shape(flat)[-2], "float32")
+    return ops.matmul(ops.swapaxes(flat, -1, -2), flat) / positions
 
 
 def content_loss(features, target):
@@ -78,3 +107,20 @@ def total_variation(image):
     down = ops.mean(ops.square(image[:, 1:, :, :] - image[:, :-1, :, :]))
     right = ops.mean(ops.square(image[:, :, 1:, :] - image[:, :, :-1, :]))
     return down + right
+
+
+def weighted_terms(features: dict, image, *, content_layer: str, content_target,
+                   style_grams: dict, layer_weights: dict, term_weights):
+    """The one objective: [content, style, tv] losses times ``term_weights``, a (3,) tensor.
+
+    ``features`` are the loss network's maps of ``image`` (B, H, W, 3), keyed by layer; the
+    content loss compares ``features[content_layer]`` with ``content_target``, the style loss
+    each layer of ``layer_weights`` with its Gram in ``style_grams``. What is minimised is
+    the sum of the three; a batch gives each term's mean over its images.
+    """
+    terms = ops.stack([
+        content_loss(features[content_layer], content_target),
+        style_loss(features, style_grams, layer_weights),
+        total_variation(image),
+    ])
+    return terms * ops.convert_to_tensor(term_weights, dtype="float32")

@@ -1,6 +1,7 @@
 """Classic optimisation on tiny images: presets, events, optimisers, stopping."""
 
 import dataclasses
+import itertools
 import json
 import threading
 
@@ -10,14 +11,17 @@ import pytest
 from core import images
 from core.classic import (
     PRESETS,
+    AdamState,
     ClassicConfig,
     Progress,
     Started,
     StartImage,
-    _initial_image,
+    adam_steps,
+    initial_image,
     preset,
     stylize,
 )
+from core.errors import SettingsError
 
 RNG = np.random.default_rng(3)
 
@@ -71,12 +75,12 @@ def test_report_preset_is_the_report_recipe():
 def test_report_noise_init_is_seventy_percent_noise():
     config = dataclasses.replace(PRESETS["report"], seed=5)
     mean_rgb = np.array([123.68, 116.779, 103.939], np.float32)
-    start = _initial_image(config, CONTENT, STYLE, None, mean_rgb[::-1])
+    start = initial_image(config, CONTENT, STYLE, None, mean_rgb[::-1])
     expected_centre = 0.3 * CONTENT + 0.7 * mean_rgb
     deviation = start - expected_centre
     assert np.abs(deviation).max() <= 0.7 * 20 + 1e-3
     assert deviation.std() == pytest.approx(0.7 * 40 / np.sqrt(12), rel=0.1)
-    again = _initial_image(config, CONTENT, STYLE, None, mean_rgb[::-1])
+    again = initial_image(config, CONTENT, STYLE, None, mean_rgb[::-1])
     np.testing.assert_array_equal(start, again)  # seeded
 
 
@@ -149,15 +153,20 @@ def test_time_budget_alone_bounds_the_run():
 @pytest.mark.parametrize("optimizer, expected_peak", [("lbfgs", 255.0), ("adam", 300.0)])
 def test_only_lbfgs_keeps_pixels_inside_0_to_255(optimizer, expected_peak):
     """Pulled towards 300 everywhere, L-BFGS-B stops at its bound; Adam goes past it."""
-    from core.classic import Losses, _adam, _lbfgs, _Run
+    from core.classic import Losses
+    from core.classic.engine import Run
+    from core.classic.optimisers import adam, lbfgs
 
     def towards_300(image):
         return Losses(float(np.sum((image - 300) ** 2)), 0.0, 0.0), 2 * (image - 300)
 
     config = tiny(optimizer=optimizer, iterations=400, learning_rate=5.0)
-    optimise = _lbfgs if optimizer == "lbfgs" else _adam
     start = np.full((4, 4, 3), 128.0, np.float32)
-    final = optimise(towards_300, start, config, _Run(config, CONTENT, None, None))
+    run = Run(config, CONTENT, None, None)
+    if optimizer == "lbfgs":
+        final = lbfgs(towards_300, start, run)
+    else:
+        final = adam(towards_300, start, run, config.learning_rate)
     assert final.max() == pytest.approx(expected_peak, abs=1.0)
 
 
@@ -171,11 +180,11 @@ def test_preserve_colors_keeps_the_content_chroma():
 
 
 def test_style_scale_sizes_the_style_independently():
-    from core.classic import _fit_style
+    from core.classic.engine import fit_style
 
-    squashed = _fit_style(STYLE, 48, 34, tiny(style_scale=None))
+    squashed = fit_style(STYLE, 48, 34, tiny(style_scale=None))
     assert squashed.shape == (34, 48, 3)
-    scaled = _fit_style(STYLE, 48, 34, tiny(style_scale=2.0))
+    scaled = fit_style(STYLE, 48, 34, tiny(style_scale=2.0))
     assert scaled.shape == (96, 96, 3)  # the square painting stays square
 
 
@@ -322,23 +331,25 @@ def test_a_cancel_does_not_wait_for_a_slow_evaluation_to_finish():
     import threading
     import time
 
-    from core.classic import PRESETS, _Cancelled, _Run
+    from core.classic import PRESETS
+    from core.classic.engine import Run
+    from core.classic.optimisers import Cancelled
 
     def slow_objective(image):
         time.sleep(3)
         return None, image
 
     cancel = threading.Event()
-    run = _Run(PRESETS["recommended"], np.zeros((8, 8, 3), np.uint8), None, cancel)
+    run = Run(PRESETS["recommended"], np.zeros((8, 8, 3), np.uint8), None, cancel)
     threading.Timer(0.2, cancel.set).start()
     started = time.perf_counter()
-    with pytest.raises(_Cancelled):
+    with pytest.raises(Cancelled):
         run.evaluate(slow_objective, np.zeros((8, 8, 3), np.float32))
     assert time.perf_counter() - started < 1.0 and run.stopped_by == "cancel"
     run.close()
 
-    quick = _Run(PRESETS["recommended"], np.zeros((8, 8, 3), np.uint8), None,
-                 threading.Event())
+    quick = Run(PRESETS["recommended"], np.zeros((8, 8, 3), np.uint8), None,
+                threading.Event())
     losses, gradient = quick.evaluate(lambda image: ("losses", image + 1), np.zeros(3))
     assert losses == "losses" and gradient.tolist() == [1, 1, 1]  # uncancelled: the result
     quick.close()
@@ -353,3 +364,76 @@ def test_settings_files_of_an_older_version_still_load_with_a_note():
     assert [note.split(" is ")[0] for note in notes] == ["coarse_iterations", "coarse_scales"]
     with pytest.raises(ValueError, match="unknown classic settings: colour"):
         ClassicConfig.from_dict({**old, "colour": 1})
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"optimizer": "sgd"}, "optimizer must be one of lbfgs, adam"),
+        ({"tv_weight": -1.0}, "tv_weight must be a finite number, zero or more"),
+        ({"learning_rate": 0.0}, "learning_rate must be a finite number, more than zero"),
+        ({"seed": -1}, "seed must be a whole number from 0 to 4294967295"),
+        ({"content_weight": 0.0, "style_weight": 0.0}, "both be zero"),
+        ({"style_scale": 5.0}, "style_scale must be between 0.1 and 4"),
+    ],
+)
+def test_bad_settings_are_a_settings_error(changes, message):
+    with pytest.raises(SettingsError, match=message):
+        tiny(**changes)
+    with pytest.raises(SettingsError, match="unknown classic settings"):
+        ClassicConfig.from_dict({"colour": 1})
+    with pytest.raises(SettingsError, match="preset must be one of"):
+        preset("fastest")
+
+
+def test_adam_resumed_from_its_saved_state_takes_the_same_steps():
+    """What bench/report_recipe.py relies on: the pixels and ``AdamState`` are all a run is."""
+    target = RNG.uniform(0, 255, (6, 5, 3)).astype(np.float32)
+
+    def objective(image):
+        return None, 2 * (image - target) + np.sin(image)
+
+    def take(steps, count):
+        return [image for image, _ in itertools.islice(steps, count)][-1]
+
+    start = np.full((6, 5, 3), 128.0, np.float32)
+    straight = take(adam_steps(objective, start, AdamState.zeros_like(start), 2.0), 9)
+    state = AdamState.zeros_like(start)
+    halfway = take(adam_steps(objective, start, state, 2.0), 4)
+    saved = AdamState(state.first.copy(), state.second.copy(), state.step)
+    resumed = take(adam_steps(objective, halfway.copy(), saved, 2.0), 5)
+    np.testing.assert_array_equal(resumed, straight)
+
+
+def test_lbfgs_says_whether_its_evaluation_budget_or_convergence_ended_a_scale(monkeypatch):
+    from core.classic import Losses, optimisers
+    from core.classic.engine import Run
+
+    def objective(image):
+        return Losses(float(np.sum(image)), 0.0, 0.0), np.ones_like(image)
+
+    def spends_its_evaluations(value_and_gradient, start, lower, upper, *, max_evaluations,
+                               **_):
+        for _ in range(max_evaluations + 1):
+            value_and_gradient(start)
+        return start, 1
+
+    def goes_no_further(value_and_gradient, start, lower, upper, **_):
+        value_and_gradient(start)
+        return start, 1
+
+    start = np.full((4, 4, 3), 128.0, np.float32)
+    for box, reason in ((spends_its_evaluations, "evaluations"), (goes_no_further, "converged")):
+        monkeypatch.setattr(optimisers, "box_lbfgsb", box)
+        run = Run(tiny(iterations=4), CONTENT, None, None)
+        optimisers.lbfgs(objective, start, run)
+        assert run.stopped_by == reason
+
+
+def test_a_settings_file_size_written_as_text_is_a_number():
+    """{"size": "1080"} passed every check and crashed the classic page later."""
+    config = ClassicConfig.from_dict({"size": "1080", "base_size": "512"})
+    assert (config.size, config.base_size) == (1080, 512)
+    assert type(config.size) is int and type(config.base_size) is int
+    with pytest.raises(SettingsError, match="size must be a whole number of pixels"):
+        ClassicConfig.from_dict({"size": "large"})

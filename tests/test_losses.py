@@ -88,3 +88,26 @@ def test_total_variation_of_a_checkerboard():
     image = np.repeat(board[None, :, :, None], 3, axis=-1)
     # every neighbour pair differs by 1, in both directions: mean 1 + mean 1
     assert float(losses.total_variation(image)) == pytest.approx(2.0)
+
+
+def test_batch_gram_is_each_image_s_gram():
+    batch = np.concatenate([features(), 3 * features()])
+    per_image = np.asarray(losses.batch_gram(batch))
+    for index in range(2):
+        expected = np.asarray(losses.gram(batch[index:index + 1]))
+        np.testing.assert_allclose(per_image[index], expected, rtol=1e-5)
+
+
+def test_weighted_terms_are_each_loss_times_its_weight():
+    image = RNG.uniform(0, 255, (1, 6, 5, 3)).astype(np.float32)
+    maps = {"c": features(), "s": features()}
+    target, grams = features(), {"s": losses.gram(features())}
+    terms = losses.weighted_terms(maps, image, content_layer="c", content_target=target,
+                                  style_grams=grams, layer_weights={"s": 2.0},
+                                  term_weights=(5.0, 100.0, 0.5))
+    expected = [5.0 * float(losses.content_loss(maps["c"], target)),
+                100.0 * float(losses.style_loss(maps, grams, {"s": 2.0})),
+                0.5 * float(losses.total_variation(image))]
+    np.testing.assert_allclose(np.asarray(terms), expected, rtol=1e-6)
+    row = losses.Losses.of(terms)
+    assert row.total == pytest.approx(sum(expected), rel=1e-6)
