@@ -105,7 +105,7 @@ def local_vgg19_weights(explicit: str | os.PathLike | None = None) -> tuple[Path
         if candidate and Path(candidate).is_file():
             return Path(candidate), origin
         if candidate and origin != "Keras' cache":
-            raise ValueError(f"VGG19 weights not found at {candidate} ({origin})")
+            raise UserError(f"VGG19 weights not found at {candidate} ({origin})")
     return None, ""
 
 

@@ -13,14 +13,16 @@ import json
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
-from core import images
+from core import images, paintings
 from core.backbone import BACKBONES, POOLINGS, PRECISIONS
 from core.errors import UserError
 from core.machine import cpu_name
 
 USER_ERROR = 2
+INTERNAL_ERROR = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,8 +71,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_fast_commands(commands) -> None:
     from core.fast.apply import FastConfig
-    from core.fast.network import NetworkShape
-    from core.fast.train import TrainConfig
 
     fast = commands.add_parser(
         "fast", help="paint a photo in one pass with a bundled network, any painting, or a "
@@ -95,6 +95,12 @@ def _add_fast_commands(commands) -> None:
     fast.add_argument("--precision", choices=PRECISIONS, default=FastConfig.precision)
 
     commands.add_parser("styles", help="list the bundled style networks")
+    _add_train_command(commands)
+
+
+def _add_train_command(commands) -> None:
+    from core.fast.network import NetworkShape
+    from core.fast.train import TrainConfig
 
     defaults, shape = TrainConfig(), NetworkShape()
     train = commands.add_parser(
@@ -124,10 +130,11 @@ def _add_fast_commands(commands) -> None:
     train.add_argument("--backbone", choices=BACKBONES, default=defaults.backbone)
     train.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
                        help="the loss network's compute precision")
-    train.add_argument("--display-name", help="the painting's title (manifest)")
-    train.add_argument("--artist", default="unknown")
-    train.add_argument("--year", default="unknown")
-    train.add_argument("--licence", default="unknown", help="the painting's licence")
+    bundled = "default: a bundled painting's record (styles/paintings.json), else unknown"
+    train.add_argument("--display-name", help="the painting's title (manifest); " + bundled)
+    train.add_argument("--artist", help=bundled)
+    train.add_argument("--year", help=bundled)
+    train.add_argument("--licence", help="the painting's licence; " + bundled)
     train.add_argument("--note", help="a sentence for the manifest, e.g. how far it got")
 
 
@@ -295,8 +302,8 @@ def run_train_fast(args) -> dict:
     import keras
 
     from core.fast import train as training
-    from core.fast.network import NetworkShape
-    from core.fast.registry import WEIGHTS_SUFFIX, write_manifest
+    from core.fast.photos import load_photos
+    from core.fast.registry import WEIGHTS_SUFFIX, lineage, write_manifest
 
     out = Path(args.out)
     if not out.name.endswith(WEIGHTS_SUFFIX):
@@ -304,7 +311,35 @@ def run_train_fast(args) -> dict:
     if not out.parent.is_dir():
         raise UserError(f"the folder for --out does not exist: {out.parent}")
     name = out.name.removesuffix(WEIGHTS_SUFFIX)
-    config = training.TrainConfig(
+    config = _train_config(args)
+    style = images.load_image(args.style, what="style image")
+    photos, held_out = load_photos(args.photos)
+    transformer, result = training.train(
+        style, photos, held_out, config, Path(args.checkpoint_dir or Path("runs") / name),
+        on_event=_train_reporter(max(1, min(25, config.steps // 20))),
+        resume=not args.fresh, warm_start=args.warm_start)
+    transformer.save_weights(out)
+    manifest = write_manifest(
+        out, **_painting_credits(args), backbone=result.backbone.name, steps=result.steps,
+        batch=config.batch, training_seconds=round(result.seconds),
+        machine=f"{cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
+                f"({keras.backend.backend()} backend)",
+        network=config.network.to_dict(), training=config.to_dict(),
+        style_layer_balance=result.balance,
+        **lineage(args.warm_start, result.steps, round(result.seconds)),
+        trained=time.strftime("%Y-%m-%d"),
+        **({"note": args.note} if args.note else {}),
+    )
+    return {"style": name, "weights": str(out), "manifest": str(manifest),
+            "steps": result.steps, "seconds": round(result.seconds),
+            "backbone": result.backbone.name}
+
+
+def _train_config(args):
+    from core.fast import train as training
+    from core.fast.network import NetworkShape
+
+    return training.TrainConfig(
         steps=args.steps, batch=args.batch, crop=args.crop, style_size=args.style_size,
         content_layer=args.content_layer, style_layers=_layer_weights(args.style_layers),
         content_weight=args.content_weight,
@@ -314,10 +349,26 @@ def run_train_fast(args) -> dict:
         preview_every=args.preview_every,
         network=NetworkShape(width=args.width, residual_blocks=args.residual_blocks),
     )
-    checkpoint_dir = Path(args.checkpoint_dir or Path("runs") / name)
-    style = images.load_image(args.style, what="style image")
-    photos, held_out = training.load_photos(args.photos)
-    every = max(1, min(25, config.steps // 20))
+
+
+def _painting_credits(args) -> dict:
+    """The manifest's painting fields: the flags, else the bundled painting's one record
+    (styles/paintings.json), else the file name."""
+    file_name = Path(args.style).name
+    record = paintings.find(file_name)
+    return {
+        "painting": file_name,
+        "display_name": args.display_name or (record.title if record else
+                                              Path(file_name).stem.replace("_", " ").title()),
+        "artist": args.artist or (record.artist if record else "unknown"),
+        "year": args.year or (record.year if record else "unknown"),
+        "licence": args.licence or (record.licence if record else "unknown"),
+    }
+
+
+def _train_reporter(every: int):
+    """Prints training's start, every ``every``-th step and each preview, a line each."""
+    from core.fast import train as training
 
     def report(event):
         if isinstance(event, training.TrainStarted):
@@ -327,34 +378,15 @@ def run_train_fast(args) -> dict:
                   f"{event.parameters:,} parameters{resumed}", flush=True)
         elif isinstance(event, training.TrainProgress) and (
                 event.step % every == 0 or event.step == event.steps):
+            losses = event.losses
             print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "
                   f"{event.seconds_per_step:.2f} s/step  ETA {event.eta_seconds / 60:.1f} min  "
-                  f"content {event.content:.4g}  style {event.style:.4g}  tv {event.tv:.4g}",
+                  f"content {losses.content:.4g}  style {losses.style:.4g}  tv {losses.tv:.4g}",
                   flush=True)
         elif isinstance(event, training.TrainPreview):
             print(f"preview: {event.path}", flush=True)
 
-    transformer, result = training.train(style, photos, held_out, config, checkpoint_dir,
-                                         on_event=report, resume=not args.fresh,
-                                         warm_start=args.warm_start)
-    transformer.save_weights(out)
-    stem = Path(args.style).stem
-    manifest = write_manifest(
-        out, display_name=args.display_name or stem.replace("_", " ").title(),
-        painting=Path(args.style).name, artist=args.artist, year=args.year,
-        licence=args.licence, backbone=result.backbone.name, steps=result.steps,
-        batch=config.batch, training_seconds=round(result.seconds),
-        machine=f"{cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
-                f"({keras.backend.backend()} backend)",
-        network=config.network.to_dict(), training=config.to_dict(),
-        style_layer_balance=result.balance,
-        **_lineage(args.warm_start, result.steps, round(result.seconds)),
-        trained=time.strftime("%Y-%m-%d"),
-        **({"note": args.note} if args.note else {}),
-    )
-    return {"style": name, "weights": str(out), "manifest": str(manifest),
-            "steps": result.steps, "seconds": round(result.seconds),
-            "backbone": result.backbone.name}
+    return report
 
 
 def _layer_weights(pairs: list[str]) -> tuple[tuple[str, float], ...]:
@@ -376,24 +408,6 @@ def _numbers(text: str, flag: str) -> list[float]:
     except ValueError:
         raise UserError(f"{flag} takes numbers separated by commas, e.g. 0.7,0.3 "
                          f"(got {text!r})") from None
-
-
-def _lineage(warm_start: str | None, steps: int, seconds: int) -> dict:
-    """Manifest fields for where the weights began: a network started from another one's
-    weights carries that network's steps and time in its totals (when its manifest is there).
-    """
-    if warm_start is None:
-        return {"warm_start": None}
-    path = Path(warm_start)
-    parent = path.with_name(path.name.removesuffix(".weights.h5") + ".json")
-    try:
-        prior = json.loads(parent.read_text())
-    except (OSError, ValueError):
-        return {"warm_start": path.name}
-    prior_steps = int(prior.get("total_steps", prior.get("steps", 0)))
-    prior_seconds = int(prior.get("total_training_seconds", prior.get("training_seconds", 0)))
-    return {"warm_start": f"the {parent.stem} network ({prior_steps} steps)",
-            "total_steps": steps + prior_steps, "total_training_seconds": seconds + prior_seconds}
 
 
 def _output_path(path: str) -> Path:
@@ -419,11 +433,15 @@ def main(argv=None) -> int:
                 "train-fast": run_train_fast}
     try:
         summary = commands[args.command](args)
-    except (ValueError, OSError) as error:
+    except (UserError, OSError) as error:  # a mistake, or a file the person named: one line
         print(f"error: {error}", file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # a bug (a stray ValueError from a library too): say so
+        traceback.print_exc()
+        print(f"internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return INTERNAL_ERROR
     print(json.dumps(summary), flush=True)
     return 0

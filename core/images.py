@@ -25,7 +25,7 @@ import numpy as np
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from core.errors import UserError
-from core.validate import MAX_OUTPUT_SIDE, MIN_SIDE, validate_size  # noqa: F401 - re-exported
+from core.validate import MIN_SIDE
 
 
 class ImageError(UserError):

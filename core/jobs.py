@@ -41,6 +41,7 @@ from core.classic import (
     StylizeResult,
     stylize,
 )
+from core.errors import UserError
 from core.estimates import Estimate, Pace, estimate_seconds, measure_pace
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobView, LossRow, Snapshot
 from core.validate import env_count
@@ -188,9 +189,7 @@ class Job:
                 self._snapshots.append(snapshot)
                 self._stage = (event.stage, event.stages)
             return
-        losses = event.losses
-        row = LossRow(event.iteration, event.elapsed, losses.content, losses.style, losses.tv,
-                      losses.total, event.stage)
+        row = LossRow(event.iteration, event.elapsed, event.losses, event.stage)
         # PNG-encode here, on the worker: readers get bytes ready to show or zip.
         snapshot = None
         if event.snapshot is not None:
@@ -208,7 +207,7 @@ class Job:
                 task.content, task.styles, task.config, style_blend=task.style_blend,
                 init_image=task.init_image, on_event=self._on_event, cancel=self.cancel_event,
             )
-        except ValueError as error:  # a user mistake the core caught: its message says what
+        except UserError as error:  # a person's mistake the core caught: its line says what
             self._finish(FAILED, error=" ".join(str(error).split()))
         except Exception as error:
             log.exception("classic job %s failed", self.id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.classic import Started, StylizeResult
+from core.losses import Losses
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 
@@ -27,12 +28,11 @@ SCALE_START_ITERATIONS = {"lbfgs": 1.9, "adam": 1.0}
 
 @dataclass(frozen=True)
 class LossRow:
+    """One iteration's weighted losses, when it ended and at which scale."""
+
     iteration: int
     elapsed: float
-    content: float
-    style: float
-    tv: float
-    total: float
+    losses: Losses  # the one loss triple (core.losses), its total a property
     stage: int = 1  # coarse-to-fine: the scale this iteration ran at, 1 = the coarsest
 
 

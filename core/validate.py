@@ -48,9 +48,13 @@ def require_choice(name: str, value: object, choices: Collection[str]) -> str:
     return value
 
 
+# Settings are plain Python numbers: a numpy scalar kept in a config would not survive
+# json.dumps of its settings file, so require_number and require_count refuse them.
+
+
 def require_number(name: str, value: object, *, allow_zero: bool = False) -> float:
     """A finite number above zero (or zero too, with ``allow_zero``)."""
-    bad = isinstance(value, bool) or not isinstance(value, numbers.Real)
+    bad = isinstance(value, bool) or not isinstance(value, (int, float))
     if bad or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
         bound = "zero or more" if allow_zero else "more than zero"
         raise SettingsError(f"{name} must be a finite number, {bound} (got {value!r})")
@@ -59,8 +63,7 @@ def require_number(name: str, value: object, *, allow_zero: bool = False) -> flo
 
 def require_count(name: str, value: object, low: int, high: int) -> int:
     """A whole number (not a bool) from ``low`` to ``high``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or \
-            not low <= value <= high:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high} (got {value!r})")
     return int(value)
 

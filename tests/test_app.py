@@ -512,11 +512,12 @@ def test_a_job_waits_in_the_queue_while_the_slots_are_taken(app):
 
 
 def test_progress_lines_say_where_a_job_is():
+    from core.losses import Losses
     from core.progress import JobView, LossRow
     from ui.live import evenly, progress_text
     from ui.text import duration
 
-    row = LossRow(iteration=30, elapsed=12.0, content=1.0, style=2.0, tv=0.0, total=3.0)
+    row = LossRow(iteration=30, elapsed=12.0, losses=Losses(1.0, 2.0, 0.0))
     view = JobView("x", "running", 0, False, 300, None, None, (row,), (), None, None)
     assert progress_text(view) == "Iteration 30 / 300 · 12.0 s elapsed · about 1 min 48 s left"
     queued = dataclasses.replace(view, status="queued", queue_position=3, rows=())

@@ -135,3 +135,16 @@ def test_fast_style_mistakes_exit_2_with_one_line(make_args, message, photo, tmp
     assert code == 2
     assert error.startswith("error: ") and "\n" not in error
     assert message in error
+
+
+def test_a_bug_is_not_called_a_mistake(monkeypatch, capsys):
+    """A ValueError that is not a UserError (a library's) exits 1 with its traceback and
+    'internal error', not the one-line 'error:' of a person's mistake (exit 2)."""
+    def library_fails(args):
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(cli, "run_styles", library_fails)
+    code, _, error = run_cli(["styles"], capsys)
+    assert code == cli.INTERNAL_ERROR == 1
+    assert "Traceback" in error and error.endswith(
+        "internal error: ValueError: operands could not be broadcast together")

@@ -11,6 +11,7 @@ import pytest
 
 from core import cli, images
 from core.backbone import FeatureExtractor, resolve_backbone
+from core.fast import photos as training_photos
 from core.fast import registry
 from core.fast import train as training
 from core.fast.apply import FastConfig, compiled, paint, warm_up
@@ -146,7 +147,8 @@ def test_layer_balance_puts_every_style_layer_on_the_same_footing():
     assert raw[-1] / raw[0] > 100  # unbalanced, the layers differ by orders of magnitude
     trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
                                      config, balance)
-    crops = np.stack([training._centre_crop(p, config.crop) for p in photos]).astype(np.float32)
+    crops = np.stack([training_photos.centre_crop(p, config.crop)
+                      for p in photos]).astype(np.float32)
     trainer.compute_loss(crops, None, crops)  # the photos themselves as the "painting"
     content, style, _ = (float(term.result()) for term in trainer.terms)
     assert content == 0.0
@@ -204,9 +206,9 @@ def test_a_checkpoint_with_other_settings_is_refused(tmp_path):
 def test_held_out_photos_are_never_trained_on(tmp_path):
     from PIL import Image
 
-    for index, name in enumerate(("a.jpg", training.HELD_OUT[0], "b.png")):
+    for index, name in enumerate(("a.jpg", training_photos.HELD_OUT[0], "b.png")):
         Image.fromarray(photo(shift=index * 40)).save(tmp_path / name)
-    train_photos, held_out = training.load_photos(tmp_path)
+    train_photos, held_out = training_photos.load_photos(tmp_path)
     assert len(train_photos) == 2 and len(held_out) == 1
     assert np.abs(held_out[0].astype(int) - photo(shift=40)).mean() < 8  # JPEG round trip
 

@@ -3,6 +3,7 @@
 import dataclasses
 import io
 import json
+import math
 import time
 import zipfile
 
@@ -14,6 +15,7 @@ from core import estimates, images, jobs, progress
 from core.backbone import BackboneChoice
 from core.classic import PRESETS, ClassicConfig, Started
 from core.jobs import ClassicTask, JobManager
+from core.losses import Losses
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 
 WAIT = 120  # seconds; generous for a busy 2-core machine (the first run loads TensorFlow)
@@ -57,7 +59,8 @@ def test_a_job_records_progress_snapshots_and_its_result():
     assert view.status == DONE and not view.active and view.error is None
     assert view.started.backbone.name == "vgg16-hed" and view.started.precision == "bfloat16"
     assert [row.iteration for row in view.rows] == [1, 2, 3]  # no row for iteration 0
-    assert all(row.total == pytest.approx(row.content + row.style + row.tv) for row in view.rows)
+    assert all(row.losses.style > 0 and row.losses.content >= 0 and math.isfinite(row.losses.total)
+               for row in view.rows)
     assert [s.iteration for s in view.snapshots] == [0, 1, 2, 3]
     assert view.snapshots[0].png.startswith(b"\x89PNG")
     # Iteration 0 is the starting picture: with init "content", the photo at the output size.
@@ -193,7 +196,7 @@ def timed_rows(seconds, stages=None) -> tuple[progress.LossRow, ...]:
     """Loss rows for iterations 1, 2, ... that took ``seconds`` each, at ``stages``."""
     stages = stages or [1] * len(seconds)
     elapsed = np.cumsum(seconds)
-    return tuple(progress.LossRow(i, float(t), 1.0, 2.0, 0.0, 3.0, stage)
+    return tuple(progress.LossRow(i, float(t), Losses(1.0, 2.0, 0.0), stage)
                  for i, (t, stage) in enumerate(zip(elapsed, stages, strict=True), 1))
 
 
@@ -269,7 +272,7 @@ def test_a_new_scales_first_iteration_does_not_count_in_the_pace():
 
 
 def test_rows_too_sparse_to_time_fall_back_to_the_average():
-    row = progress.LossRow(iteration=30, elapsed=24.0, content=1.0, style=2.0, tv=0.0, total=3.0)
+    row = progress.LossRow(iteration=30, elapsed=24.0, losses=Losses(1.0, 2.0, 0.0))
     view = running_view((row,), 300)
     assert view.pace() == pytest.approx(0.8) and view.eta_seconds() == pytest.approx(216.0)
 
@@ -465,3 +468,16 @@ def test_the_owner_watcher_reaps_on_its_own_until_closed():
     manager.close()
     watcher.join(timeout=5)
     assert not watcher.is_alive()
+
+
+def test_a_stray_value_error_from_a_library_is_an_internal_error(monkeypatch, caplog):
+    """Only core.errors.UserError is a person's mistake; a ValueError from deep in a library
+    is a bug, logged with its traceback and said as one."""
+    def library_fails(*args, **kwargs):
+        raise ValueError("operands could not be broadcast together")
+
+    monkeypatch.setattr(jobs, "stylize", library_fails)
+    job = JobManager(slots=1).submit("a", task())
+    assert job.wait(WAIT) and job.status == FAILED
+    assert job.error == "internal error: ValueError: operands could not be broadcast together"
+    assert "Traceback" in caplog.text

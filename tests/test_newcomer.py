@@ -145,10 +145,11 @@ def test_the_settings_file_says_why_the_loss_network_was_chosen():
 
 
 def test_the_loss_chart_counts_whole_iterations():
+    from core.losses import Losses
     from core.progress import JobView, LossRow
     from ui.live import loss_figure
 
-    rows = tuple(LossRow(i, i * 0.5, 1.0, 2.0, 0.1, 3.1) for i in (1, 2, 3))
+    rows = tuple(LossRow(i, i * 0.5, Losses(1.0, 2.0, 0.1)) for i in (1, 2, 3))
     view = JobView("j", "running", 0, False, 3, None, None, rows, (), None, None)
     axis = loss_figure(view).layout.xaxis
     assert axis.dtick == 1 and axis.tickformat == "d"

@@ -24,6 +24,13 @@ from ui.text import duration
 JOB = "classic.job_id"  # not a widget: the id of this session's latest job
 DOWNLOADS = "classic.downloads"  # not a widget: (job id, prepared results) cache
 POLL_SECONDS = 0.5
+STOPPED_BY = {  # StylizeResult.stopped_by, for a person
+    "iterations": "the planned iterations",
+    "time": "the time budget",
+    "cancel": "Cancel",
+    "converged": "convergence (the optimiser found no better step)",
+    "evaluations": "L-BFGS-B's budget of evaluations for the scale",
+}
 GALLERY_MAX = 24
 GALLERY_COLUMNS = 6
 SHELF_SNAPSHOTS = 16  # snapshots a shelved run keeps (each a PNG of up to some MB)
@@ -80,7 +87,7 @@ def loss_figure(view: JobView) -> go.Figure:
     iterations = [row.iteration for row in rows]
     figure = go.Figure()
     for name, colour, dash in TRACES:
-        values = [getattr(row, name) for row in rows]
+        values = [getattr(row.losses, name) for row in rows]
         if name == "tv" and not any(values):
             continue  # no TV term in this run
         figure.add_trace(go.Scatter(
@@ -267,7 +274,8 @@ def _timings(job: Job, result) -> None:
     ]
     for column, (label, value) in zip(st.columns(len(metrics)), metrics, strict=True):
         column.metric(label, value)
-    st.caption(f"Stopped by: {result.stopped_by}. Loss network: {result.backbone.label}, "
+    st.caption(f"Stopped by: {STOPPED_BY.get(result.stopped_by, result.stopped_by)}. "
+               f"Loss network: {result.backbone.label}, "
                f"{_reason(job)}.")
 
 

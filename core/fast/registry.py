@@ -191,3 +191,21 @@ def write_manifest(weights_path: Path, **fields) -> Path:
     path = weights_path.with_name(name + ".json")
     path.write_text(json.dumps(manifest, indent=2) + "\n")
     return path
+
+
+def lineage(warm_start: str | None, steps: int, seconds: int) -> dict:
+    """Manifest fields for where the weights began: a network started from another one's
+    weights carries that network's steps and time in its totals (when its manifest is there).
+    """
+    if warm_start is None:
+        return {"warm_start": None}
+    path = Path(warm_start)
+    parent = path.with_name(path.name.removesuffix(".weights.h5") + ".json")
+    try:
+        prior = json.loads(parent.read_text())
+    except (OSError, ValueError):
+        return {"warm_start": path.name}
+    prior_steps = int(prior.get("total_steps", prior.get("steps", 0)))
+    prior_seconds = int(prior.get("total_training_seconds", prior.get("training_seconds", 0)))
+    return {"warm_start": f"the {parent.stem} network ({prior_steps} steps)",
+            "total_steps": steps + prior_steps, "total_training_seconds": seconds + prior_seconds}

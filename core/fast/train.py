@@ -14,7 +14,6 @@ saves a preview of held-out photos every N steps. Everything goes through ``kera
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import threading
@@ -27,18 +26,11 @@ import numpy as np
 
 from core import images, losses
 from core.backbone import BACKBONES, PRECISIONS, BackboneChoice, FeatureExtractor, resolve_backbone
+from core.errors import SettingsError, UserError
 from core.fast.network import NetworkShape, build_transformer
+from core.fast.photos import PhotoSampler, centre_crop, photo_set_digest
+from core.losses import Losses
 
-# Photos never trained on: the app's bundled examples (the contact sheet shows them) and two
-# more, for previews.
-HELD_OUT = (
-    "explore_monuments_germany_neuschwansteinCastle.jpg",
-    "explore_monuments_france_eiffelTower.jpg",
-    "explore_world_animals_animals_lemur.jpg",
-    "wallpaper_Bridge_by_Sander_Klootwijk.jpg",
-    "explore_world_animals_animals_panda.jpg",
-)
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 JOHNSON_STYLE_LAYERS = (("conv1_2", 1.0), ("conv2_2", 1.0), ("conv3_3", 1.0), ("conv4_3", 1.0))
 
 
@@ -76,19 +68,19 @@ class TrainConfig:
                      "preview_every"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a whole number, zero or more (got {value!r})")
+                raise SettingsError(f"{name} must be a whole number, zero or more (got {value!r})")
         if self.steps < 1 or self.batch < 1:
-            raise ValueError("steps and batch must be at least 1")
+            raise SettingsError("steps and batch must be at least 1")
         if not 32 <= self.crop <= 1024 or not 32 <= self.style_size <= 2048:
-            raise ValueError("crop must be 32..1024 px and style_size 32..2048 px")
+            raise SettingsError("crop must be 32..1024 px and style_size 32..2048 px")
         for name in ("content_weight", "style_weight", "tv_weight", "learning_rate"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite number, zero or more (got {value!r})")
+                raise SettingsError(f"{name} must be a finite number, zero or more (got {value!r})")
         if self.backbone not in BACKBONES:
-            raise ValueError(f"backbone must be one of {', '.join(BACKBONES)}")
+            raise SettingsError(f"backbone must be one of {', '.join(BACKBONES)}")
         if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}")
+            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}")
 
     @property
     def loss_layers(self) -> tuple[str, ...]:
@@ -127,13 +119,7 @@ class TrainProgress:
     steps: int
     elapsed: float  # seconds of training, over all sessions of this run
     seconds_per_step: float  # recent average
-    content: float  # weighted loss terms of this step's batch
-    style: float
-    tv: float
-
-    @property
-    def total(self) -> float:
-        return self.content + self.style + self.tv
+    losses: Losses  # weighted loss terms of this step's batch
 
     @property
     def eta_seconds(self) -> float:
@@ -153,60 +139,6 @@ class TrainResult:
     seconds: float
     backbone: BackboneChoice
     stopped_early: bool  # cancelled; the checkpoint holds the progress
-
-
-class PhotoSampler:
-    """Random square crops of the training photos, with flips and scale jitter, seeded.
-
-    The photos are decoded once and kept at a little over the crop size: 82 photos at about
-    300x400 px is some 30 MB.
-    """
-
-    def __init__(self, photos: list[np.ndarray], crop: int, seed: int):
-        if not photos:
-            raise ValueError("no training photos")
-        self.crop = crop
-        self.photos = [images.resize_longest(p, max(crop, round(crop * 1.5 * max(p.shape[:2])
-                                                                 / min(p.shape[:2]))))
-                       for p in photos]
-        self.random = np.random.default_rng(seed)
-
-    def batch(self, size: int) -> np.ndarray:
-        return np.stack([self._one() for _ in range(size)]).astype(np.float32)
-
-    def _one(self) -> np.ndarray:
-        photo = self.photos[self.random.integers(len(self.photos))]
-        shortest = min(photo.shape[:2])
-        # Scale so that the crop covers 55%..100% of the photo's short side.
-        side = round(self.crop / self.random.uniform(0.55, 1.0))
-        scale = side / shortest
-        height, width = (max(self.crop, round(s * scale)) for s in photo.shape[:2])
-        picture = images.resize_exact(photo, width, height)
-        top = self.random.integers(height - self.crop + 1)
-        left = self.random.integers(width - self.crop + 1)
-        picture = picture[top:top + self.crop, left:left + self.crop]
-        return picture[:, ::-1] if self.random.random() < 0.5 else picture
-
-    def state(self) -> dict:
-        return self.random.bit_generator.state
-
-    def restore(self, state: dict) -> None:
-        self.random.bit_generator.state = state
-
-
-def load_photos(folder: str | Path, held_out=HELD_OUT) -> tuple[list[np.ndarray], list]:
-    """(training photos, held-out photos) of a folder, in name order."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise ValueError(f"photo folder not found: {folder}")
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
-    training, validation = [], []
-    for path in paths:
-        pixels = images.load_image(path, what=f"photo {path.name}")
-        (validation if path.name in held_out else training).append(pixels)
-    if not training:
-        raise ValueError(f"no training photos in {folder}")
-    return training, validation
 
 
 def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
@@ -237,16 +169,13 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
 
         def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
             layer = config.content_layer
-            target = ops.stop_gradient(self.features(x)[layer])
-            painted = self.features(y_pred)
-            terms = (
-                losses.content_loss(painted[layer], target),
-                losses.style_loss(painted, self.grams, layer_weights),
-                losses.total_variation(y_pred),
+            weighted = losses.weighted_terms(
+                self.features(y_pred), y_pred, content_layer=layer,
+                content_target=ops.stop_gradient(self.features(x)[layer]),
+                style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
-            weighted = [w * t for w, t in zip(term_weights, terms, strict=True)]
-            for tracker, value in zip(self.terms, weighted, strict=True):
-                tracker.update_state(value)
+            for index, tracker in enumerate(self.terms):
+                tracker.update_state(weighted[index])
             return weighted[0] + weighted[1] + weighted[2]
 
         @property
@@ -275,7 +204,29 @@ class Checkpoint:
         try:
             return json.loads(self.state.read_text())
         except (OSError, ValueError) as error:
-            raise ValueError(f"checkpoint {self.state} is unreadable: {error}") from None
+            raise UserError(f"checkpoint {self.state} is unreadable: {error}") from None
+
+    def resumable_state(self, config: TrainConfig, photos_digest: str) -> dict | None:
+        """The saved state, when a run of ``config`` on these photos may resume it; None
+        when there is none. Refuses one of other settings, photos or past the steps asked."""
+        if not self.exists():
+            return None
+        saved = self.read_state()
+        try:
+            saved_config = TrainConfig.from_dict(saved["config"])
+        except (KeyError, TypeError, ValueError):
+            saved_config = None
+        if saved_config is None or not saved_config.same_training(config):
+            raise UserError(
+                f"{self.folder} holds a run with other settings; pass a new checkpoint "
+                "folder, or start afresh (--fresh)")
+        if saved.get("photos") != photos_digest:
+            raise UserError(f"{self.folder} was trained on another set of photos; "
+                             "pass the same folder of photos, or start afresh (--fresh)")
+        if saved["step"] > config.steps:
+            raise UserError(f"{self.folder} is already at step {saved['step']}, past "
+                             f"the {config.steps} steps asked for")
+        return saved
 
     def forget(self) -> None:
         """Start afresh: without its state file the old checkpoint is never resumed."""
@@ -299,6 +250,12 @@ class Checkpoint:
             if old.name not in (weights, optimizer):
                 old.unlink()
 
+    def save_preview(self, transformer, held_out: list[np.ndarray], step: int) -> Path:
+        path = self.folder / f"preview_{step:05d}.png"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        images.save_png(preview_sheet(transformer, held_out), path)
+        return path
+
     def restore(self, trainer, transformer, sampler: PhotoSampler) -> tuple[int, float]:
         state = self.read_state()
         transformer.load_weights(self.folder / state["weights"])
@@ -308,20 +265,11 @@ class Checkpoint:
         shapes_match = len(arrays) == len(variables) and all(
             tuple(v.shape) == a.shape for v, a in zip(variables, arrays, strict=False))
         if not shapes_match:
-            raise ValueError(f"checkpoint {self.folder} does not match this network")
+            raise UserError(f"checkpoint {self.folder} does not match this network")
         for variable, value in zip(variables, arrays, strict=True):
             variable.assign(value)
         sampler.restore(state["sampler"])
         return state["step"], state["elapsed"]
-
-
-def photo_set_digest(photos: list[np.ndarray]) -> str:
-    """Identifies the training photos (a resumed run must sample the same set)."""
-    digest = hashlib.sha256()
-    for photo in photos:
-        digest.update(str(photo.shape).encode())
-        digest.update(photo[::17, ::17].tobytes())
-    return digest.hexdigest()[:16]
 
 
 def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:
@@ -338,17 +286,10 @@ def layer_balance(extractor: FeatureExtractor, grams: dict, photos: list[np.ndar
     Raw Gram losses differ by orders of magnitude between layers (conv1_2's activations are
     large, conv4_3's small); dividing by these puts every layer on the same footing.
     """
-    batch = np.stack([_centre_crop(p, config.crop) for p in photos[:count]]).astype(np.float32)
+    batch = np.stack([centre_crop(p, config.crop) for p in photos[:count]]).astype(np.float32)
     features = extractor(batch)
     return {name: max(float(losses.style_layer_loss(features[name], grams[name])), 1e-12)
             for name, _ in config.style_layers}
-
-
-def _centre_crop(photo: np.ndarray, side: int) -> np.ndarray:
-    """The photo scaled so that its short side is ``side``, cut to a centred square."""
-    small = images.resize_longest(photo, round(side * max(photo.shape[:2]) / min(photo.shape[:2])))
-    top, left = (small.shape[0] - side) // 2, (small.shape[1] - side) // 2
-    return small[top:top + side, left:left + side]
 
 
 def stylize_batch(transformer, photos: np.ndarray) -> np.ndarray:
@@ -369,6 +310,31 @@ def preview_sheet(transformer, photos: list[np.ndarray], side: int = 256) -> np.
     return np.concatenate(columns, axis=1)
 
 
+def _build_trainer(style, photos, config: TrainConfig, saved: dict | None):
+    """(loss network choice, layer balance, transformer, compiled trainer) for a run."""
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    # A resumed run keeps the loss network it started with, even if "auto" would now choose
+    # another one (VGG19 reachable today, not last time).
+    choice = resolve_backbone(saved["backbone"] if saved else config.backbone)
+    extractor = FeatureExtractor(choice, config.loss_layers, config.pooling, config.precision)
+    grams = style_targets(extractor, style, config)
+    balance = saved["balance"] if saved else layer_balance(extractor, grams, photos, config)
+    transformer = build_transformer(config.network)
+    trainer = _make_trainer(transformer, extractor, grams, config, balance)
+    trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
+    trainer.optimizer.build(trainer.trainable_variables)
+    return choice, balance, transformer, trainer
+
+
+def _load_warm_start(transformer, path: str | Path) -> None:
+    try:
+        transformer.load_weights(path)
+    except Exception as error:  # noqa: BLE001 - h5py and Keras raise many kinds
+        raise UserError(f"cannot warm-start from {path}: {error}") from None
+
+
 def train(
     style: np.ndarray,
     photos: list[np.ndarray],
@@ -386,41 +352,13 @@ def train(
     of a new run: a network that already reproduces photos learns a new painting in a
     fraction of the steps it needs from random weights.
     """
-    import keras
-
     emit = on_event or (lambda event: None)
     checkpoint = Checkpoint(checkpoint_dir)
     photos_digest = photo_set_digest(photos)
-    saved = None
     if not resume:
         checkpoint.forget()
-    elif checkpoint.exists():
-        saved = checkpoint.read_state()
-        try:
-            saved_config = TrainConfig.from_dict(saved["config"])
-        except (KeyError, TypeError, ValueError):
-            saved_config = None
-        if saved_config is None or not saved_config.same_training(config):
-            raise ValueError(
-                f"{checkpoint.folder} holds a run with other settings; pass a new checkpoint "
-                "folder, or start afresh (--fresh)")
-        if saved.get("photos") != photos_digest:
-            raise ValueError(f"{checkpoint.folder} was trained on another set of photos; "
-                             "pass the same folder of photos, or start afresh (--fresh)")
-        if saved["step"] > config.steps:
-            raise ValueError(f"{checkpoint.folder} is already at step {saved['step']}, past "
-                             f"the {config.steps} steps asked for")
-    keras.utils.set_random_seed(config.seed)
-    # A resumed run keeps the loss network it started with, even if "auto" would now choose
-    # another one (VGG19 reachable today, not last time).
-    choice = resolve_backbone(saved["backbone"] if saved else config.backbone)
-    extractor = FeatureExtractor(choice, config.loss_layers, config.pooling, config.precision)
-    grams = style_targets(extractor, style, config)
-    balance = saved["balance"] if saved else layer_balance(extractor, grams, photos, config)
-    transformer = build_transformer(config.network)
-    trainer = _make_trainer(transformer, extractor, grams, config, balance)
-    trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
-    trainer.optimizer.build(trainer.trainable_variables)
+    saved = checkpoint.resumable_state(config, photos_digest) if resume else None
+    choice, balance, transformer, trainer = _build_trainer(style, photos, config, saved)
     sampler = PhotoSampler(photos, config.crop, config.seed)
     extra = {"config": config.to_dict(), "backbone": choice.name, "photos": photos_digest,
              "balance": balance}
@@ -429,10 +367,7 @@ def train(
     if saved is not None:
         step, elapsed = checkpoint.restore(trainer, transformer, sampler)
     elif warm_start is not None:
-        try:
-            transformer.load_weights(warm_start)
-        except Exception as error:  # noqa: BLE001 - h5py and Keras raise many kinds
-            raise ValueError(f"cannot warm-start from {warm_start}: {error}") from None
+        _load_warm_start(transformer, warm_start)
     emit(TrainStarted(choice, len(photos), len(held_out), step, transformer.count_params()))
 
     recent: list[float] = []
@@ -449,15 +384,12 @@ def train(
         elapsed += took
         recent = (recent + [took])[-20:]
         emit(TrainProgress(step, config.steps, elapsed, float(np.median(recent)),
-                           float(logs["content"]), float(logs["style"]), float(logs["tv"])))
+                           Losses.of(logs[name] for name in ("content", "style", "tv"))))
         last = step == config.steps
         if config.checkpoint_every and (step % config.checkpoint_every == 0 or last):
             checkpoint.save(trainer, transformer, step, elapsed, extra, sampler)
         if held_out and config.preview_every and (step % config.preview_every == 0 or last):
-            path = checkpoint.folder / f"preview_{step:05d}.png"
-            checkpoint.folder.mkdir(parents=True, exist_ok=True)
-            images.save_png(preview_sheet(transformer, held_out), path)
-            emit(TrainPreview(step, path))
+            emit(TrainPreview(step, checkpoint.save_preview(transformer, held_out, step)))
     if stopped_early and config.checkpoint_every:
         checkpoint.save(trainer, transformer, step, elapsed, extra, sampler)
     return transformer, TrainResult(step, balance, elapsed, choice, stopped_early)
