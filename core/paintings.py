@@ -29,8 +29,12 @@ class Painting:
 
     @property
     def label(self) -> str:
-        """'The Starry Night — Vincent van Gogh, 1889'."""
-        return f"{self.title} — {self.byline}"
+        return credit(self.title, self.artist, self.year)
+
+
+def credit(title: str, artist: str, year: str) -> str:
+    """How every page names a painting: 'The Starry Night — Vincent van Gogh, 1889'."""
+    return f"{title} — {artist}, {year}"
 
 
 @cache

@@ -20,15 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.serving import streamlit_server  # noqa: E402
-from tests.test_browser import (  # noqa: E402 - the browser tests' own helpers
-    CHROMIUM_ARGS,
-    NAV,
-    VIEWPORT,
-    chromium_path,
-    save_screenshot,
-    set_number,
-)
+from tests import test_browser as helpers  # noqa: E402 - the browser tests' own helpers
+from tests.serving import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 LONG = 600_000  # ms: a first fast picture on a cold 2-core server, a classic run
 
@@ -48,15 +41,16 @@ def shoot_every_page(url: str, args) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport=VIEWPORT).new_page()
+        browser = playwright.chromium.launch(executable_path=helpers.chromium_path(),
+                                             args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport=helpers.VIEWPORT).new_page()
 
         def shot(name: str) -> None:
-            save_screenshot(page, args.out / f"screenshot-{name}.png")
+            helpers.save_screenshot(page, args.out / f"screenshot-{name}.png")
             print(f"wrote {args.out / f'screenshot-{name}.png'}", flush=True)
 
         def nav(where: str, heading: str) -> None:
-            page.locator(NAV).filter(has_text=where).click()
+            page.locator(helpers.NAV).filter(has_text=where).click()
             page.get_by_role("heading", name=heading).wait_for(timeout=LONG)
 
         page.goto(url)
@@ -69,7 +63,7 @@ def shoot_every_page(url: str, args) -> None:
         page.keyboard.press("Home")
         for _ in range((args.size - 64) // 8):
             page.keyboard.press("ArrowRight")
-        set_number(page, "Iterations", args.iterations)
+        helpers.set_number(page, "Iterations", args.iterations)
         done = page.get_by_text(re.compile(rf"^Done: {args.iterations} iterations in "))
         page.get_by_role("button", name="Run", exact=True).click()
         done.wait_for(timeout=LONG)

@@ -147,16 +147,23 @@ def test_a_good_link_sets_every_widget():
     ({"colours": "maybe"}, {}, "1 or 0"),
     ({"view": "<script>"}, {}, "no view of that name"),
     ({"photo": "../../etc/passwd"}, {}, "no example photo"),
-    ({"classic": "size:99999"}, {}, "size"),
-    ({"classic": "layers:1"}, {}, "no classic setting called 'layers'"),
-    ({"classic": "iterations:many"}, {}, "iterations cannot be 'many'"),
-    ({"paintings": "wave:2"}, {}, "the weight of wave must be from 0 to 1"),
-    ({"paintings": "nope:1"}, {}, "no bundled painting named nope"),
 ])
 def test_a_bad_link_value_is_ignored_with_a_note(params, kept, problem):
     values, problems = compare_link.parse(params, CHOICES)
     assert values == kept
     assert len(problems) == 1 and problem in problems[0]
+
+
+@pytest.mark.parametrize(("name", "raw", "problem"), [
+    ("classic", "size:99999", "size must be between"),
+    ("classic", "layers:1", "no classic setting called 'layers'"),
+    ("classic", "iterations:many", "iterations cannot be 'many'"),
+    ("paintings", "wave:2", "the weight of wave must be from 0 to 1"),
+    ("paintings", "nope:1", "no bundled painting named nope"),
+])
+def test_a_bad_classic_recipe_or_painting_mix_in_a_link_is_named(name, raw, problem):
+    values, problems = compare_link.parse({name: raw}, CHOICES)
+    assert values == {} and len(problems) == 1 and problem in problems[0]
 
 
 def test_link_numbers_snap_to_the_sliders_steps_and_encode_round_trips():

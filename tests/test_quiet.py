@@ -50,3 +50,15 @@ def test_importing_core_alone_does_not_wait_for_tensorflow():
                           text=True, timeout=120, env={**os.environ, "STYLE_STUDIO_VERBOSE": ""})
     assert done.returncode == 0, done.stderr
     assert not [line for line in done.stderr.splitlines() if any(c in line for c in CHATTER)]
+
+
+def test_the_cli_prints_only_its_own_lines_unless_asked_to_be_verbose():
+    def run(*flags):
+        done = subprocess.run([sys.executable, "-m", "core", "styles", *flags], cwd=ROOT,
+                              capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "STYLE_STUDIO_VERBOSE": ""})
+        assert done.returncode == 0, done.stderr
+        return done.stderr
+
+    assert run() == ""
+    assert "oneDNN custom operations" in run("--verbose")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from core import paintings
 from core.errors import UserError
 from core.fast.network import NetworkShape, build_transformer
 
@@ -114,7 +115,7 @@ class StyleModel:
 
     @property
     def label(self) -> str:
-        return f"{self.display_name} — {self.artist}, {self.year}"
+        return paintings.credit(self.display_name, self.artist, self.year)
 
     @property
     def what(self) -> str:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -26,11 +25,13 @@ import numpy as np
 
 from core import images, losses
 from core.backbone import BACKBONES, PRECISIONS, BackboneChoice, FeatureExtractor, resolve_backbone
-from core.errors import SettingsError, UserError
+from core.errors import UserError
 from core.fast.network import NetworkShape, build_transformer
 from core.fast.photos import PhotoSampler, centre_crop, photo_set_digest
 from core.losses import Losses
+from core.validate import require_choice, require_count, require_number
 
+MAX_STEPS = 1_000_000
 JOHNSON_STYLE_LAYERS = (("conv1_2", 1.0), ("conv2_2", 1.0), ("conv3_3", 1.0), ("conv4_3", 1.0))
 
 
@@ -64,23 +65,16 @@ class TrainConfig:
     preview_every: int = 200
 
     def __post_init__(self):
-        for name in ("steps", "batch", "crop", "style_size", "checkpoint_every",
-                     "preview_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise SettingsError(f"{name} must be a whole number, zero or more (got {value!r})")
-        if self.steps < 1 or self.batch < 1:
-            raise SettingsError("steps and batch must be at least 1")
-        if not 32 <= self.crop <= 1024 or not 32 <= self.style_size <= 2048:
-            raise SettingsError("crop must be 32..1024 px and style_size 32..2048 px")
+        require_count("steps", self.steps, 1, MAX_STEPS)
+        require_count("batch", self.batch, 1, 64)
+        require_count("crop", self.crop, 32, 1024)
+        require_count("style_size", self.style_size, 32, 2048)
+        require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
+        require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "learning_rate"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                raise SettingsError(f"{name} must be a finite number, zero or more (got {value!r})")
-        if self.backbone not in BACKBONES:
-            raise SettingsError(f"backbone must be one of {', '.join(BACKBONES)}")
-        if self.precision not in PRECISIONS:
-            raise SettingsError(f"precision must be one of {', '.join(PRECISIONS)}")
+            require_number(name, getattr(self, name), allow_zero=True)
+        require_choice("backbone", self.backbone, BACKBONES)
+        require_choice("precision", self.precision, PRECISIONS)
 
     @property
     def loss_layers(self) -> tuple[str, ...]:

@@ -1,0 +1,156 @@
+"""``python -m core train-fast``: its flags, built from ``TrainConfig`` and ``NetworkShape``
+(a default is written once, there), and its run: train, save, write the manifest."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from core import images, paintings
+from core.backbone import BACKBONES, PRECISIONS
+from core.errors import UserError
+from core.machine import cpu_name
+
+
+def add_command(commands) -> None:
+    from core.fast.network import NetworkShape
+    from core.fast.train import TrainConfig
+
+    defaults, shape = TrainConfig(), NetworkShape()
+    train = commands.add_parser(
+        "train-fast", help="train a style network on a folder of photos",
+        description="Checkpoints go to --checkpoint-dir; running the same command again "
+                    "resumes from there (--fresh starts over).")
+    train.add_argument("--style", required=True, help="the painting")
+    train.add_argument("--photos", required=True, help="folder of training photos")
+    train.add_argument("--out", required=True, help="weights file, NAME.weights.h5")
+    train.add_argument("--checkpoint-dir", help="default: runs/NAME under the current folder")
+    train.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    train.add_argument("--warm-start", metavar="WEIGHTS",
+                       help="start from another network's weights (same width and depth)")
+    for flag, kind in (("steps", int), ("batch", int), ("crop", int), ("style_size", int),
+                       ("content_layer", str), ("content_weight", float),
+                       ("style_weight", float), ("tv_weight", float),
+                       ("learning_rate", float), ("seed", int), ("checkpoint_every", int),
+                       ("preview_every", int)):
+        train.add_argument("--" + flag.replace("_", "-"), type=kind,
+                           default=getattr(defaults, flag),
+                           help=f"default {getattr(defaults, flag)}")
+    train.add_argument("--style-layers", nargs="+", metavar="LAYER:WEIGHT",
+                       default=[f"{n}:{w:g}" for n, w in defaults.style_layers],
+                       help="default " + " ".join(f"{n}:{w:g}" for n, w in defaults.style_layers))
+    train.add_argument("--width", type=int, default=shape.width, help="network width")
+    train.add_argument("--residual-blocks", type=int, default=shape.residual_blocks)
+    train.add_argument("--backbone", choices=BACKBONES, default=defaults.backbone)
+    train.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
+                       help="the loss network's compute precision")
+    bundled = "default: a bundled painting's record (styles/paintings.json), else unknown"
+    train.add_argument("--display-name", help="the painting's title (manifest); " + bundled)
+    train.add_argument("--artist", help=bundled)
+    train.add_argument("--year", help=bundled)
+    train.add_argument("--licence", help="the painting's licence; " + bundled)
+    train.add_argument("--note", help="a sentence for the manifest, e.g. how far it got")
+
+
+def run(args) -> dict:
+    import keras
+
+    from core.fast import train as training
+    from core.fast.photos import load_photos
+    from core.fast.registry import WEIGHTS_SUFFIX, lineage, write_manifest
+
+    out = Path(args.out)
+    if not out.name.endswith(WEIGHTS_SUFFIX):
+        raise UserError(f"--out must end in {WEIGHTS_SUFFIX} (got {args.out})")
+    if not out.parent.is_dir():
+        raise UserError(f"the folder for --out does not exist: {out.parent}")
+    name = out.name.removesuffix(WEIGHTS_SUFFIX)
+    config = _train_config(args)
+    style = images.load_image(args.style, what="style image")
+    photos, held_out = load_photos(args.photos)
+    transformer, result = training.train(
+        style, photos, held_out, config, Path(args.checkpoint_dir or Path("runs") / name),
+        on_event=_train_reporter(max(1, min(25, config.steps // 20))),
+        resume=not args.fresh, warm_start=args.warm_start)
+    transformer.save_weights(out)
+    manifest = write_manifest(
+        out, **_painting_credits(args), backbone=result.backbone.name, steps=result.steps,
+        batch=config.batch, training_seconds=round(result.seconds),
+        machine=f"{cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
+                f"({keras.backend.backend()} backend)",
+        network=config.network.to_dict(), training=config.to_dict(),
+        style_layer_balance=result.balance,
+        **lineage(args.warm_start, result.steps, round(result.seconds)),
+        trained=time.strftime("%Y-%m-%d"),
+        **({"note": args.note} if args.note else {}),
+    )
+    return {"style": name, "weights": str(out), "manifest": str(manifest),
+            "steps": result.steps, "seconds": round(result.seconds),
+            "backbone": result.backbone.name}
+
+
+def _train_config(args):
+    from core.fast import train as training
+    from core.fast.network import NetworkShape
+
+    return training.TrainConfig(
+        steps=args.steps, batch=args.batch, crop=args.crop, style_size=args.style_size,
+        content_layer=args.content_layer, style_layers=_layer_weights(args.style_layers),
+        content_weight=args.content_weight,
+        style_weight=args.style_weight, tv_weight=args.tv_weight,
+        learning_rate=args.learning_rate, seed=args.seed, backbone=args.backbone,
+        precision=args.precision, checkpoint_every=args.checkpoint_every,
+        preview_every=args.preview_every,
+        network=NetworkShape(width=args.width, residual_blocks=args.residual_blocks),
+    )
+
+
+def _painting_credits(args) -> dict:
+    """The manifest's painting fields: the flags, else the bundled painting's one record
+    (styles/paintings.json), else the file name."""
+    file_name = Path(args.style).name
+    record = paintings.find(file_name)
+    return {
+        "painting": file_name,
+        "display_name": args.display_name or (record.title if record else
+                                              Path(file_name).stem.replace("_", " ").title()),
+        "artist": args.artist or (record.artist if record else "unknown"),
+        "year": args.year or (record.year if record else "unknown"),
+        "licence": args.licence or (record.licence if record else "unknown"),
+    }
+
+
+def _train_reporter(every: int):
+    """Prints training's start, every ``every``-th step and each preview, a line each."""
+    from core.fast import train as training
+
+    def report(event):
+        if isinstance(event, training.TrainStarted):
+            resumed = f"; resuming at step {event.first_step}" if event.first_step else ""
+            print(f"backbone: {event.backbone.label} ({event.backbone.reason}); "
+                  f"{event.photos} training photos, {event.held_out} held out; "
+                  f"{event.parameters:,} parameters{resumed}", flush=True)
+        elif isinstance(event, training.TrainProgress) and (
+                event.step % every == 0 or event.step == event.steps):
+            losses = event.losses
+            print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "
+                  f"{event.seconds_per_step:.2f} s/step  ETA {event.eta_seconds / 60:.1f} min  "
+                  f"content {losses.content:.4g}  style {losses.style:.4g}  tv {losses.tv:.4g}",
+                  flush=True)
+        elif isinstance(event, training.TrainPreview):
+            print(f"preview: {event.path}", flush=True)
+
+    return report
+
+
+def _layer_weights(pairs: list[str]) -> tuple[tuple[str, float], ...]:
+    """['conv1_2:1', 'conv2_2:0.5'] -> (('conv1_2', 1.0), ('conv2_2', 0.5))."""
+    parsed = []
+    for pair in pairs:
+        name, _, weight = pair.partition(":")
+        try:
+            parsed.append((name, float(weight or 1.0)))
+        except ValueError:
+            raise UserError(f"--style-layers takes LAYER:WEIGHT pairs (got {pair!r})") from None
+    return tuple(parsed)
