@@ -189,11 +189,24 @@ def test_style_scale_sizes_the_style_independently():
 
 
 def test_blend_of_two_styles_lies_between_them():
-    weights = {}
-    for blend in ([1, 0], [0, 1], [1, 1]):
-        result = stylize(CONTENT, [STYLE, 255 - STYLE], tiny(iterations=1), style_blend=blend)
-        weights[tuple(blend)] = result.losses.style
-    assert weights[(1, 0)] != pytest.approx(weights[(0, 1)], rel=0.01)
+    """An even blend's target is halfway between the two paintings' (Gram by Gram), and a
+    one-sided blend is that painting alone."""
+    from core.backbone import feature_extractor, resolve_backbone
+    from core.classic.engine import Objective
+
+    config = tiny(iterations=1)
+    extractor = feature_extractor(resolve_backbone(config.backbone), config.loss_layers,
+                                  config.pooling, config.precision)
+    paintings = [STYLE, 255 - STYLE]
+
+    def targets(blend):
+        return Objective(extractor, config, CONTENT, paintings, blend).style_grams
+
+    first, second, even = targets([1, 0]), targets([0, 1]), targets([1, 1])
+    for layer in first:
+        one, two, half = (np.asarray(t[layer]) for t in (first, second, even))
+        assert not np.allclose(one, two, rtol=0.05)  # two different paintings
+        np.testing.assert_allclose(half, (one + two) / 2, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize(
