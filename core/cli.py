@@ -28,7 +28,7 @@ INTERNAL_ERROR = 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.classic import INITS, OPTIMIZERS, PRESETS
+    from core.classic import PRESETS
 
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -45,31 +45,52 @@ def build_parser() -> argparse.ArgumentParser:
                          help="blend weight per --style, in order")
     classic.add_argument("--out", required=True, help="output PNG path")
     classic.add_argument("--preset", default="recommended", choices=list(PRESETS))
-    classic.add_argument("--size", type=int, help="longest side of the output, px")
-    classic.add_argument("--optimizer", choices=OPTIMIZERS)
-    classic.add_argument("--iterations", type=int)
-    classic.add_argument("--max-seconds", type=float, help="time budget for the optimisation")
-    classic.add_argument("--learning-rate", type=float, help="Adam's step size")
-    classic.add_argument("--init", choices=[i for i in INITS if i != "image"])
-    classic.add_argument("--content-weight", type=float)
-    classic.add_argument("--style-weight", type=float)
-    classic.add_argument("--tv-weight", type=float)
-    classic.add_argument("--style-scale", type=float,
-                         help="style image's longest side relative to the output's")
-    classic.add_argument("--base-size", type=int,
-                         help="larger outputs start at this size, then refine; 0: one scale")
-    classic.add_argument("--refine-iterations", type=int,
-                         help="iterations at each scale above the base size")
-    classic.add_argument("--snapshot-every", type=int, help="iterations between snapshots")
     classic.add_argument("--snapshots-dir", help="write snapshot PNGs here")
-    classic.add_argument("--seed", type=int)
-    classic.add_argument("--backbone", choices=BACKBONES)
-    classic.add_argument("--pooling", choices=POOLINGS)
-    classic.add_argument("--precision", choices=PRECISIONS)
-    classic.add_argument("--preserve-colors", action="store_true", default=None,
-                         help="keep the photo's colours")
+    _add_config_flags(classic)
     _add_fast_commands(commands)
     return parser
+
+
+# The ClassicConfig fields the command line sets, with what their flags say. The flags are
+# built from the dataclass (type, choices) and default to None: an unset flag takes the
+# preset's value, so every default is written once, in core/classic/config.py.
+CLASSIC_FLAGS = {
+    "size": "longest side of the output, px",
+    "optimizer": None,
+    "iterations": None,
+    "max_seconds": "time budget for the optimisation",
+    "learning_rate": "Adam's step size",
+    "init": None,
+    "content_weight": None,
+    "style_weight": None,
+    "tv_weight": None,
+    "style_scale": "style image's longest side relative to the output's",
+    "base_size": "larger outputs start at this size, then refine; 0: one scale",
+    "refine_iterations": "iterations at each scale above the base size",
+    "snapshot_every": "iterations between snapshots",
+    "seed": None,
+    "backbone": None,
+    "pooling": None,
+    "precision": None,
+    "preserve_colors": "keep the photo's colours",
+}
+
+
+def _add_config_flags(parser) -> None:
+    from core.classic import INITS, OPTIMIZERS, ClassicConfig
+
+    choices = {"optimizer": OPTIMIZERS, "init": [i for i in INITS if i != "image"],
+               "backbone": BACKBONES, "pooling": POOLINGS, "precision": PRECISIONS}
+    fields = {field.name: field for field in dataclasses.fields(ClassicConfig)}
+    for name, help_text in CLASSIC_FLAGS.items():
+        flag, kind = "--" + name.replace("_", "-"), str(fields[name].type)
+        if kind == "bool":
+            parser.add_argument(flag, action="store_true", default=None, help=help_text)
+        elif name in choices:
+            parser.add_argument(flag, choices=choices[name], help=help_text)
+        else:
+            number = int if kind.startswith("int") else float
+            parser.add_argument(flag, type=number, help=help_text)
 
 
 def _add_fast_commands(commands) -> None:
@@ -104,18 +125,10 @@ def _add_fast_commands(commands) -> None:
 def run_classic(args) -> dict:
     from core.classic import Progress, Started, StartImage, preset, stylize
 
-    config = preset(
-        args.preset,
-        size=args.size, optimizer=args.optimizer, iterations=args.iterations,
-        max_seconds=args.max_seconds, learning_rate=args.learning_rate, init=args.init,
-        content_weight=args.content_weight, style_weight=args.style_weight,
-        tv_weight=args.tv_weight, style_scale=args.style_scale,
-        snapshot_every=args.snapshot_every, seed=args.seed, backbone=args.backbone,
-        pooling=args.pooling, precision=args.precision, preserve_colors=args.preserve_colors,
-        base_size=args.base_size or None, refine_iterations=args.refine_iterations,
-    )
-    if args.base_size == 0:
-        config = dataclasses.replace(config, base_size=None)
+    overrides = {name: getattr(args, name) for name in CLASSIC_FLAGS}
+    if args.base_size == 0:  # "0: one scale"
+        overrides["base_size"] = None
+    config = preset(args.preset, **overrides)
     out = _output_path(args.out)
     snapshots_dir = _snapshots_dir(args.snapshots_dir)
     content = images.load_image(args.content, what="content image")

@@ -2,13 +2,14 @@
 
 Widgets become a ``core.jobs.ClassicTask``; the job runs on the process's ``JobManager``
 (one per process, ``st.cache_resource``), and its id lives in Session State, so it
-outlives reruns and page switches. ``ui.live`` draws it.
+outlives reruns and page switches. ``ui.classic.live`` draws it.
 """
 
 import streamlit as st
 
 from core.jobs import ClassicTask
-from ui import common, frame, live, pickers, settings
+from ui import common, frame, pickers
+from ui.classic import live, settings
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
 

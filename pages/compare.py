@@ -1,14 +1,18 @@
 """Compare page: one photo through many styles, classic against fast, a before/after slider,
 the evolution of a classic run; every view reachable by a link.
 
-Widgets live in ``ui.compare_views`` and ``ui.versus``; pictures come from the fast page's
+Widgets live in ``ui.compare.views`` and ``ui.compare.versus``; pictures come from the fast page's
 cache and the session's shelf (``ui.shelf``), sheets and GIFs from ``core.compare``; the
-view's state travels in the URL through ``ui.compare_link``.
+view's state travels in the URL through ``ui.compare.link``.
 """
 
 import streamlit as st
 
-from ui import catalog, compare_link, compare_views, fast_results, frame, pickers, versus
+from ui import catalog, frame, pickers
+from ui.compare import link as compare_link
+from ui.compare import versus
+from ui.compare import views as compare_views
+from ui.fast import results as fast_results
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
 

@@ -1,9 +1,9 @@
 """Fast page: a photo painted in one pass, three ways.
 
 * Any painting (the default): Magenta's arbitrary-style network takes any painting, bundled
-  or uploaded, or a mix of several; ``ui.arbitrary_results``.
+  or uploaded, or a mix of several; ``ui.fast.magenta``.
 * Trained networks: one network per painting, trained by this studio (Johnson et al.);
-  ``ui.fast_results``.
+  ``ui.fast.results``.
 * 26 styles: Magenta's multi-style network, as a gallery, blended by weights.
 
 Widgets become a ``FastConfig`` / ``ArbitraryConfig``; the ``ui`` modules paint (cached per
@@ -14,7 +14,9 @@ import streamlit as st
 
 from core.fast import arbitrary
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from ui import arbitrary_results, fast_results, frame, pickers
+from ui import frame, pickers
+from ui.fast import magenta as arbitrary_results
+from ui.fast import results as fast_results
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
 

@@ -170,7 +170,7 @@ def test_an_uploaded_photo_cannot_travel_in_the_link(app, tiny_models):
 
 
 def test_a_fast_result_goes_on_the_shelf_and_compare_reuses_it(app, tiny_models, monkeypatch):
-    from ui import fast_results
+    from ui.fast import results as fast_results
 
     calls = []
 
@@ -240,7 +240,7 @@ def test_classic_vs_fast_evolution_and_slider_use_the_shelf(app, tiny_models):
 
 def test_compare_runs_a_classic_job_without_touching_the_classic_pages(app, tiny_models,
                                                                         monkeypatch):
-    from ui import settings
+    from ui.classic import settings
 
     monkeypatch.setenv(settings.MAX_SIZE_ENV, "64")  # the recommended preset, made tiny
     monkeypatch.setenv(settings.MAX_ITERATIONS_ENV, "2")
@@ -514,7 +514,7 @@ def test_a_job_waits_in_the_queue_while_the_slots_are_taken(app):
 def test_progress_lines_say_where_a_job_is():
     from core.losses import Losses
     from core.progress import JobView, LossRow
-    from ui.live import evenly, progress_text
+    from ui.classic.live import evenly, progress_text
     from ui.text import duration
 
     row = LossRow(iteration=30, elapsed=12.0, losses=Losses(1.0, 2.0, 0.0))
@@ -530,7 +530,7 @@ def test_progress_lines_say_where_a_job_is():
 
 
 def test_hosted_demos_can_lower_the_limits(monkeypatch):
-    from ui import settings
+    from ui.classic import settings
 
     monkeypatch.setenv(settings.MAX_SIZE_ENV, "512")
     monkeypatch.setenv(settings.MAX_ITERATIONS_ENV, "100")

@@ -341,7 +341,9 @@ def run_to_the_end(page, size: int, iterations: int) -> None:
     downloads.first.wait_for()
     assert labels(downloads) == [
         "Download PNG", "Download snapshots (ZIP)", "Download settings (JSON)"]
-    assert page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot').count() == 1
+    chart = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    chart.first.wait_for()  # plotly draws after the page's elements arrive
+    assert chart.count() == 1
     assert page.get_by_text(re.compile(r"^iteration \d+ · ")).count() >= 1
     assert page.get_by_role("button", name="Run", exact=True).is_enabled()
 

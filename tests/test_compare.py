@@ -10,8 +10,8 @@ from PIL import Image
 
 from core import compare
 from core.compare import PADDING, Cell, band_height, contact_sheet, evolution_gif, evolution_strip
-from ui import compare_link
-from ui.compare_link import Choices
+from ui.compare import link as compare_link
+from ui.compare.link import Choices
 
 
 def flat(height, width, value):

@@ -124,7 +124,7 @@ def test_a_slider_link_to_a_classic_picture_says_exactly_what_is_missing(tiny_mo
 
 
 def test_the_settings_file_says_why_the_loss_network_was_chosen():
-    from ui import live
+    from ui.classic import live
 
     at = open_app("pages/classic.py")
     at.file_uploader(key="classic.content_upload").set_value(
@@ -147,7 +147,7 @@ def test_the_settings_file_says_why_the_loss_network_was_chosen():
 def test_the_loss_chart_counts_whole_iterations():
     from core.losses import Losses
     from core.progress import JobView, LossRow
-    from ui.live import loss_figure
+    from ui.classic.live import loss_figure
 
     rows = tuple(LossRow(i, i * 0.5, Losses(1.0, 2.0, 0.1)) for i in (1, 2, 3))
     view = JobView("j", "running", 0, False, 3, None, None, rows, (), None, None)

@@ -20,9 +20,14 @@ class Item:
 
 def rows(items: Sequence, columns: int, gap: str = "small") -> Iterable[tuple[Any, Any]]:
     """(column, item) for each item, ``columns`` to a row: the one place grids are laid out."""
+    for row in chunks(items, columns):
+        yield from zip(st.columns(columns, gap=gap), row, strict=False)
+
+
+def chunks(items: Sequence, columns: int) -> Iterable[Sequence]:
+    """The items a row at a time (for grids that draw each row in two passes)."""
     for start in range(0, len(items), columns):
-        row = st.columns(columns, gap=gap)
-        yield from zip(row, items[start:start + columns], strict=False)
+        yield items[start:start + columns]
 
 
 def pick_key(prefix: str, item_id: str) -> str:

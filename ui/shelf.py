@@ -1,7 +1,7 @@
 """The session's shelf: results made on any page, kept so the compare page can reuse them.
 
 A capped list in Session State, newest first. The fast page puts each result it shows; a
-finished classic job is put once (``ui.live.shelve``). Nothing is recomputed to fill
+finished classic job is put once (``ui.classic.live.shelve``). Nothing is recomputed to fill
 the shelf: it holds the PNG bytes the pages already made.
 """
 
@@ -22,7 +22,7 @@ SHELVED_JOBS = "studio.shelved_jobs"  # not a widget: ids of classic jobs alread
 CAPACITY = 24  # fast results (a size or strength change makes a new one)
 CLASSIC_CAPACITY = 12  # classic runs, counted apart: fast pictures never push them out
 FAST, CLASSIC = "fast", "classic"
-ARBITRARY, MULTISTYLE = "any-painting", "26-style"  # Magenta's networks (ui.arbitrary_results)
+ARBITRARY, MULTISTYLE = "any-painting", "26-style"  # Magenta's networks (ui.fast.magenta)
 
 
 @dataclass(frozen=True)

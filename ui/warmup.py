@@ -21,7 +21,8 @@ def start() -> threading.Thread:
 
 
 def _warm() -> None:
-    from ui import arbitrary_results, common
+    from ui import common
+    from ui.fast import magenta as arbitrary_results
 
     try:
         common.active_backbone()

@@ -2,7 +2,7 @@
 function, and the trained networks' picker and results.
 
 ``painted`` paints with any fast network (a trained one, the any-painting pair, the 26-style
-network): the fast and compare pages and ``ui.arbitrary_results`` all paint through it.
+network): the fast and compare pages and ``ui.fast.magenta`` all paint through it.
 """
 
 from __future__ import annotations
@@ -195,8 +195,7 @@ def show(content: pickers.Chosen, models: list[registry.StyleModel], config: Fas
     by_name = {model.name: model for model in models}
     # Row by row, pictures first and buttons in a row of their own: captions of different
     # lengths then cannot push one card's buttons below its neighbour's.
-    for start in range(0, len(results), GRID_COLUMNS):
-        row = results[start:start + GRID_COLUMNS]
+    for row in gallery.chunks(results, GRID_COLUMNS):
         for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
             column.image(result.png, width="stretch", caption=f"{by_name[result.style].label} · "
                          f"painted in {fast_duration(result.seconds)}")

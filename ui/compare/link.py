@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from ui import catalog, fast_results, recipe, uploads
+from ui import catalog, recipe, uploads
+from ui.fast import results as fast_results
 
 READ = "compare.link_read"  # not a widget: the URL was read into the widgets this session
 FROM_LINK = "compare.from_link"  # not a widget: keys a link set that a view has yet to honour

@@ -21,19 +21,12 @@ from core.fast import arbitrary, registry
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from core.jobs import ClassicTask, Job
 from core.progress import FAILED
-from ui import (
-    arbitrary_results,
-    catalog,
-    common,
-    compare_link,
-    compare_views,
-    fast_results,
-    live,
-    pickers,
-    recipe,
-    settings,
-    shelf,
-)
+from ui import catalog, common, pickers, recipe, shelf
+from ui.classic import live, settings
+from ui.compare import link as compare_link
+from ui.compare import views as compare_views
+from ui.fast import magenta as arbitrary_results
+from ui.fast import results as fast_results
 from ui.text import fast_duration
 
 JOB = "compare.job_id"  # not a widget: the id of this page's classic job
@@ -184,17 +177,7 @@ def _progress(job: Job) -> None:
     st.caption(f"Classic run of {live.title(task.content_name)} with "
                f"{' + '.join(live.title(name) for name in task.style_names)}:")
 
-    @st.fragment(run_every=live.POLL_SECONDS)
-    def poll() -> None:
-        view = job.view()
-        if not view.active:
-            st.rerun()  # it just ended: a full rerun shelves it and shows it
-        st.progress(view.fraction(), text=live.progress_text(view))
-        if view.snapshots:
-            latest = view.snapshots[-1]
-            st.image(latest.png, width="stretch", caption=f"Now: iteration {latest.iteration}")
-
-    poll()
+    live.job_panel(job, compact=True)  # its end reruns the page, which shelves and shows it
     if st.button("Cancel", key="compare.cancel_classic", icon=":material/stop:"):
         job.cancel()
         st.rerun()

@@ -2,7 +2,7 @@
 
 Pictures come from the fast page's cache (``fast_results.paint_each``) and the session's
 shelf (``ui.shelf``); sheets, strips and GIFs are made by ``core.compare``. Classic against
-fast lives in ``ui.versus``.
+fast lives in ``ui.compare.versus``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,11 @@ from core import compare, images
 from core.fast import registry
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from core.progress import Snapshot
-from ui import before_after, catalog, compare_link, fast_results, live, pickers, recipe, shelf
+from ui import catalog, gallery, pickers, recipe, shelf
+from ui.classic import live
+from ui.compare import before_after
+from ui.compare import link as compare_link
+from ui.fast import results as fast_results
 from ui.text import duration, fast_duration, plural
 
 SECTIONS = {
@@ -126,10 +130,8 @@ def styles_grid(photo: pickers.Chosen, models: list[registry.StyleModel],
     note = f" and {plural(len(classic), 'classic run')} from this session" if classic else ""
     st.caption(f"{plural(len(fast), 'fast result')}{note}. Fast results are cached: those "
                "made on the fast page with the same photo and settings are not painted again.")
-    for start in range(0, len(results), GRID_COLUMNS):
-        row = st.columns(GRID_COLUMNS, gap="medium")
-        for column, result in zip(row, results[start:start + GRID_COLUMNS], strict=False):
-            column.image(result.png, caption=caption(result), width="stretch")
+    for column, result in gallery.rows(results, GRID_COLUMNS, gap="medium"):
+        column.image(result.png, caption=caption(result), width="stretch")
     sheet_download(photo, results, "grid")
     return results
 
@@ -279,7 +281,7 @@ def _linked_run(photo: pickers.Chosen | None, runs: dict[str, shelf.Result]):
             pending.discard(compare_link.PAINTINGS)  # honoured: the person leads from here
             pending.discard(compare_link.CLASSIC)
             return key
-    from ui import versus  # versus draws on this module: imported here, not at the top
+    from ui.compare import versus  # versus draws on this module: imported here, not at the top
 
     st.markdown(f"**Evolution of a classic run** of {photo.label}")
     versus.offer_classic_run(photo, [pickers.from_bundled(_painting(stem)) for stem in mix],

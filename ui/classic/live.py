@@ -18,7 +18,7 @@ from core import compare, images
 from core.classic import ClassicConfig
 from core.jobs import Job, snapshots_zip
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, JobView, Snapshot
-from ui import catalog, common, recipe, shelf
+from ui import catalog, common, gallery, recipe, shelf
 from ui.text import duration
 
 JOB = "classic.job_id"  # not a widget: the id of this session's latest job
@@ -114,10 +114,16 @@ def evenly(snapshots: tuple[Snapshot, ...], count: int) -> list[Snapshot]:
     return [snapshots[i] for i in dict.fromkeys(picks.tolist())]
 
 
-def job_panel(job: Job) -> None:
-    """Everything about the session's latest job: result (once over), progress, history."""
+def job_panel(job: Job, *, compact: bool = False) -> None:
+    """A job on a page, the one polling view of every page: while it runs, a fragment that
+    redraws itself every POLL_SECONDS; when it ends, one full rerun.
+
+    In full (the classic page): the result once over, progress, the picture now, the loss
+    chart and the snapshots. ``compact`` (a job inside another view, e.g. classic vs fast):
+    progress and the picture now; the view that started it shows the result.
+    """
     active = job.active
-    if not active:
+    if not active and not compact:
         _result(job)
 
     @st.fragment(run_every=POLL_SECONDS if active else None)
@@ -125,15 +131,18 @@ def job_panel(job: Job) -> None:
         view = job.view()
         if active and not view.active:
             st.rerun()  # it just ended: one full rerun draws the result and the buttons
-        _live(view, active)
+        _live(view, active, compact)
 
     live()
 
 
-def _live(view: JobView, active: bool) -> None:
+def _live(view: JobView, active: bool, compact: bool = False) -> None:
     st.progress(view.fraction(), text=progress_text(view))
     if view.status == FAILED:
         st.error(f"The run failed: {view.error}")
+        return
+    if compact:
+        _current_image(view)
         return
     if active:
         current, chart = st.columns([1, 1.4], gap="medium")
@@ -167,11 +176,9 @@ def _gallery(view: JobView) -> None:
     shown = evenly(view.snapshots, GALLERY_MAX)
     more = f", {len(shown)} shown; all are in the ZIP" if len(shown) < len(view.snapshots) else ""
     st.markdown(f"**Snapshots** ({len(view.snapshots)}{more})")
-    for start in range(0, len(shown), GALLERY_COLUMNS):
-        row = st.columns(GALLERY_COLUMNS)
-        for column, snapshot in zip(row, shown[start:start + GALLERY_COLUMNS], strict=False):
-            column.image(snapshot.png, width="stretch",
-                         caption=f"iteration {snapshot.iteration} · {duration(snapshot.elapsed)}")
+    for column, snapshot in gallery.rows(shown, GALLERY_COLUMNS):
+        column.image(snapshot.png, width="stretch",
+                     caption=f"iteration {snapshot.iteration} · {duration(snapshot.elapsed)}")
 
 
 def _prepared(job: Job) -> dict:

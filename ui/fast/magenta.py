@@ -2,7 +2,7 @@
 in, its style vector out, one pass paints with it) and the 26-style network.
 
 The networks load once per process and paintings are cached per photo, painting(s) and
-settings, both in ``ui.fast_results`` (the one cached painter of every fast network); the
+settings, both in ``ui.fast.results`` (the one cached painter of every fast network); the
 results go on the shelf so the compare page can put them next to the other methods.
 """
 
@@ -13,7 +13,8 @@ import streamlit as st
 from core import compare, images
 from core.fast import arbitrary
 from core.fast.registry import ModelError
-from ui import fast_results, gallery, pickers, shelf
+from ui import gallery, pickers, shelf
+from ui.fast import results as fast_results
 from ui.text import fast_duration
 
 MULTI_PICK = "fast.multi.pick."  # + style number (0..25, as in the CLI): a tick box
