@@ -341,6 +341,11 @@ def resize_longest(pixels: np.ndarray, longest: int) -> np.ndarray:
     return resize_exact(pixels, max(1, round(width * scale)), max(1, round(height * scale)))
 
 
+def shrink_to(pixels: np.ndarray, longest: int) -> np.ndarray:
+    """``resize_longest`` for pictures larger than ``longest`` px; smaller ones as they are."""
+    return pixels if max(pixels.shape[:2]) <= longest else resize_longest(pixels, longest)
+
+
 def resize_exact(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     """Scale to exactly width x height px (LANCZOS); the aspect ratio may change."""
     _check_rgb_uint8(pixels)

@@ -18,7 +18,7 @@ st.markdown(
 photo, painting, result = st.columns(3, gap="medium")
 photo.image(str(catalog.EXAMPLES_DIR / "castle.jpg"), width="stretch",
             caption="Photo: Neuschwanstein Castle (cameralends, CC0)")
-starry_night = next(p for p in catalog.paintings() if p.stem == catalog.DEFAULT_STYLE)
+starry_night = catalog.painting(catalog.DEFAULT_STYLE)
 painting.image(str(starry_night.path), width="stretch", caption=f"Painting: {starry_night.label}")
 if EXAMPLE_RESULT.is_file():
     result.image(str(EXAMPLE_RESULT), width="stretch",

@@ -58,6 +58,11 @@ def paintings() -> list[Picture]:
                        for name in sorted(set(found) - set(known))]
 
 
+def painting(name: str) -> Picture | None:
+    """A bundled painting by its stem ("starry_night") or file name ("starry_night.jpg")."""
+    return next((p for p in paintings() if name in (p.stem, p.path.name)), None)
+
+
 def photos() -> list[Picture]:
     """Bundled example photos, the default first."""
     found = {path.stem: path for path in _files(EXAMPLES_DIR)}

@@ -7,7 +7,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import streamlit as st
+
+from core import images
+
+THUMBNAIL_SIDE = 240  # px: the squares of every pick grid
 
 
 @dataclass(frozen=True)
@@ -16,6 +21,14 @@ class Item:
     image: Any  # what st.image takes: pixels, PNG/JPEG bytes or a path
     title: str  # the tick box's label
     caption: str = ""  # a second line under it (artist and year, a time)
+
+
+def square(pixels: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
+    """A centre-cropped square, so that grids line up."""
+    height, width = pixels.shape[:2]
+    edge = min(height, width)
+    top, left = (height - edge) // 2, (width - edge) // 2
+    return images.resize_exact(pixels[top:top + edge, left:left + edge], side, side)
 
 
 def rows(items: Sequence, columns: int, gap: str = "small") -> Iterable[tuple[Any, Any]]:

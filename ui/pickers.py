@@ -24,7 +24,6 @@ PICK_PREFIX = "classic.pick."  # + painting stem or upload id: a tick box
 PICKS_TOUCHED = "classic.picks_touched"  # not a widget: the person has ticked or unticked
 BLEND_PREFIX = "classic.blend."  # + painting stem or upload id: a slider
 GRID_COLUMNS = 4
-THUMBNAIL_SIDE = 240
 PREVIEW_SIDE = uploads.PREVIEW_SIDE
 
 
@@ -44,27 +43,15 @@ class Chosen:
         return self.name.startswith("upload: ")
 
 
-def _shrink(pixels: np.ndarray, side: int) -> np.ndarray:
-    return pixels if max(pixels.shape[:2]) <= side else images.resize_longest(pixels, side)
-
-
 @st.cache_data(show_spinner=False)
 def _decode_bundled(path: str) -> tuple[np.ndarray, np.ndarray]:
     pixels = images.load_image(path, what=path)
-    return pixels, _shrink(pixels, PREVIEW_SIDE)
-
-
-def square(pixels: np.ndarray, side: int = THUMBNAIL_SIDE) -> np.ndarray:
-    """A centre-cropped square, so that grids line up."""
-    height, width = pixels.shape[:2]
-    edge = min(height, width)
-    top, left = (height - edge) // 2, (width - edge) // 2
-    return images.resize_exact(pixels[top:top + edge, left:left + edge], side, side)
+    return pixels, images.shrink_to(pixels, PREVIEW_SIDE)
 
 
 @st.cache_data(show_spinner=False)
-def thumbnail(path: str, side: int = THUMBNAIL_SIDE) -> np.ndarray:
-    return square(images.load_image(path, what=path), side)
+def thumbnail(path: str, side: int = gallery.THUMBNAIL_SIDE) -> np.ndarray:
+    return gallery.square(images.load_image(path, what=path), side)
 
 
 def upload_help(what: str) -> str:
@@ -164,7 +151,7 @@ def _touched(page: str) -> None:
 
 def painting_items() -> list[gallery.Item]:
     """The session's uploaded paintings (newest first), then the bundled ones."""
-    items = [gallery.Item(upload.id, square(upload.preview), upload.file_name, "your upload")
+    items = [gallery.Item(upload.id, upload.thumbnail, upload.file_name, "your upload")
              for upload in uploads.library(uploads.PAINTING)]
     items += [gallery.Item(picture.stem, thumbnail(str(picture.path)), picture.title,
                            picture.byline) for picture in catalog.paintings()]
@@ -175,10 +162,8 @@ def chosen_painting(item_id: str) -> Chosen | None:
     upload = uploads.find(uploads.PAINTING, item_id)
     if upload is not None:
         return from_upload(upload)
-    for picture in catalog.paintings():
-        if picture.stem == item_id:
-            return from_bundled(picture)
-    return None
+    picture = catalog.painting(item_id)
+    return None if picture is None else from_bundled(picture)
 
 
 def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | None:

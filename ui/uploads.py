@@ -17,6 +17,7 @@ import numpy as np
 import streamlit as st
 
 from core import images
+from ui import gallery
 
 PHOTO, PAINTING = "photo", "painting"
 _LIBRARY = {PHOTO: "studio.uploads.photos", PAINTING: "studio.uploads.paintings"}  # not widgets
@@ -35,6 +36,7 @@ class Upload:
     kind: str  # PHOTO or PAINTING
     pixels: np.ndarray = field(repr=False)
     preview: np.ndarray = field(repr=False)  # at most PREVIEW_SIDE px, for display
+    thumbnail: np.ndarray = field(repr=False)  # a pick grid's square, made once, here
     notes: tuple[str, ...] = ()  # what decoding changed (EXIF rotation, transparency, ...)
 
     @property
@@ -79,10 +81,7 @@ def forget_button(kind: str, upload_ids: list[str], label: str, key: str) -> Non
 @st.cache_data(max_entries=16, show_spinner=False)
 def _decode(data: bytes, label: str, max_megabytes: int) -> tuple[images.DecodedImage, np.ndarray]:
     decoded = images.decode_image(data, what=label, max_megabytes=max_megabytes)
-    preview = decoded.pixels
-    if max(preview.shape[:2]) > PREVIEW_SIDE:
-        preview = images.resize_longest(preview, PREVIEW_SIDE)
-    return decoded, preview
+    return decoded, images.shrink_to(decoded.pixels, PREVIEW_SIDE)
 
 
 def add(kind: str, file_name: str, data: bytes) -> Upload:
@@ -95,7 +94,8 @@ def add(kind: str, file_name: str, data: bytes) -> Upload:
     images.check_file_size(len(data), limit_mb(), what=label, name="the file")
     decoded, preview = _decode(data, label, limit_mb())
     upload_id = "upload-" + hashlib.sha256(data).hexdigest()[:12]
-    upload = Upload(upload_id, file_name, kind, decoded.pixels, preview, decoded.notes)
+    upload = Upload(upload_id, file_name, kind, decoded.pixels, preview,
+                    gallery.square(preview), decoded.notes)
     kept = st.session_state.setdefault(_LIBRARY[kind], {})
     kept.pop(upload_id, None)  # re-inserted: it becomes the newest
     kept[upload_id] = upload

@@ -193,8 +193,8 @@ def _prepared(job: Job) -> dict:
         record["summary"]["backbone_reason"] = _reason(job)
     side = max(result.image.shape[:2])
     prepared = {
-        "content": _fit(job.task.content, side),
-        "styles": [_fit(style, side) for style in job.task.styles],
+        "content": images.shrink_to(job.task.content, side),
+        "styles": [images.shrink_to(style, side) for style in job.task.styles],
         "png": images.encode_png(result.image),
         "zip": snapshots_zip(view.snapshots, result.image, record),
         "json": json.dumps(record, indent=2),
@@ -223,10 +223,6 @@ def shelve(job: Job) -> None:
         settings=f"{result.iterations} iterations, {task.config.optimizer}",
         snapshots=tuple(snapshots), weights=task.style_blend or (), job_id=job.id,
     ))
-
-
-def _fit(pixels: np.ndarray, side: int) -> np.ndarray:
-    return pixels if max(pixels.shape[:2]) <= side else images.resize_longest(pixels, side)
 
 
 def _result(job: Job) -> None:

@@ -166,10 +166,8 @@ def offer_classic_run(photo: pickers.Chosen, paintings: list[pickers.Chosen],
 
 
 def _painting_picture(model: registry.StyleModel) -> pickers.Chosen | None:
-    for picture in catalog.paintings():
-        if picture.path.name == model.painting:
-            return pickers.from_bundled(picture)
-    return None
+    picture = catalog.painting(model.painting)
+    return None if picture is None else pickers.from_bundled(picture)
 
 
 def _progress(job: Job) -> None:

@@ -271,7 +271,7 @@ def _linked_run(photo: pickers.Chosen | None, runs: dict[str, shelf.Result]):
     wanted, mix = state.get(compare_link.CLASSIC), state.get(compare_link.PAINTINGS)
     if not {compare_link.PAINTINGS, compare_link.CLASSIC} <= pending or not mix or photo is None:
         return None
-    painting_names = " + ".join(f"{catalog.STYLES_DIR.name}/{_painting(stem).path.name}"
+    painting_names = " + ".join(f"{catalog.STYLES_DIR.name}/{catalog.painting(stem).path.name}"
                                 for stem in mix)
     digest = compare.digest(photo.pixels)
     weights = tuple(mix.values())
@@ -284,13 +284,9 @@ def _linked_run(photo: pickers.Chosen | None, runs: dict[str, shelf.Result]):
     from ui.compare import versus  # versus draws on this module: imported here, not at the top
 
     st.markdown(f"**Evolution of a classic run** of {photo.label}")
-    versus.offer_classic_run(photo, [pickers.from_bundled(_painting(stem)) for stem in mix],
+    versus.offer_classic_run(photo, [pickers.from_bundled(catalog.painting(stem)) for stem in mix],
                              tuple(mix.values()), versus.wanted_config(wanted))
     return False
-
-
-def _painting(stem: str) -> catalog.Picture:
-    return next(picture for picture in catalog.paintings() if picture.stem == stem)
 
 
 def _remember_in_link(run: shelf.Result) -> None:

@@ -75,7 +75,7 @@ def _item(model: registry.StyleModel, same_title: bool) -> gallery.Item:
 
 
 def _blank() -> np.ndarray:
-    return np.full((pickers.THUMBNAIL_SIDE, pickers.THUMBNAIL_SIDE, 3), 235, np.uint8)
+    return np.full((gallery.THUMBNAIL_SIDE, gallery.THUMBNAIL_SIDE, 3), 235, np.uint8)
 
 
 # --------------------------------------------------------------------------- networks
