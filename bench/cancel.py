@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT))
 
 from core import images  # noqa: E402
 from core.classic import PRESETS  # noqa: E402
-from core.jobs import ClassicTask, JobManager  # noqa: E402
+from core.engine import ClassicTask  # noqa: E402
+from core.engine.local import LocalEngine  # noqa: E402
 from core.machine import cpu_name  # noqa: E402
 
 
@@ -56,7 +57,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     content = images.load_image(ROOT / "examples" / "castle.jpg")
     style = images.load_image(ROOT / "styles" / "starry_night.jpg")
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     rows = []
     for size in args.sizes:
         config = dataclasses.replace(PRESETS["recommended"], size=size, snapshot_every=0)

@@ -42,7 +42,7 @@ from core.machine import cpu_name  # noqa: E402
 from tests.test_browser import NAV  # noqa: E402 - the app's page links
 
 WAIT_MS = 600_000
-JOBS_IDLE = re.compile(r"Classic jobs on this server: 0 of \d+ running, 0 waiting")
+JOBS_IDLE = re.compile(r"Jobs on this server: 0 of \d+ running, 0 waiting")
 
 
 def free_port() -> int:
@@ -185,7 +185,7 @@ def closed_tab(browser, url: str, server_pid: int) -> dict:
     context.close()
     while True:  # the sidebar counts the server's jobs on every rerun
         observer.reload()
-        observer.get_by_text("Classic jobs on this server").wait_for(timeout=WAIT_MS)
+        observer.get_by_text("Jobs on this server").wait_for(timeout=WAIT_MS)
         if observer.get_by_text(JOBS_IDLE).count():
             break
         assert time.monotonic() - closed < 120, "the closed tab's job still runs"

@@ -1,6 +1,6 @@
 """How long a classic run should take, said before it starts: at the pace of this process's
 last finished job of that optimiser and precision (``measure_pace``, kept by
-``core.jobs.JobManager``), else at a benchmark's (``default_pace``)."""
+``core.engine``), else at a benchmark's (``default_pace``)."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def stage_pixels(config: ClassicConfig, width: int, height: int) -> tuple[int, .
 def estimate_seconds(config: ClassicConfig, width: int, height: int, pace: Pace | None = None,
                      *, backbone: str | None = None) -> Estimate:
     """How long ``config`` should take on a ``width`` x ``height`` photo at ``pace``
-    (``JobManager.measured_pace``; None: the benchmark's ``default_pace``).
+    (``Engine.measured_pace``; None: the benchmark's ``default_pace``).
 
     Every scale's iterations at the pace for its pixels, plus the set-up, the tracing and
     each scale's dearer first iteration. A time budget ends the run after the iteration that

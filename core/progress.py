@@ -1,15 +1,23 @@
 """What a classic job has done so far, in one immutable reading: its status, one loss row per
 iteration, snapshots, and from them how far it is and how long it has left.
 
-``core.jobs`` writes these as its worker reports; pages read them. The ETA times what is
-left at the pace of the run's ordinary iterations: a scale's first iteration also traces,
-computes the scale's targets and, for L-BFGS-B, evaluates the start (SCALE_START_ITERATIONS).
+``core.engine`` writes these as a job's worker reports, on either engine; pages read them.
+The ETA times what is left at the pace of the run's ordinary iterations: a scale's first
+iteration also traces, computes the scale's targets and, for L-BFGS-B, evaluates the start
+(SCALE_START_ITERATIONS).
 """
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from core import images
 from core.classic import Started, StylizeResult
 from core.losses import Losses
 
@@ -56,11 +64,12 @@ class JobView:
     started: Started | None
     rows: tuple[LossRow, ...]
     snapshots: tuple[Snapshot, ...]
-    result: StylizeResult | None
+    result: StylizeResult | object | None  # a classic run's, or another task's result
     error: str | None
     stage: tuple[int, int] = (1, 1)  # coarse-to-fine: (scale now, scales), 1 = coarsest
     stage_costs: tuple[tuple[int, float], ...] = ()  # ClassicConfig.stage_costs, for the ETA
     optimizer: str | None = None  # ClassicConfig.optimizer: what a scale's first iteration adds
+    node: str | None = None  # where it ran: "local", or a Ray node's id
 
     @property
     def active(self) -> bool:
@@ -161,3 +170,18 @@ def _work(costs: tuple[tuple[int, float], ...], iterations: int) -> float:
         work += min(count, left) * cost
         left -= min(count, left)
     return work
+
+
+def snapshots_zip(snapshots: Sequence[Snapshot], final: np.ndarray | None = None,
+                  record: dict | None = None) -> bytes:
+    """A ZIP (in memory) of the snapshots as PNGs, plus the final image and settings."""
+    buffer = io.BytesIO()
+    # PNGs are already compressed; storing them saves time and loses nothing.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        for snapshot in snapshots:
+            archive.writestr(f"snapshot_{snapshot.iteration:05d}.png", snapshot.png)
+        if final is not None:
+            archive.writestr("result.png", images.encode_png(final))
+        if record is not None:
+            archive.writestr("settings.json", json.dumps(record, indent=2))
+    return buffer.getvalue()

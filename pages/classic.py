@@ -1,13 +1,13 @@
 """Classic page: pick a photo and paintings, set up a run, watch it paint, download it.
 
-Widgets become a ``core.jobs.ClassicTask``; the job runs on the process's ``JobManager``
+Widgets become a ``core.engine.ClassicTask``; the job runs on the server's engine
 (one per process, ``st.cache_resource``), and its id lives in Session State, so it
 outlives reruns and page switches. ``ui.classic.live`` draws it.
 """
 
 import streamlit as st
 
-from core.jobs import ClassicTask
+from core.engine import ClassicTask
 from ui import common, frame, pickers
 from ui.classic import live, settings
 
@@ -22,11 +22,11 @@ st.caption(
 
 try:
     limits = settings.limits()
-    manager = common.job_manager()
+    engine = common.engine()
 except ValueError as error:  # a bad limit or slot count in the server's environment
     st.error(f"Server configuration: {error}")
     st.stop()
-job = manager.get(st.session_state.get(live.JOB))
+job = live.followed_job(engine)
 
 photo_col, painting_col = st.columns(2, gap="large")
 with photo_col:
@@ -61,7 +61,7 @@ if run_col.button("Run", type="primary", key="classic.run", icon=":material/play
         style_names=tuple(style.name for style in styles),
         requested_backbone=st.session_state[settings.BACKBONE],
     )
-    st.session_state[live.JOB] = manager.submit(common.session_owner(), task).id
+    st.session_state[live.JOB] = engine.submit(common.session_owner(), task).id
     st.rerun()
 if cancel_col.button("Cancel", key="classic.cancel", icon=":material/stop:", disabled=not busy,
                      width="stretch"):

@@ -482,10 +482,10 @@ def test_settings_survive_a_visit_to_another_page(app):
 
 def test_a_job_waits_in_the_queue_while_the_slots_are_taken(app):
     """Another session's long job holds every slot: ours shows its place, then runs."""
-    from core.jobs import ClassicTask
+    from core.engine import ClassicTask
     from ui import common
 
-    manager = common.job_manager()
+    manager = common.engine()
     config = dataclasses.replace(PRESETS["recommended"], size=48, iterations=100_000,
                                  snapshot_every=0, backbone="vgg16-hed")
     pixels = np.full((48, 48, 3), 128, np.uint8)

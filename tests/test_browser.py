@@ -466,12 +466,12 @@ def test_four_sessions_at_once_queue_finish_and_a_closed_tab_frees_its_slot(serv
             closing.close()
             observer = pages[0]
             deadline = time.monotonic() + 60  # 10 s of grace, a reap every 2 s, reruns
-            idle = re.compile(r"Classic jobs on this server: 0 of 1 running, 0 waiting")
+            idle = re.compile(r"Jobs on this server: 0 of 1 running, 0 waiting")
             while not observer.get_by_text(idle).count():
                 assert time.monotonic() < deadline, "the closed tab's job still holds the slot"
                 time.sleep(1)
                 observer.reload()
-                observer.get_by_text("Classic jobs on this server").wait_for(timeout=60_000)
+                observer.get_by_text("Jobs on this server").wait_for(timeout=60_000)
         assert health.failures == 0 and health.slowest < 1.0, vars(health)
     except Exception:
         for number, page in enumerate(pages):

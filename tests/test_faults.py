@@ -15,7 +15,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
+from core.engine import tasks
 from tests.apptest_helpers import open_app, png_bytes, texts
 
 
@@ -46,7 +46,7 @@ def test_a_crash_in_the_worker_shows_an_error_in_that_session_and_frees_the_slot
     def crash(*args, **kwargs):
         raise MemoryError("out of memory while building the loss network")
 
-    monkeypatch.setattr(jobs, "stylize", crash)
+    monkeypatch.setattr(tasks, "stylize", crash)
     at = classic_page()
     start_tiny_job(at)
     wait_until(at, lambda page: page.error)
@@ -55,7 +55,7 @@ def test_a_crash_in_the_worker_shows_an_error_in_that_session_and_frees_the_slot
     assert not at.button(key="classic.run").disabled  # the person can try again
     from ui import common
 
-    manager = common.job_manager()
+    manager = common.engine()
     assert manager.get(at.session_state["classic.job_id"]).wait(5)
     assert manager.counts() == (0, 0)  # no slot held, nobody stuck waiting
 

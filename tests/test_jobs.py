@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import estimates, images, jobs, progress
+from core import estimates, images, progress
 from core.backbone import BackboneChoice
 from core.classic import PRESETS, ClassicConfig, Started
-from core.jobs import ClassicTask, JobManager
+from core.engine import ClassicTask, local, tasks
+from core.engine.local import LocalEngine
 from core.losses import Losses
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING
 
@@ -52,7 +53,7 @@ def wait_for(condition, timeout=WAIT):
 
 
 def test_a_job_records_progress_snapshots_and_its_result():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     job = manager.submit("session-a", task())
     assert job.wait(WAIT)
     view = job.view()
@@ -77,11 +78,11 @@ def test_a_job_records_progress_snapshots_and_its_result():
 
 
 def test_the_zip_holds_every_snapshot_the_result_and_the_settings():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     job = manager.submit("session-a", task())
     assert job.wait(WAIT)
     view = job.view()
-    data = jobs.snapshots_zip(view.snapshots, view.result.image, job.record())
+    data = progress.snapshots_zip(view.snapshots, view.result.image, job.record())
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.namelist() == [
             "snapshot_00000.png", "snapshot_00001.png", "snapshot_00002.png",
@@ -91,7 +92,7 @@ def test_the_zip_holds_every_snapshot_the_result_and_the_settings():
 
 
 def test_with_one_slot_the_second_job_waits_its_turn_then_runs():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     first = manager.submit("session-a", endless())
     second = manager.submit("session-b", task())
     assert first.status == RUNNING and first.queue_position() == 0
@@ -107,7 +108,7 @@ def test_with_one_slot_the_second_job_waits_its_turn_then_runs():
 
 
 def test_queue_positions_count_from_the_front():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     running = manager.submit("a", endless())
     waiting = [manager.submit(owner, task()) for owner in ("b", "c", "d")]
     assert [job.queue_position() for job in waiting] == [1, 2, 3]
@@ -119,7 +120,7 @@ def test_queue_positions_count_from_the_front():
 
 
 def test_cancel_stops_a_running_job_between_iterations():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     job = manager.submit("session-a", endless())
     wait_for(lambda: len(job.view().rows) >= 1)
     asked = time.monotonic()
@@ -133,7 +134,7 @@ def test_cancel_stops_a_running_job_between_iterations():
 
 
 def test_a_cancelled_queued_job_never_starts():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     first = manager.submit("a", endless())
     second = manager.submit("b", task())
     second.cancel()
@@ -146,7 +147,7 @@ def test_a_cancelled_queued_job_never_starts():
 
 
 def test_a_failing_job_reports_the_core_message_and_frees_its_slot():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     broken = manager.submit("a", task(init="image"))  # needs an init image it does not get
     after = manager.submit("b", task())
     assert broken.wait(WAIT)
@@ -159,8 +160,8 @@ def test_an_unexpected_exception_is_an_internal_error_and_is_logged(monkeypatch,
     def explode(*args, **kwargs):
         raise RuntimeError("the GPU caught fire\nsecond line")
 
-    monkeypatch.setattr(jobs, "stylize", explode)
-    manager = JobManager(slots=1)
+    monkeypatch.setattr(tasks, "stylize", explode)
+    manager = LocalEngine(slots=1)
     job = manager.submit("a", task())
     assert job.wait(WAIT)
     assert job.status == FAILED
@@ -170,7 +171,7 @@ def test_an_unexpected_exception_is_an_internal_error_and_is_logged(monkeypatch,
 
 
 def test_one_job_per_owner_a_new_one_replaces_the_old():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     old = manager.submit("session-a", endless())
     new = manager.submit("session-a", task())
     assert old.view().cancel_requested
@@ -180,7 +181,7 @@ def test_one_job_per_owner_a_new_one_replaces_the_old():
 
 
 def test_finished_jobs_are_forgotten_after_a_while():
-    manager = JobManager(slots=1, keep_finished_seconds=0.0)
+    manager = LocalEngine(slots=1, keep_finished_seconds=0.0)
     job = manager.submit("a", task(iterations=1))
     assert job.wait(WAIT)
     assert manager.get(job.id) is job
@@ -384,7 +385,7 @@ def test_a_finished_job_measures_the_pace_of_its_ordinary_iterations():
 
 
 def test_the_manager_keeps_the_pace_of_its_finished_jobs(monkeypatch):
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     job = manager.submit("a", task(iterations=4))
     assert job.wait(WAIT) and job.status == DONE
     assert manager.measured_pace("lbfgs", "bfloat16") is None  # 40 px: too small to time
@@ -405,21 +406,21 @@ def test_the_manager_keeps_the_pace_of_its_finished_jobs(monkeypatch):
 
 
 def test_slots_default_to_half_the_cores_or_the_environment(monkeypatch):
-    monkeypatch.delenv(jobs.SLOTS_ENV, raising=False)
-    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 2)
-    assert jobs.default_slots() == 1
-    monkeypatch.setattr(jobs.os, "cpu_count", lambda: 16)
-    assert jobs.default_slots() == 8
-    monkeypatch.setenv(jobs.SLOTS_ENV, "3")
-    assert JobManager().slots == 3
+    monkeypatch.delenv(local.SLOTS_ENV, raising=False)
+    monkeypatch.setattr(local.os, "cpu_count", lambda: 2)
+    assert local.default_slots() == 1
+    monkeypatch.setattr(local.os, "cpu_count", lambda: 16)
+    assert local.default_slots() == 8
+    monkeypatch.setenv(local.SLOTS_ENV, "3")
+    assert LocalEngine().slots == 3
     for bad in ("0", "two", "-1"):
-        monkeypatch.setenv(jobs.SLOTS_ENV, bad)
-        with pytest.raises(ValueError, match=jobs.SLOTS_ENV):
-            jobs.default_slots()
+        monkeypatch.setenv(local.SLOTS_ENV, bad)
+        with pytest.raises(ValueError, match=local.SLOTS_ENV):
+            local.default_slots()
 
 
 def test_coarse_to_fine_runs_count_every_scale():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     job = manager.submit("a", task(size=48, iterations=2, base_size=32, refine_iterations=2))
     assert job.wait(WAIT) and job.status == DONE
     view = job.view()
@@ -431,7 +432,7 @@ def test_a_closed_sessions_job_is_cancelled_then_forgotten():
     """A closed tab frees its slot after a short grace; its record (the picture so far)
     waits for a reconnect as long as Streamlit keeps the session; a brief disconnect
     changes nothing."""
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     closed = manager.submit("closed-tab", endless())
     waiting = manager.submit("open-tab", task())
     connected = {"closed-tab": True, "open-tab": True}
@@ -439,10 +440,10 @@ def test_a_closed_sessions_job_is_cancelled_then_forgotten():
 
     connected["closed-tab"] = False
     assert manager.reap(connected.get, cancel_after=60) == ([], [])  # only just gone
-    assert closed.active and closed.orphaned_at is not None
+    assert closed.active and closed.state.orphaned_at is not None
     connected["closed-tab"] = True  # it reconnected: the clock starts over
     assert manager.reap(connected.get, cancel_after=0) == ([], [])
-    assert closed.orphaned_at is None and closed.active
+    assert closed.state.orphaned_at is None and closed.active
 
     connected["closed-tab"] = False
     assert manager.reap(connected.get, cancel_after=0, forget_after=60) == ([closed.id], [])
@@ -457,7 +458,7 @@ def test_a_closed_sessions_job_is_cancelled_then_forgotten():
 
 
 def test_the_owner_watcher_reaps_on_its_own_until_closed():
-    manager = JobManager(slots=1)
+    manager = LocalEngine(slots=1)
     job = manager.submit("gone", endless())
     manager.watch_owners(lambda owner: False, every_seconds=0.05, cancel_after=0,
                          forget_after=0.5)
@@ -476,8 +477,8 @@ def test_a_stray_value_error_from_a_library_is_an_internal_error(monkeypatch, ca
     def library_fails(*args, **kwargs):
         raise ValueError("operands could not be broadcast together")
 
-    monkeypatch.setattr(jobs, "stylize", library_fails)
-    job = JobManager(slots=1).submit("a", task())
+    monkeypatch.setattr(tasks, "stylize", library_fails)
+    job = LocalEngine(slots=1).submit("a", task())
     assert job.wait(WAIT) and job.status == FAILED
     assert job.error == "internal error: ValueError: operands could not be broadcast together"
     assert "Traceback" in caplog.text

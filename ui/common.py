@@ -1,4 +1,4 @@
-"""Per-process resources every page shares: the job manager, the loss network's choice."""
+"""Per-process resources every page shares: the job engine, the loss network's choice."""
 
 from __future__ import annotations
 
@@ -9,23 +9,26 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core.backbone import BackboneChoice, resolve_backbone
-from core.jobs import JobManager
+from core.engine import Engine, open_engine
 
 OWNER = "studio.owner"  # not a widget: this browser session's id, the owner of its jobs
 
 
-@st.cache_resource(show_spinner=False, on_release=JobManager.close)
-def job_manager() -> JobManager:
-    """The one job manager of this server process, shared by every session.
+@st.cache_resource(show_spinner=False, on_release=Engine.close)
+def engine() -> Engine:
+    """The one job engine of this server process, shared by every session: the local one
+    unless ``$STYLE_STUDIO_ENGINE`` names Ray (``core.engine.open_engine``).
 
-    Jobs belong to browser sessions; a session whose tab has closed has its job cancelled
-    (see ``JobManager.reap``), so strangers' abandoned runs never hold the slots; the record
-    is kept as long as Streamlit keeps the session for a reconnect.
+    On the local engine, jobs belong to browser sessions: a session whose tab has closed has
+    its job cancelled (``LocalEngine.reap``), so strangers' abandoned runs never hold the
+    slots, and the record is kept as long as Streamlit keeps the session for a reconnect. On
+    Ray, jobs live in the cluster and outlive sessions and servers: a reload or a shared link
+    (the job's id rides in the page's address) reaches them.
     """
-    manager = JobManager()
-    manager.watch_owners(session_connected,
-                         forget_after=float(st.get_option("server.disconnectedSessionTTL")))
-    return manager
+    chosen = open_engine()
+    chosen.watch_owners(session_connected,
+                        forget_after=float(st.get_option("server.disconnectedSessionTTL")))
+    return chosen
 
 
 def session_connected(owner: str) -> bool:

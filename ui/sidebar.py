@@ -30,10 +30,11 @@ def draw() -> None:
         st.markdown(f"**Loss network:** {choice.label}")
         st.caption(f"Why: {choice.reason}.")
         try:
-            manager = common.job_manager()
+            engine = common.engine()
         except ValueError as error:  # a bad $STYLE_STUDIO_CLASSIC_SLOTS
             st.error(str(error))
             return
-        running, waiting = manager.counts()
-        st.caption(f"Classic jobs on this server: {running} of {manager.slots} running, "
+        running, waiting = engine.counts()
+        where = "this server" if engine.name == "local" else "the Ray cluster"
+        st.caption(f"Jobs on {where}: {running} of {engine.slots} running, "
                    f"{waiting} waiting.")

@@ -16,12 +16,13 @@ import streamlit as st
 
 from core import compare, images
 from core.classic import ClassicConfig
-from core.jobs import Job, snapshots_zip
-from core.progress import CANCELLED, DONE, FAILED, QUEUED, JobView, Snapshot
+from core.engine import Engine, JobHandle
+from core.progress import CANCELLED, DONE, FAILED, QUEUED, JobView, Snapshot, snapshots_zip
 from ui import catalog, common, gallery, recipe, shelf
 from ui.text import duration
 
 JOB = "classic.job_id"  # not a widget: the id of this session's latest job
+JOB_PARAM = "job"  # the followed job's id in the page's address: a reload or a link finds it
 DOWNLOADS = "classic.downloads"  # not a widget: (job id, prepared results) cache
 POLL_SECONDS = 0.5
 STOPPED_BY = {  # StylizeResult.stopped_by, for a person
@@ -43,12 +44,31 @@ TRACES = (
 )
 
 
+def followed_job(engine: Engine) -> JobHandle | None:
+    """The job this page follows: the one its address names (a reload, a shared link, a
+    restarted server on the Ray engine), else this session's latest. Writes the followed
+    job's id into the address."""
+    linked = st.query_params.get(JOB_PARAM)
+    if linked and linked != st.session_state.get(JOB):
+        if engine.get(linked) is not None:
+            st.session_state[JOB] = linked
+        else:
+            st.warning(f"The job in this page's address ({linked}) is no longer on this "
+                       "server: finished jobs are kept for 30 minutes, and jobs on the local "
+                       "engine end when the server restarts.")
+            del st.query_params[JOB_PARAM]
+    job = engine.get(st.session_state.get(JOB))
+    if job is not None and st.query_params.get(JOB_PARAM) != job.id:
+        st.query_params[JOB_PARAM] = job.id
+    return job
+
+
 def estimate_text(config: ClassicConfig, width: int, height: int) -> str:
     """'about 41 s from this server's last run (...)': a run's time, said before it starts."""
-    manager = common.job_manager()
-    estimate = manager.estimate(config, width, height, backbone=config.backbone)
-    running, _ = manager.counts()
-    wait = " once it gets a slot" if running >= manager.slots else ""
+    engine = common.engine()
+    estimate = engine.estimate(config, width, height, backbone=config.backbone)
+    running, _ = engine.counts()
+    wait = " once it gets a slot" if running >= engine.slots else ""
     return f"about {duration(estimate.seconds)}{wait}, from {estimate.pace.description}"
 
 
@@ -114,7 +134,7 @@ def evenly(snapshots: tuple[Snapshot, ...], count: int) -> list[Snapshot]:
     return [snapshots[i] for i in dict.fromkeys(picks.tolist())]
 
 
-def job_panel(job: Job, *, compact: bool = False) -> None:
+def job_panel(job: JobHandle, *, compact: bool = False) -> None:
     """A job on a page, the one polling view of every page: while it runs, a fragment that
     redraws itself every POLL_SECONDS; when it ends, one full rerun.
 
@@ -181,7 +201,7 @@ def _gallery(view: JobView) -> None:
                      caption=f"iteration {snapshot.iteration} · {duration(snapshot.elapsed)}")
 
 
-def _prepared(job: Job) -> dict:
+def _prepared(job: JobHandle) -> dict:
     """Display images and download files for a finished job, made once per job."""
     cached = st.session_state.get(DOWNLOADS)
     if cached is not None and cached[0] == job.id:
@@ -204,7 +224,7 @@ def _prepared(job: Job) -> dict:
     return prepared
 
 
-def shelve(job: Job) -> None:
+def shelve(job: JobHandle) -> None:
     """Put a finished job's result (and some snapshots) on the session's shelf, once."""
     view = job.view()
     if view.status != DONE or view.result is None or shelf.holds_job(job.id):
@@ -225,7 +245,7 @@ def shelve(job: Job) -> None:
     ))
 
 
-def _result(job: Job) -> None:
+def _result(job: JobHandle) -> None:
     view = job.view()
     result = view.result
     if view.status == FAILED:
@@ -266,7 +286,7 @@ def title(name: str) -> str:
     return name.removeprefix("upload: ")
 
 
-def _timings(job: Job, result) -> None:
+def _timings(job: JobHandle, result) -> None:
     speed = result.iterations / max(result.seconds, 1e-9)
     metrics = [
         ("Set-up", duration(result.setup_seconds)),
@@ -300,7 +320,7 @@ def earlier_runs(current_job_id: str | None) -> None:
                                   on_click="ignore", icon=":material/download:")
 
 
-def _reason(job: Job) -> str:
+def _reason(job: JobHandle) -> str:
     # The page turns "auto" into the process's choice before submitting (no network probe
     # per job), so the core only saw an explicit name; the sidebar's choice knows why.
     if job.task.requested_backbone == "auto":
@@ -308,7 +328,7 @@ def _reason(job: Job) -> str:
     return job.result.backbone.reason
 
 
-def _downloads(job: Job, prepared: dict) -> None:
+def _downloads(job: JobHandle, prepared: dict) -> None:
     height, width = job.view().result.image.shape[:2]
     stem = shelf.download_stem(job.task.content_name, job.task.style_names, "classic",
                                (width, height))

@@ -17,9 +17,9 @@ import streamlit as st
 
 from core import compare
 from core.classic import PRESETS, ClassicConfig
+from core.engine import ClassicTask, JobHandle
 from core.fast import arbitrary, registry
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from core.jobs import ClassicTask, Job
 from core.progress import FAILED
 from ui import catalog, common, pickers, recipe, shelf
 from ui.classic import live, settings
@@ -35,9 +35,9 @@ PRESET = "recommended"
 
 def shelve_finished_jobs() -> None:
     """Shelve the session's finished classic jobs, the classic page's and this page's."""
-    manager = common.job_manager()
+    engine = common.engine()
     for key in (live.JOB, JOB):
-        job = manager.get(st.session_state.get(key))
+        job = engine.get(st.session_state.get(key))
         if job is not None:
             live.shelve(job)
 
@@ -140,8 +140,8 @@ def _timings(shown: list[shelf.Result]) -> None:
 def offer_classic_run(photo: pickers.Chosen, paintings: list[pickers.Chosen],
                       weights: tuple[float, ...], config: ClassicConfig) -> None:
     """Say which classic run this view needs and offer to run it (this page's own job)."""
-    manager = common.job_manager()
-    job = manager.get(st.session_state.get(JOB))
+    engine = common.engine()
+    job = engine.get(st.session_state.get(JOB))
     if job is not None and job.active:
         _progress(job)
         return
@@ -160,7 +160,7 @@ def offer_classic_run(photo: pickers.Chosen, paintings: list[pickers.Chosen],
             style_blend=weights if len(paintings) > 1 else None, content_name=photo.name,
             style_names=tuple(p.name for p in paintings), requested_backbone="auto")
         owner = f"{common.session_owner()}.compare"  # not the classic page's job
-        st.session_state[JOB] = manager.submit(owner, task).id
+        st.session_state[JOB] = engine.submit(owner, task).id
         st.session_state[compare_link.CLASSIC] = recipe.encode(config)
         st.rerun()
 
@@ -170,7 +170,7 @@ def _painting_picture(model: registry.StyleModel) -> pickers.Chosen | None:
     return None if picture is None else pickers.from_bundled(picture)
 
 
-def _progress(job: Job) -> None:
+def _progress(job: JobHandle) -> None:
     task = job.task
     st.caption(f"Classic run of {live.title(task.content_name)} with "
                f"{' + '.join(live.title(name) for name in task.style_names)}:")

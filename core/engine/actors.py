@@ -1,0 +1,283 @@
+"""The Ray engine's two actors: the job board (one per cluster) and the workers.
+
+``Board`` is a named, detached actor: it outlives every Streamlit server and CLI that talks to
+it, so a restarted server, or a second one behind a load balancer, finds running and finished
+jobs by id. It holds the records (``core.engine.records.JobRecord``, the local engine's own),
+the first-in, first-out queue and the workers, and hands each waiting job to the next idle
+worker. It is an async actor on no CPU of its own: it only moves small events.
+
+``Worker`` actors (one per slot, spread over the nodes) run tasks through the same
+``core.engine.tasks.execute`` as the local engine, keeping whatever networks a task loaded
+for the next one. A run streams its events back to the board as a Ray streaming generator;
+cancel reaches the running task through the worker's second thread. A worker process that
+dies fails only the job it ran; Ray restarts the actor (``max_restarts=-1``) and the board
+gives it the next job once it answers again.
+
+Pictures do not pass through the board: a task's large byte fields travel as object
+references (``by_reference``), fetched by the worker that paints them, and a result's bytes
+come back the same way, fetched by whoever reads the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import queue
+import threading
+import time
+import uuid
+from collections import deque
+
+import ray
+
+from core.engine.events import Outcome, Placed
+from core.engine.records import JobRecord
+from core.engine.tasks import execute, pace_of
+from core.progress import CANCELLED, FAILED
+
+NAMESPACE = "style-studio"
+BOARD = "style-studio-board"
+KEEP_FINISHED_SECONDS = 30 * 60  # finished jobs are forgotten after this long
+PACES_KEPT = 32
+BY_REFERENCE_BYTES = 64 * 1024  # byte fields larger than this travel as object references
+WORKER_DIED = ("the worker process running this job stopped before it finished ({reason}); "
+               "a new worker takes the next job, so run it again")
+
+
+def by_reference(value):
+    """``value`` (a dataclass) with its large ``bytes`` fields put in the object store."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return value
+    changes = {
+        field.name: ray.put(getattr(value, field.name))
+        for field in dataclasses.fields(value)
+        if isinstance(getattr(value, field.name), bytes)
+        and len(getattr(value, field.name)) > BY_REFERENCE_BYTES
+    }
+    return dataclasses.replace(value, **changes) if changes else value
+
+
+def resolved(value):
+    """``value`` with the object references ``by_reference`` made fetched back."""
+    if not dataclasses.is_dataclass(value) or isinstance(value, type):
+        return value
+    changes = {
+        field.name: ray.get(getattr(value, field.name))
+        for field in dataclasses.fields(value)
+        if isinstance(getattr(value, field.name), ray.ObjectRef)
+    }
+    return dataclasses.replace(value, **changes) if changes else value
+
+
+class Worker:
+    """Runs one task at a time (a second thread only takes cancels)."""
+
+    def __init__(self):
+        self._cancels: dict[str, threading.Event] = {}
+        self._placed = Placed(ray.get_runtime_context().get_node_id(), os.getpid())
+
+    def ready(self) -> Placed:
+        return self._placed
+
+    @ray.method(num_returns="streaming")
+    def run(self, job_id: str, task):
+        cancel = threading.Event()
+        self._cancels[job_id] = cancel
+        events: queue.SimpleQueue = queue.SimpleQueue()
+
+        def work():
+            try:
+                events.put(execute(resolved(task), events.put, cancel, job_id))
+            except BaseException as error:  # even this must end the stream
+                events.put(Outcome(FAILED, error=f"internal error: {type(error).__name__}"))
+
+        threading.Thread(target=work, name=job_id, daemon=True).start()
+        yield self._placed
+        try:
+            while True:
+                event = events.get()
+                if isinstance(event, Outcome):
+                    yield dataclasses.replace(event, result=by_reference(event.result))
+                    return
+                yield event
+        finally:  # the board stopped listening: stop the work too
+            cancel.set()
+            self._cancels.pop(job_id, None)
+
+    def cancel(self, job_id: str) -> bool:
+        event = self._cancels.get(job_id)
+        if event is not None:
+            event.set()
+        return event is not None
+
+
+class Board:
+    """The cluster's job records, queue and workers (an async actor: one event loop)."""
+
+    def __init__(self, worker_cpus: float, worker_gpus: float, workers: int | None):
+        self._worker_options = {"num_cpus": worker_cpus, "num_gpus": worker_gpus}
+        self._count = workers or max(1, int(ray.cluster_resources().get("CPU", 1) // worker_cpus))
+        self._records: dict[str, JobRecord] = {}
+        self._waiting: deque[str] = deque()
+        self._running: dict[str, object] = {}  # job id -> the worker running it
+        self._workers: list = []
+        self._idle: asyncio.Queue | None = None
+        self._arrived: asyncio.Event | None = None
+        self._ended: asyncio.Condition | None = None
+        self._paces: deque = deque(maxlen=PACES_KEPT)
+
+    # ------------------------------------------------------------ asked by engines
+
+    async def slots(self) -> int:
+        return self._count
+
+    async def submit(self, owner: str, task, replace: bool, kind: str) -> str:
+        self._start()
+        self._prune()
+        if replace:
+            for earlier in [r for r in self._records.values() if r.owner == owner]:
+                await self.forget(earlier.id)
+        job_id = f"{kind}-{uuid.uuid4().hex[:12]}"  # unguessable: the id in a link is the key
+        self._records[job_id] = JobRecord(job_id, owner, task)
+        self._waiting.append(job_id)
+        self._arrived.set()
+        return job_id
+
+    async def view(self, job_id: str, rows_from: int = 0, snapshots_from: int = 0):
+        record = self._records.get(job_id)
+        if record is None:
+            return None
+        return record.view(self._position(job_id), rows_from, snapshots_from)
+
+    async def task(self, job_id: str):
+        record = self._records.get(job_id)
+        return None if record is None else record.task
+
+    async def owner(self, job_id: str) -> str | None:
+        record = self._records.get(job_id)
+        return None if record is None else record.owner
+
+    async def jobs_of(self, owner: str) -> list[str]:
+        return [r.id for r in self._records.values() if r.owner == owner]
+
+    async def counts(self) -> tuple[int, int]:
+        return len(self._running), len(self._waiting)
+
+    async def measured_pace(self, optimizer: str, precision: str):
+        for pace in reversed(self._paces):
+            if (pace.optimizer, pace.precision) == (optimizer, precision):
+                return pace
+        return None
+
+    async def cancel(self, job_id: str) -> None:
+        record = self._records.get(job_id)
+        if record is None or not record.active:
+            return
+        record.cancel_requested = True
+        if job_id in self._waiting:
+            self._waiting.remove(job_id)
+            record.finish(CANCELLED)
+            await self._announce()
+        elif job_id in self._running:
+            self._running[job_id].cancel.remote(job_id)
+
+    async def forget(self, job_id: str) -> None:
+        await self.cancel(job_id)
+        self._records.pop(job_id, None)
+
+    async def wait_any(self, job_ids: list[str], timeout: float) -> list[str]:
+        self._start()
+
+        def ended():
+            return [i for i in job_ids if i not in self._records or not self._records[i].active]
+
+        async with self._ended:
+            try:
+                await asyncio.wait_for(self._ended.wait_for(lambda: bool(ended())), timeout)
+            except TimeoutError:
+                pass
+        return ended()
+
+    async def workers(self) -> list[Placed]:
+        """Where each worker runs (node, process id); waits for them to start."""
+        self._start()
+        return list(await asyncio.gather(*(w.ready.remote() for w in self._workers)))
+
+    # ------------------------------------------------------------ the dispatcher
+
+    def _start(self) -> None:
+        if self._idle is not None:
+            return
+        self._idle, self._arrived = asyncio.Queue(), asyncio.Event()
+        self._ended = asyncio.Condition()
+        remote = ray.remote(Worker).options(
+            max_restarts=-1, max_task_retries=0, max_concurrency=2,
+            scheduling_strategy="SPREAD", **self._worker_options)
+        self._workers = [remote.remote() for _ in range(self._count)]
+        for worker in self._workers:
+            self._idle.put_nowait(worker)
+        asyncio.get_running_loop().create_task(self._dispatch())
+
+    async def _dispatch(self) -> None:
+        while True:
+            worker = await self._idle.get()
+            while not self._waiting:
+                self._arrived.clear()
+                await self._arrived.wait()
+            record = self._records[self._waiting.popleft()]
+            record.start()
+            self._running[record.id] = worker
+            asyncio.get_running_loop().create_task(self._run(record, worker))
+
+    async def _run(self, record: JobRecord, worker) -> None:
+        died = False
+        try:
+            async for reference in worker.run.remote(record.id, record.task):
+                record.apply(await reference)
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as error:
+            died = True
+            reason = type(error).__name__
+            record.finish(FAILED, error=WORKER_DIED.format(reason=reason))
+        except Exception as error:  # a result that would not travel, say: this job only
+            message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+            record.finish(FAILED, error=f"internal error: {message}")
+        finally:
+            self._running.pop(record.id, None)
+            if record.active:
+                record.finish(FAILED, error="internal error: the worker ended without an outcome")
+            pace = pace_of(record.task, record.view())
+            if pace is not None:
+                self._paces.append(pace)
+            await self._announce()
+            if died:
+                asyncio.get_running_loop().create_task(self._revive(worker))
+            else:
+                self._idle.put_nowait(worker)
+
+    async def _revive(self, worker) -> None:
+        """Give a restarted worker back to the queue once it answers (Ray restarts it)."""
+        while True:
+            try:
+                await worker.ready.remote()
+            except Exception:
+                await asyncio.sleep(1.0)
+                continue
+            self._idle.put_nowait(worker)
+            return
+
+    async def _announce(self) -> None:
+        async with self._ended:
+            self._ended.notify_all()
+
+    def _position(self, job_id: str) -> int:
+        try:
+            return self._waiting.index(job_id) + 1
+        except ValueError:
+            return 0
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for job_id, record in list(self._records.items()):
+            if record.finished_at is not None and now - record.finished_at > KEEP_FINISHED_SECONDS:
+                del self._records[job_id]

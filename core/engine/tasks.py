@@ -1,0 +1,80 @@
+"""The kinds of work a job runs, and running one anywhere.
+
+A task is a frozen, picklable dataclass with ``run(on_event, cancel)``, which does the work
+and returns its result, and ``describe()``, its settings as JSON for the job's record. Both
+engines run every task through ``execute``, in a thread of this process or in a Ray worker,
+so a task's failures read the same wherever it ran. ``ClassicTask`` is a classic run;
+``core.batch.PaintTask`` is one photo of a batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.classic import ClassicConfig, stylize
+from core.engine.events import Outcome, step_of
+from core.errors import UserError
+from core.estimates import Pace, measure_pace
+from core.progress import CANCELLED, DONE, FAILED, JobView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClassicTask:
+    """Everything one classic run needs; arrays are uint8 RGB and are never modified."""
+
+    content: np.ndarray = field(repr=False)
+    styles: tuple[np.ndarray, ...] = field(repr=False)
+    config: ClassicConfig
+    style_blend: tuple[float, ...] | None = None
+    init_image: np.ndarray | None = field(default=None, repr=False)
+    content_name: str = "content"
+    style_names: tuple[str, ...] = ()
+    requested_backbone: str | None = None  # e.g. "auto" when the caller resolved it itself
+
+    def run(self, on_event: Callable, cancel: threading.Event):
+        return stylize(self.content, self.styles, self.config, style_blend=self.style_blend,
+                       init_image=self.init_image, on_event=on_event, cancel=cancel)
+
+    def describe(self) -> dict:
+        return {
+            "kind": "classic",
+            "content": self.content_name,
+            "styles": list(self.style_names),
+            "style_blend": list(self.style_blend) if self.style_blend else None,
+            "config": self.config.to_dict(),
+            "requested_backbone": self.requested_backbone,
+        }
+
+
+def execute(task, report: Callable, cancel: threading.Event, job_id: str = "") -> Outcome:
+    """Run ``task``, passing its events to ``report`` as records take them; never raises
+    for the task's own failures: a person's mistake ends it with its one line, anything
+    else with "internal error: ..." (and the traceback in this process's log)."""
+    try:
+        result = task.run(lambda event: report(step_of(event)), cancel)
+    except UserError as error:  # a person's mistake the core caught: its line says what
+        return Outcome(FAILED, error=" ".join(str(error).split()))
+    except Exception as error:
+        log.exception("job %s failed", job_id)
+        message = " ".join(f"{type(error).__name__}: {error}".split())
+        return Outcome(FAILED, error=f"internal error: {message}")
+    stopped_by = getattr(result, "stopped_by", None)
+    return Outcome(CANCELLED if stopped_by == "cancel" else DONE, result=result)
+
+
+def pace_of(task, view: JobView) -> Pace | None:
+    """How fast a finished classic run went, for later estimates; None for other work."""
+    if not isinstance(task, ClassicTask) or view.status not in (DONE, CANCELLED):
+        return None
+    try:
+        return measure_pace(view, task.config)
+    except Exception:  # a wrong estimate later is better than a stuck slot now
+        log.exception("timing classic job %s failed", view.id)
+        return None
