@@ -1,4 +1,4 @@
-"""Command line: ``python -m core classic | fast | styles | train-fast ...``.
+"""Command line: ``python -m core classic | fast | batch | styles | train-fast ...``.
 
 Flags default to ``None`` and fall back to the chosen preset, so the dataclass stays the
 only place where defaults live. Only the product's own lines are printed: TensorFlow's
@@ -19,7 +19,7 @@ import time
 import traceback
 from pathlib import Path
 
-from core import images, quiet, train_command
+from core import batch_command, images, quiet, train_command
 from core.backbone import BACKBONES, POOLINGS, PRECISIONS
 from core.errors import UserError
 
@@ -119,6 +119,7 @@ def _add_fast_commands(commands) -> None:
     fast.add_argument("--precision", choices=PRECISIONS, default=FastConfig.precision)
 
     commands.add_parser("styles", help="list the bundled style networks")
+    batch_command.add_command(commands)
     train_command.add_command(commands)
 
 
@@ -314,7 +315,7 @@ def main(argv=None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
     args = build_parser().parse_args(argv)
     commands = {"classic": run_classic, "fast": run_fast, "styles": run_styles,
-                "train-fast": train_command.run}
+                "batch": batch_command.run, "train-fast": train_command.run}
     try:
         summary = commands[args.command](args)
     except (UserError, OSError) as error:  # a mistake, or a file the person named: one line
@@ -328,4 +329,5 @@ def main(argv=None) -> int:
         print(f"internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return INTERNAL_ERROR
     print(json.dumps(summary), flush=True)
-    return 0
+    # A batch goes on past photos it cannot paint; any of them makes the run a failure.
+    return USER_ERROR if args.command == "batch" and summary["failed"] else 0

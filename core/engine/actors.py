@@ -13,9 +13,10 @@ cancel reaches the running task through the worker's second thread. A worker pro
 dies fails only the job it ran; Ray restarts the actor (``max_restarts=-1``) and the board
 gives it the next job once it answers again.
 
-Pictures do not pass through the board: a task's large byte fields travel as object
-references (``by_reference``), fetched by the worker that paints them, and a result's bytes
-come back the same way, fetched by whoever reads the result.
+Pictures do not pass through the board: a task's large byte fields, and a batch's recipe
+(once for the whole batch), travel as object references (``by_reference``), fetched by the
+worker that paints them; a result's bytes come back the same way, fetched by whoever reads
+the result.
 """
 
 from __future__ import annotations
@@ -41,20 +42,31 @@ BOARD = "style-studio-board"
 KEEP_FINISHED_SECONDS = 30 * 60  # finished jobs are forgotten after this long
 PACES_KEPT = 32
 BY_REFERENCE_BYTES = 64 * 1024  # byte fields larger than this travel as object references
+SHARED_KEPT = 8  # recipes a driver keeps in the object store for its next tasks
 WORKER_DIED = ("the worker process running this job stopped before it finished ({reason}); "
                "a new worker takes the next job, so run it again")
 
 
-def by_reference(value):
-    """``value`` (a dataclass) with its large ``bytes`` fields put in the object store."""
+def by_reference(value, shared: dict | None = None):
+    """``value`` (a dataclass) with its large ``bytes`` fields put in the object store.
+
+    With ``shared`` (a cache the caller keeps), fields that are dataclasses with a ``key()``
+    (a batch's recipe, paintings and all) are put once per key, so a batch of thousands of
+    photos sends its paintings to the cluster once, not once per photo.
+    """
     if not dataclasses.is_dataclass(value) or isinstance(value, type):
         return value
-    changes = {
-        field.name: ray.put(getattr(value, field.name))
-        for field in dataclasses.fields(value)
-        if isinstance(getattr(value, field.name), bytes)
-        and len(getattr(value, field.name)) > BY_REFERENCE_BYTES
-    }
+    changes = {}
+    for field in dataclasses.fields(value):
+        item = getattr(value, field.name)
+        if isinstance(item, bytes) and len(item) > BY_REFERENCE_BYTES:
+            changes[field.name] = ray.put(item)
+        elif shared is not None and dataclasses.is_dataclass(item) and hasattr(item, "key"):
+            if item.key() not in shared:
+                while len(shared) >= SHARED_KEPT:
+                    shared.pop(next(iter(shared)))
+                shared[item.key()] = ray.put(item)
+            changes[field.name] = shared[item.key()]
     return dataclasses.replace(value, **changes) if changes else value
 
 
@@ -89,8 +101,9 @@ class Worker:
         def work():
             try:
                 events.put(execute(resolved(task), events.put, cancel, job_id))
-            except BaseException as error:  # even this must end the stream
-                events.put(Outcome(FAILED, error=f"internal error: {type(error).__name__}"))
+            except BaseException as error:  # e.g. an input whose owner has gone: end the stream
+                message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+                events.put(Outcome(FAILED, error=f"internal error: {message}"))
 
         threading.Thread(target=work, name=job_id, daemon=True).start()
         yield self._placed
@@ -202,7 +215,7 @@ class Board:
     async def workers(self) -> list[Placed]:
         """Where each worker runs (node, process id); waits for them to start."""
         self._start()
-        return list(await asyncio.gather(*(w.ready.remote() for w in self._workers)))
+        return list(await asyncio.gather(*(_answer(worker) for worker in self._workers)))
 
     # ------------------------------------------------------------ the dispatcher
 
@@ -257,14 +270,8 @@ class Board:
 
     async def _revive(self, worker) -> None:
         """Give a restarted worker back to the queue once it answers (Ray restarts it)."""
-        while True:
-            try:
-                await worker.ready.remote()
-            except Exception:
-                await asyncio.sleep(1.0)
-                continue
-            self._idle.put_nowait(worker)
-            return
+        await _answer(worker)
+        self._idle.put_nowait(worker)
 
     async def _announce(self) -> None:
         async with self._ended:
@@ -281,3 +288,13 @@ class Board:
         for job_id, record in list(self._records.items()):
             if record.finished_at is not None and now - record.finished_at > KEEP_FINISHED_SECONDS:
                 del self._records[job_id]
+
+
+async def _answer(worker) -> Placed:
+    """The worker's node and process, once it answers: a worker that Ray is restarting
+    after its process died answers when the new process has started."""
+    while True:
+        try:
+            return await worker.ready.remote()
+        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
+            await asyncio.sleep(0.5)

@@ -41,7 +41,7 @@ class RemoteJob(JobHandle):
     @property
     def task(self):
         if self._task is None:  # a job found by id: its task once, then kept
-            self._task = self._engine.call("task", self.id)
+            self._task = actors.resolved(self._engine.call("task", self.id))
         return self._task
 
     def view(self) -> JobView:
@@ -91,6 +91,7 @@ class RayEngine(Engine):
             get_if_exists=True, num_cpus=0, max_concurrency=1000)
         self._board = board.remote(settings.worker_cpus, settings.worker_gpus, settings.workers)
         self._slots = ray.get(self._board.slots.remote(), timeout=BOARD_START_SECONDS)
+        self._shared: dict = {}  # recipes already in the object store, by key
 
     def call(self, method: str, *args):
         """One of the board's methods, answered."""
@@ -102,7 +103,8 @@ class RayEngine(Engine):
 
     def submit(self, owner: str, task, *, replace: bool = True) -> RemoteJob:
         kind = getattr(task, "kind", "classic")
-        job_id = self.call("submit", owner, actors.by_reference(task), replace, kind)
+        shipped = actors.by_reference(task, self._shared)
+        job_id = self.call("submit", owner, shipped, replace, kind)
         return RemoteJob(self, job_id, owner, task)
 
     def get(self, job_id: str | None) -> RemoteJob | None:

@@ -1,0 +1,237 @@
+"""``python -m core batch``: paint every photo under files and folders with one recipe, on the
+local engine or a Ray cluster, into an output folder that mirrors the input's.
+
+Outputs already in the folder are skipped, so running the same command again resumes; each
+is written to a temporary file and renamed, so an interrupted run never leaves half a PNG
+that a rerun would skip. A photo that cannot be painted costs one line on stderr and the
+rest go on; the exit code is then 2. A progress bar (tqdm) goes to stderr; stdout gets only
+the final JSON line.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from core import images
+from core.backbone import BACKBONES, PRECISIONS
+from core.errors import UserError
+
+METHOD_FLAGS = ("--style NAME, --style-image PAINTING, --multistyle INDEX[:W],... "
+                "or --classic --style PAINTING")
+
+
+def add_command(commands) -> None:
+    from core.classic import PRESETS
+    from core.engine import ENGINES
+    from core.fast.apply import FastConfig
+
+    classic = PRESETS["recommended"]
+
+    batch = commands.add_parser(
+        "batch", help="paint every photo in files and folders with one method",
+        description="Give exactly one method: --style NAME (a trained network), --style-image "
+                    "PAINTING (any painting; repeat it and use --mix to mix several), "
+                    "--multistyle SPEC (the 26-style network), or --classic with the "
+                    "paintings as --style or --style-image files (repeat to blend; --mix "
+                    "weighs them). Folders are walked for "
+                    ".jpg/.jpeg/.png/.webp/.bmp/.tif/.tiff files and their layout is kept "
+                    "under --out; an output that is already there is skipped, so the same "
+                    "command resumes. A photo that fails is reported on stderr and the rest "
+                    "go on (exit code 2). The last line on stdout is a JSON summary.")
+    batch.add_argument("--content", required=True, nargs="+", metavar="PATH",
+                       help="photos and folders of photos")
+    batch.add_argument("--style", action="append", metavar="NAME",
+                       help="a trained network (see: python -m core styles); with --classic, "
+                            "a painting file (repeatable)")
+    batch.add_argument("--style-image", action="append", metavar="PAINTING",
+                       help="any painting, through the arbitrary-style network (or the "
+                            "classic method, with --classic); repeat to mix")
+    batch.add_argument("--mix", metavar="W1,W2,...",
+                       help="weight of each painting, in order (default: equal)")
+    batch.add_argument("--multistyle", metavar="INDEX[:W],...",
+                       help="styles 0-25 of the multi-style network, e.g. 3:0.5,12:0.5")
+    batch.add_argument("--classic", action="store_true",
+                       help="paint by optimisation (Gatys et al.; the recommended preset)")
+    batch.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    batch.add_argument("--size", type=int,
+                       help=f"longest side of each output, px (default {FastConfig.size}; "
+                            f"classic {classic.size})")
+    batch.add_argument("--strength", type=float,
+                       help="fast methods: 0 keeps the photo, 1 is the full painting "
+                            f"(default {FastConfig.strength:g})")
+    batch.add_argument("--preserve-colors", action="store_true", help="keep the photos' colours")
+    batch.add_argument("--precision", choices=PRECISIONS,
+                       help=f"default {FastConfig.precision}; classic {classic.precision}")
+    batch.add_argument("--iterations", type=int,
+                       help=f"classic only: iterations (default {classic.iterations})")
+    batch.add_argument("--backbone", choices=BACKBONES,
+                       help=f"classic only (default {classic.backbone})")
+    batch.add_argument("--engine", choices=ENGINES,
+                       help="where photos are painted: local (this process, the default) or "
+                            "ray (a Ray cluster); default $STYLE_STUDIO_ENGINE")
+    batch.add_argument("--ray-address", metavar="ADDRESS",
+                       help="auto, HOST:PORT or ray://HOST:PORT (default "
+                            "$STYLE_STUDIO_RAY_ADDRESS, else auto)")
+
+
+def run(args) -> dict:
+    from core.batch import PHOTO_SUFFIXES, collect_photos, output_path
+    from core.engine import EngineSettings, open_engine
+
+    recipe = batch_recipe(args)
+    out_dir = Path(args.out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserError(f"--out must be a folder (got the file {out_dir})")
+    photos = collect_photos(args.content, skip=out_dir)
+    if not photos:
+        raise UserError("no photos found (looked for "
+                        + ", ".join(s.lstrip(".") for s in PHOTO_SUFFIXES) + " files)")
+    settings = EngineSettings.from_env(engine=args.engine, ray_address=args.ray_address)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    todo = [photo for photo in photos if not output_path(out_dir, photo).exists()]
+    started = time.perf_counter()
+    engine = open_engine(settings)
+    try:
+        tally = paint_all(engine, recipe, todo, out_dir)
+    finally:
+        engine.close()
+    seconds = time.perf_counter() - started
+    done = tally["done"]
+    return {"engine": engine.name, "nodes": len(tally["nodes"]), "done": done,
+            "skipped": len(photos) - len(todo), "failed": tally["failed"],
+            "seconds": round(seconds, 3),
+            "per_image_seconds": round(seconds / done, 3) if done else None,
+            "output": str(out_dir), "method": recipe.method, "photos": len(photos),
+            "recipe": recipe.key()}
+
+
+def paint_all(engine, recipe, photos, out_dir: Path) -> dict:
+    """Paint ``photos`` on ``engine``, writing each output as it arrives; reading each file
+    only when the engine has room for it. Returns counts and the nodes that painted."""
+    from tqdm import tqdm
+
+    from core.batch import PaintTask, output_path
+    from core.progress import DONE
+
+    tally = {"done": 0, "failed": 0, "nodes": set()}
+    submitted = []
+    bar = tqdm(total=len(photos), file=sys.stderr, unit="photo", dynamic_ncols=True,
+               desc=f"{recipe.method} ({engine.name})")
+
+    def fail(name: str, error: str) -> None:
+        tally["failed"] += 1
+        bar.write(f"failed: {name}: {error.removeprefix(f'photo {name}: ')}", file=sys.stderr)
+        bar.update()
+
+    def tasks():
+        for photo in photos:
+            try:
+                data = read_photo(photo)
+            except (UserError, OSError) as error:
+                fail(photo.relative, str(error))
+                continue
+            submitted.append(photo)
+            yield PaintTask(recipe, data, photo.relative)
+
+    owner = f"cli-batch-{os.getpid()}"
+    try:
+        for index, view in engine.run_all(owner, tasks()):
+            photo = submitted[index]
+            if view.status != DONE:
+                fail(photo.relative, view.error or view.status)
+                continue
+            write_atomically(output_path(out_dir, photo), view.result.png)
+            tally["done"] += 1
+            tally["nodes"].add(view.node)
+            bar.update()
+    finally:
+        bar.close()
+    return tally
+
+
+def read_photo(photo) -> bytes:
+    """The file's bytes, refusing one over the size limit before reading it."""
+    what = f"photo {photo.relative}"
+    images.check_file_size(photo.path.stat().st_size, images.MAX_FILE_MB, what=what,
+                           name=photo.path.name)
+    return photo.path.read_bytes()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write-then-rename in the same folder: a crash never leaves half a file at ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def batch_recipe(args):
+    """The recipe the flags describe, or UserError naming the flags that do not fit."""
+    from core.batch import BatchRecipe
+    from core.cli import _numbers  # the CLI's one reader of "0.7,0.3"
+
+    method = chosen_method(args)
+    files = [*(args.style or []), *(args.style_image or [])] if method == "classic" else (
+        args.style_image or [])
+    mix = None if args.mix is None else tuple(_numbers(args.mix, "--mix"))
+    if mix is not None and len(mix) != len(files):
+        raise UserError(f"--mix needs one weight per painting ({len(files)}), got {len(mix)}")
+    several = len(files) > 1
+    paintings = tuple(images.load_image(path, what=f"style image {i}" if several else
+                                        "style image") for i, path in enumerate(files, 1))
+    style = args.style[0] if method == "trained" else None
+    if style is not None:
+        from core.fast.registry import find_model
+
+        find_model(style)  # an unknown name is refused now, not once per photo
+    return BatchRecipe(method, style=style, paintings=paintings,
+                       painting_names=tuple(Path(path).name for path in files), mix=mix,
+                       multistyle=args.multistyle, config=_config(method, args))
+
+
+def chosen_method(args) -> str:
+    if args.classic:
+        if args.multistyle:
+            raise UserError("--classic paints with paintings (--style or --style-image "
+                            "files), not with --multistyle")
+        if not (args.style or args.style_image):
+            raise UserError("--classic needs at least one painting: --style PAINTING")
+        return "classic"
+    chosen = [flag for flag, value in (("--style", args.style), ("--style-image", args.style_image),
+                                       ("--multistyle", args.multistyle)) if value]
+    if len(chosen) != 1:
+        raise UserError(f"give one of {METHOD_FLAGS} (got {' and '.join(chosen) or 'none'})")
+    if args.style and len(args.style) > 1:
+        raise UserError("--style names one trained network; to mix paintings give them as "
+                        "--style-image, or use --classic")
+    if args.mix is not None and not args.style_image:
+        raise UserError("--mix weighs paintings; give them with --style-image")
+    for flag, value in (("--iterations", args.iterations), ("--backbone", args.backbone)):
+        if value is not None:
+            raise UserError(f"{flag} is for the classic method (--classic)")
+    return {"--style": "trained", "--style-image": "arbitrary"}.get(chosen[0], "multistyle")
+
+
+def _config(method: str, args):
+    import dataclasses
+
+    from core.batch import default_config
+    from core.classic import preset
+
+    if method == "classic":
+        if args.strength is not None:
+            raise UserError("--strength is for the fast methods, not --classic")
+        # No snapshots: nobody watches a batch item's run, and each would be encoded.
+        return preset("recommended", size=args.size, precision=args.precision,
+                      preserve_colors=args.preserve_colors or None, iterations=args.iterations,
+                      backbone=args.backbone, snapshot_every=0)
+    given = {"size": args.size, "strength": args.strength, "precision": args.precision,
+             "preserve_colors": args.preserve_colors or None}
+    return dataclasses.replace(default_config(method),
+                               **{k: v for k, v in given.items() if v is not None})
