@@ -30,6 +30,8 @@ PAGES = [
             url_path="fast"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare:",
             url_path="compare"),
+    st.Page("pages/batch.py", title="Batch", icon=":material/photo_library:",
+            url_path="batch"),
 ]
 page = st.navigation(PAGES)  # its own list is hidden (.streamlit/config.toml)...
 sidebar.page_links(PAGES)  # ...these links are the app's navigation, drawn at once

@@ -1,20 +1,24 @@
 """Screenshots of every page of the app, for docs/ and for looking at: a real server with the
 bundled networks, driven by headless Chromium (Debian's, through Playwright).
 
-    python scripts/page_screenshots.py [--out docs] [--size 256 --iterations 40]
+    python scripts/page_screenshots.py [--out docs] [--size 256 --iterations 40] [--only batch]
 
 Writes screenshot-home.png, -classic.png (after a short real run and a second one, so the
 earlier-runs list shows), -fast.png (Any painting), -fast-trained.png, -fast-26-styles.png,
 -compare.png (styles grid), -compare-versus.png, -compare-slider.png and
--compare-evolution.png. Stops only the server it started.
+-compare-evolution.png and -batch.png (a small batch of the example photos, one of them in a
+ZIP, one file broken). ``--only PAGE`` shoots one page's screenshots. Stops only the server it
+started.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +28,7 @@ from tests import test_browser as helpers  # noqa: E402 - the browser tests' own
 from tests.serving import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 LONG = 600_000  # ms: a first fast picture on a cold 2-core server, a classic run
+ONLY = ("home", "classic", "fast", "batch")  # compare needs the classic run: with the rest
 
 
 def main() -> None:
@@ -31,6 +36,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--iterations", type=int, default=40)
+    parser.add_argument("--only", choices=ONLY, help="shoot only this page")
     args = parser.parse_args()
     args.out.mkdir(exist_ok=True)
     with streamlit_server(ROOT / "runs" / "screenshots-server.log") as (url, _):
@@ -56,45 +62,84 @@ def shoot_every_page(url: str, args) -> None:
         page.goto(url)
         page.get_by_role("heading", name="Style Studio").wait_for(timeout=LONG)
         page.get_by_text("Loss network:").wait_for(timeout=LONG)
-        shot("home")
-
-        nav("Classic", "Classic style transfer")
-        page.get_by_role("slider").first.focus()
-        page.keyboard.press("Home")
-        for _ in range((args.size - 64) // 8):
-            page.keyboard.press("ArrowRight")
-        helpers.set_number(page, "Iterations", args.iterations)
-        done = page.get_by_text(re.compile(rf"^Done: {args.iterations} iterations in "))
-        page.get_by_role("button", name="Run", exact=True).click()
-        done.wait_for(timeout=LONG)
-        page.locator(".st-key-classic-pick-wave label").click()  # a blend next
-        time.sleep(2)
-        page.get_by_role("button", name="Run", exact=True).click()
-        page.get_by_text("Earlier runs in this session").wait_for(timeout=LONG)  # it started
-        done.wait_for(timeout=LONG)
-        shot("classic")
-
-        nav("Fast", "Fast style transfer")
-        page.get_by_text(re.compile(r" · painted in \d+\.\d+ s · ")).first.wait_for(timeout=LONG)
-        shot("fast")
-        page.get_by_text("Trained networks", exact=True).click()
-        page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$")).first.wait_for(timeout=LONG)
-        shot("fast-trained")
-        page.get_by_text("26 styles", exact=True).click()
-        page.get_by_text(re.compile(r"26-style network, styles ")).first.wait_for(timeout=LONG)
-        shot("fast-26-styles")
-
-        nav("Compare", "Compare")
-        page.get_by_text(re.compile(r" · fast · \d+\.\d+ s$")).first.wait_for(timeout=LONG)
-        shot("compare")
-        for view, name, ready in (
-                ("Classic vs fast", "compare-versus", r" · any-painting · "),
-                ("Before/after", "compare-slider", r"Drag across the picture"),
-                ("Evolution of a run", "compare-evolution", r" snapshots, first to last")):
-            page.get_by_text(view, exact=True).click()
-            page.get_by_text(re.compile(ready)).first.wait_for(timeout=LONG)
-            shot(name)
+        if args.only in (None, "home"):
+            shot("home")
+        if args.only in (None, "classic"):
+            shoot_classic(page, nav, shot, args)
+        if args.only in (None, "fast"):
+            shoot_fast(page, nav, shot)
+        if args.only is None:
+            shoot_compare(page, nav, shot)
+        if args.only in (None, "batch"):
+            shoot_batch(page, nav, shot)
         browser.close()
+
+
+def shoot_classic(page, nav, shot, args) -> None:
+    nav("Classic", "Classic style transfer")
+    page.get_by_role("slider").first.focus()
+    page.keyboard.press("Home")
+    for _ in range((args.size - 64) // 8):
+        page.keyboard.press("ArrowRight")
+    helpers.set_number(page, "Iterations", args.iterations)
+    done = page.get_by_text(re.compile(rf"^Done: {args.iterations} iterations in "))
+    page.get_by_role("button", name="Run", exact=True).click()
+    done.wait_for(timeout=LONG)
+    page.locator(".st-key-classic-pick-wave label").click()  # a blend next
+    time.sleep(2)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Earlier runs in this session").wait_for(timeout=LONG)  # it started
+    done.wait_for(timeout=LONG)
+    shot("classic")
+
+
+def shoot_fast(page, nav, shot) -> None:
+    nav("Fast", "Fast style transfer")
+    page.get_by_text(re.compile(r" · painted in \d+\.\d+ s · ")).first.wait_for(timeout=LONG)
+    shot("fast")
+    page.get_by_text("Trained networks", exact=True).click()
+    page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$")).first.wait_for(timeout=LONG)
+    shot("fast-trained")
+    page.get_by_text("26 styles", exact=True).click()
+    page.get_by_text(re.compile(r"26-style network, styles ")).first.wait_for(timeout=LONG)
+    shot("fast-26-styles")
+
+
+def shoot_compare(page, nav, shot) -> None:
+    nav("Compare", "Compare")
+    page.get_by_text(re.compile(r" · fast · \d+\.\d+ s$")).first.wait_for(timeout=LONG)
+    shot("compare")
+    for view, name, ready in (
+            ("Classic vs fast", "compare-versus", r" · any-painting · "),
+            ("Before/after", "compare-slider", r"Drag across the picture"),
+            ("Evolution of a run", "compare-evolution", r" snapshots, first to last")):
+        page.get_by_text(view, exact=True).click()
+        page.get_by_text(re.compile(ready)).first.wait_for(timeout=LONG)
+        shot(name)
+
+
+def shoot_batch(page, nav, shot) -> None:
+    """Three example photos (two in a ZIP's folder) and a broken file, at 512 px."""
+    nav("Batch", "Batch")
+    examples = ROOT / "examples"
+    album = io.BytesIO()
+    with zipfile.ZipFile(album, "w") as archive:
+        for name in ("castle.jpg", "lemurs.jpg"):
+            archive.writestr(f"holiday/{name}", (examples / name).read_bytes())
+    files = [("eiffel_tower.jpg", (examples / "eiffel_tower.jpg").read_bytes(), "image/jpeg"),
+             ("holiday.zip", album.getvalue(), "application/zip"),
+             ("notes.jpg", b"shopping list: bread, milk", "image/jpeg")]
+    page.locator('.st-key-batch-photos_upload input[type="file"]').set_input_files(
+        files=[{"name": name, "mimeType": mime, "buffer": data} for name, data, mime in files])
+    page.get_by_text("4 photos", exact=False).first.wait_for(timeout=LONG)
+    page.get_by_role("slider").first.focus()  # the size
+    page.keyboard.press("Home")
+    for _ in range((512 - 256) // 8):
+        page.keyboard.press("ArrowRight")
+    time.sleep(2)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text(re.compile(r"^Done: 3 of 4 painted in ")).wait_for(timeout=LONG)
+    shot("batch")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,193 @@
+"""A batch in the session: its photos' jobs on the engine, and what has come back.
+
+Each photo is one ``core.batch.PaintTask``, submitted with ``replace=False`` under the owner
+``<session id>.batch`` (the session's classic run, owned by the bare session id, is never
+touched by a batch, nor the batch by it). ``BatchRun`` keeps the job ids and, once a job has
+ended, its picture and time or its error; the job is then forgotten on the engine, so a
+finished batch holds no slot, no queue place and no record there. The run lives in Session
+State: it outlives reruns and page switches, and the page collects whatever ended meanwhile
+when it is drawn again. Nothing here draws or waits: ``ui.batch.panel`` polls ``collect``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core import compare, images
+from core.batch import BatchRecipe, PaintTask
+from core.engine import Engine
+from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobView
+from ui import common
+from ui.batch.photos import Photo, output_names
+
+CURRENT = "batch.current"  # not a widget: this session's latest BatchRun
+THUMBNAIL_SIDE = 360  # px: the grid's pictures (the PNGs themselves only go in the ZIP)
+WATCHED_SECONDS = 3.0  # an end seen this soon after the previous look is timed to it
+LOST = "its job is gone from the server (the server restarted, or kept it too long)"
+
+
+@dataclass
+class Item:
+    """One photo of the batch and what became of it."""
+
+    name: str  # as uploaded: "beach.jpg", "holiday/beach.jpg"
+    output: str  # its result in the ZIP: "beach.png", "holiday/beach.png"
+    job_id: str
+    status: str = QUEUED  # QUEUED, RUNNING, then DONE, FAILED or CANCELLED
+    fraction: float = 0.0  # of its own work (a classic run reports it; fast ones jump to 1)
+    png: bytes | None = field(default=None, repr=False)
+    thumbnail: bytes | None = field(default=None, repr=False)  # JPEG, THUMBNAIL_SIDE px
+    size: tuple[int, int] = (0, 0)  # (width, height) px
+    seconds: float = 0.0
+    error: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status not in (QUEUED, RUNNING)
+
+
+@dataclass
+class BatchRun:
+    """This session's batch: what it paints with, its photos, its clock."""
+
+    label: str  # "Any painting: The Starry Night · 256 px"
+    settings: dict  # the recipe, JSON-ready (BatchRecipe.describe)
+    stem: str  # the download's name, without ".zip"
+    items: list[Item]
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None  # when the page saw the last photo end
+    watched: bool = True  # the end was seen as it happened (else: the page was not open)
+    polled: float = field(default_factory=time.monotonic)  # the last collect
+    cancel_requested: bool = False
+    archive: bytes | None = field(default=None, repr=False)  # the ZIP, made once at the end
+
+    @property
+    def active(self) -> bool:
+        return any(not item.ended for item in self.items)
+
+    def count(self, *statuses: str) -> int:
+        return sum(item.status in statuses for item in self.items)
+
+    @property
+    def elapsed(self) -> float:
+        return (self.ended or time.monotonic()) - self.started
+
+    def eta_seconds(self) -> float | None:
+        """Seconds left at the rate so far (photos' work done per second); None until a
+        photo has ended or reported progress."""
+        work = sum(1.0 if item.ended else item.fraction for item in self.items)
+        if not self.active or work <= 0:
+            return None
+        return (len(self.items) - work) * self.elapsed / work
+
+
+def owner() -> str:
+    return f"{common.session_owner()}.batch"
+
+
+def current() -> BatchRun | None:
+    return st.session_state.get(CURRENT)
+
+
+def start(engine: Engine, recipe: BatchRecipe, photos: Sequence[Photo], label: str,
+          stem: str) -> BatchRun:
+    """Submit one job per photo; the session's previous batch is cancelled and dropped."""
+    previous = current()
+    if previous is not None:
+        drop(engine, previous)
+    items = []
+    for photo, output in zip(photos, output_names(p.name for p in photos), strict=True):
+        handle = engine.submit(owner(), PaintTask(recipe, photo.data, photo.name),
+                               replace=False)
+        items.append(Item(photo.name, output, handle.id))
+    run = BatchRun(label, recipe.describe(), stem, items)
+    st.session_state[CURRENT] = run
+    return run
+
+
+def cancel(engine: Engine, run: BatchRun) -> None:
+    """Cancel every photo not yet painted: waiting ones never start, running ones stop as
+    soon as they can (a classic run within an iteration, a fast one after its pass)."""
+    run.cancel_requested = True
+    for item in run.items:
+        handle = None if item.ended else engine.get(item.job_id)
+        if handle is not None:
+            handle.cancel()
+
+
+def drop(engine: Engine, run: BatchRun) -> None:
+    """Cancel and forget every job of ``run`` still on the engine."""
+    for item in run.items:
+        if not item.ended:
+            engine.forget(item.job_id)
+
+
+def collect(engine: Engine, run: BatchRun) -> None:
+    """Read every unfinished photo's job once; copy what ended into the run and forget the
+    job on the engine."""
+    for item in run.items:
+        if item.ended:
+            continue
+        handle = engine.get(item.job_id)
+        if handle is None:
+            item.status, item.error = FAILED, LOST
+            continue
+        view = handle.view()
+        if view.active:
+            item.status, item.fraction = view.status, view.fraction()
+            continue
+        _take(item, view)
+        engine.forget(item.job_id)
+    now = time.monotonic()
+    if run.ended is None and not run.active:
+        run.ended, run.watched = now, now - run.polled <= WATCHED_SECONDS
+    run.polled = now
+
+
+def _take(item: Item, view: JobView) -> None:
+    result = view.result
+    if view.status == DONE and result is not None and result.png:
+        item.status, item.fraction = DONE, 1.0
+        item.png, item.size, item.seconds = result.png, (result.width, result.height), \
+            result.seconds
+        item.thumbnail = compare.encode_jpeg(
+            images.shrink_to(compare.decode_png(result.png), THUMBNAIL_SIDE), quality=85)
+    elif view.status == FAILED:
+        item.status, item.error = FAILED, view.error or "failed"
+    else:  # cancelled (a cancelled classic run's picture so far is not a result)
+        item.status = CANCELLED
+
+
+def archive(run: BatchRun) -> bytes:
+    """A ZIP of every finished picture (named after its photo, ``.png``) and settings.json:
+    the recipe and, per photo, its file, size and time or why it has none."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as bundle:
+        for item in run.items:
+            if item.status == DONE and item.png is not None:
+                bundle.writestr(item.output, item.png)
+        bundle.writestr("settings.json", json.dumps(record(run), indent=2))
+    return buffer.getvalue()
+
+
+def record(run: BatchRun) -> dict:
+    """The batch's settings.json."""
+    photos = []
+    for item in run.items:
+        entry = {"photo": item.name, "status": item.status}
+        if item.status == DONE:
+            entry.update(file=item.output, size=list(item.size), seconds=round(item.seconds, 3))
+        if item.error:
+            entry["error"] = item.error
+        photos.append(entry)
+    return {"kind": "batch", "recipe": run.settings, "photos": photos,
+            "painted": run.count(DONE), "failed": run.count(FAILED),
+            "cancelled": run.count(CANCELLED),
+            "seconds": round(run.elapsed, 3) if run.watched else None}
