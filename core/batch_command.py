@@ -24,6 +24,7 @@ METHOD_FLAGS = ("--style NAME, --style-image PAINTING, --multistyle INDEX[:W],..
 
 
 def add_command(commands) -> None:
+    from core.batch import PHOTO_SUFFIXES
     from core.classic import PRESETS
     from core.engine import ENGINES
     from core.fast.apply import FastConfig
@@ -37,7 +38,7 @@ def add_command(commands) -> None:
                     "--multistyle SPEC (the 26-style network), or --classic with the "
                     "paintings as --style or --style-image files (repeat to blend; --mix "
                     "weighs them). Folders are walked for "
-                    ".jpg/.jpeg/.png/.webp/.bmp/.tif/.tiff files and their layout is kept "
+                    f"{'/'.join(PHOTO_SUFFIXES)} files and their layout is kept "
                     "under --out; an output that is already there is skipped, so the same "
                     "command resumes. A photo that fails is reported on stderr and the rest "
                     "go on (exit code 2). The last line on stdout is a JSON summary.")
@@ -94,6 +95,7 @@ def run(args) -> dict:
     todo = [photo for photo in photos if not output_path(out_dir, photo).exists()]
     started = time.perf_counter()
     engine = open_engine(settings)
+    connect_seconds = time.perf_counter() - started  # on Ray: joining the cluster
     try:
         tally = paint_all(engine, recipe, todo, out_dir)
     finally:
@@ -104,7 +106,8 @@ def run(args) -> dict:
             "skipped": len(photos) - len(todo), "failed": tally["failed"],
             "seconds": round(seconds, 3),
             "per_image_seconds": round(seconds / done, 3) if done else None,
-            "output": str(out_dir), "method": recipe.method, "photos": len(photos),
+            "output": str(out_dir), "connect_seconds": round(connect_seconds, 3),
+            "method": recipe.method, "photos": len(photos),
             "recipe": recipe.key()}
 
 

@@ -10,7 +10,8 @@ from pathlib import Path, PurePosixPath
 
 from core.errors import UserError
 
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+# The formats core.images reads (a GIF: its first frame), as every uploader of the app takes.
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
 
 
 @dataclass(frozen=True)
