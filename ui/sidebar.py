@@ -35,6 +35,5 @@ def draw() -> None:
             st.error(str(error))
             return
         running, waiting = engine.counts()
-        where = "this server" if engine.name == "local" else "the Ray cluster"
-        st.caption(f"Jobs on {where}: {running} of {engine.slots} running, "
+        st.caption(f"Jobs on {engine.where}: {running} of {engine.slots} running, "
                    f"{waiting} waiting.")

@@ -13,10 +13,12 @@ cancel reaches the running task through the worker's second thread. A worker pro
 dies fails only the job it ran; Ray restarts the actor (``max_restarts=-1``) and the board
 gives it the next job once it answers again.
 
-Pictures do not pass through the board: a task's large byte fields, and a batch's recipe
-(once for the whole batch), travel as object references (``by_reference``), fetched by the
-worker that paints them; a result's bytes come back the same way, fetched by whoever reads
-the result.
+A job's input and result pictures do not pass through the board: a task's large byte
+fields, and a batch's recipe (once for the whole batch), travel as object references
+(``by_reference``), fetched by the worker that paints them; a result is the worker's stream's
+last item, which the board keeps as a reference (the board, the caller, owns it, so it
+outlives the worker) and whoever reads the result fetches. A classic task's photo and
+paintings, and its snapshots (PNGs), do go through the board.
 """
 
 from __future__ import annotations
@@ -27,11 +29,11 @@ import os
 import queue
 import threading
 import time
-import uuid
 from collections import deque
 
 import ray
 
+from core.engine.base import new_job_id
 from core.engine.events import Outcome, Placed
 from core.engine.records import JobRecord
 from core.engine.tasks import execute, pace_of
@@ -39,12 +41,24 @@ from core.progress import CANCELLED, FAILED
 
 NAMESPACE = "style-studio"
 BOARD = "style-studio-board"
-KEEP_FINISHED_SECONDS = 30 * 60  # finished jobs are forgotten after this long
+KEEP_FINISHED_SECONDS = 30 * 60  # finished jobs are forgotten after this long...
+KEEP_FINISHED_JOBS = 500  # ...and the oldest beyond this many
+PRUNE_EVERY_SECONDS = 60.0
 PACES_KEPT = 32
 BY_REFERENCE_BYTES = 64 * 1024  # byte fields larger than this travel as object references
 SHARED_KEPT = 8  # recipes a driver keeps in the object store for its next tasks
-WORKER_DIED = ("the worker process running this job stopped before it finished ({reason}); "
-               "a new worker takes the next job, so run it again")
+WORKER_DIED = ("the worker running this job stopped, or could not be reached, before it "
+               "finished ({reason}); a new worker takes the next job, so run it again")
+INPUT_LOST = ("the picture sent with this job is gone: the process that sent it (a Streamlit "
+              "server or the command line) has stopped; send it again")
+
+
+def worker_count(resources: dict, cpus: float, gpus: float) -> int:
+    """As many workers as the cluster's CPUs, and GPUs when workers take GPUs, allow."""
+    count = resources.get("CPU", 1) // cpus
+    if gpus:
+        count = min(count, resources.get("GPU", 0) // gpus)
+    return max(1, int(count))
 
 
 def by_reference(value, shared: dict | None = None):
@@ -94,14 +108,16 @@ class Worker:
 
     @ray.method(num_returns="streaming")
     def run(self, job_id: str, task):
-        cancel = threading.Event()
-        self._cancels[job_id] = cancel
+        # setdefault: a cancel that came in before this run started counts.
+        cancel = self._cancels.setdefault(job_id, threading.Event())
         events: queue.SimpleQueue = queue.SimpleQueue()
 
         def work():
             try:
                 events.put(execute(resolved(task), events.put, cancel, job_id))
-            except BaseException as error:  # e.g. an input whose owner has gone: end the stream
+            except ray.exceptions.ObjectLostError:
+                events.put(Outcome(FAILED, error=INPUT_LOST))
+            except BaseException as error:  # even this must end the stream
                 message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
                 events.put(Outcome(FAILED, error=f"internal error: {message}"))
 
@@ -111,18 +127,18 @@ class Worker:
             while True:
                 event = events.get()
                 if isinstance(event, Outcome):
-                    yield dataclasses.replace(event, result=by_reference(event.result))
+                    follows = event.result is not None
+                    yield dataclasses.replace(event, result=None, result_follows=follows)
+                    if follows:
+                        yield event.result
                     return
                 yield event
         finally:  # the board stopped listening: stop the work too
             cancel.set()
             self._cancels.pop(job_id, None)
 
-    def cancel(self, job_id: str) -> bool:
-        event = self._cancels.get(job_id)
-        if event is not None:
-            event.set()
-        return event is not None
+    def cancel(self, job_id: str) -> None:
+        self._cancels.setdefault(job_id, threading.Event()).set()
 
 
 class Board:
@@ -130,7 +146,7 @@ class Board:
 
     def __init__(self, worker_cpus: float, worker_gpus: float, workers: int | None):
         self._worker_options = {"num_cpus": worker_cpus, "num_gpus": worker_gpus}
-        self._count = workers or max(1, int(ray.cluster_resources().get("CPU", 1) // worker_cpus))
+        self._count = workers or worker_count(ray.cluster_resources(), worker_cpus, worker_gpus)
         self._records: dict[str, JobRecord] = {}
         self._waiting: deque[str] = deque()
         self._running: dict[str, object] = {}  # job id -> the worker running it
@@ -139,6 +155,7 @@ class Board:
         self._arrived: asyncio.Event | None = None
         self._ended: asyncio.Condition | None = None
         self._paces: deque = deque(maxlen=PACES_KEPT)
+        self._tasks: set[asyncio.Task] = set()
 
     # ------------------------------------------------------------ asked by engines
 
@@ -151,7 +168,7 @@ class Board:
         if replace:
             for earlier in [r for r in self._records.values() if r.owner == owner]:
                 await self.forget(earlier.id)
-        job_id = f"{kind}-{uuid.uuid4().hex[:12]}"  # unguessable: the id in a link is the key
+        job_id = new_job_id(kind)
         self._records[job_id] = JobRecord(job_id, owner, task)
         self._waiting.append(job_id)
         self._arrived.set()
@@ -197,7 +214,8 @@ class Board:
 
     async def forget(self, job_id: str) -> None:
         await self.cancel(job_id)
-        self._records.pop(job_id, None)
+        if self._records.pop(job_id, None) is not None:
+            await self._announce()  # a waiter on it must not sleep until its timeout
 
     async def wait_any(self, job_ids: list[str], timeout: float) -> list[str]:
         self._start()
@@ -228,9 +246,16 @@ class Board:
             max_restarts=-1, max_task_retries=0, max_concurrency=2,
             scheduling_strategy="SPREAD", **self._worker_options)
         self._workers = [remote.remote() for _ in range(self._count)]
-        for worker in self._workers:
-            self._idle.put_nowait(worker)
-        asyncio.get_running_loop().create_task(self._dispatch())
+        for worker in self._workers:  # a worker takes jobs once it is placed and answers
+            self._spawn(self._revive(worker))
+        self._spawn(self._dispatch())
+        self._spawn(self._prune_every(PRUNE_EVERY_SECONDS))
+
+    def _spawn(self, coroutine) -> None:
+        # The loop keeps only weak references to tasks: hold them until they are done.
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _dispatch(self) -> None:
         while True:
@@ -246,12 +271,23 @@ class Board:
     async def _run(self, record: JobRecord, worker) -> None:
         died = False
         try:
-            async for reference in worker.run.remote(record.id, record.task):
-                record.apply(await reference)
-        except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError) as error:
+            stream = worker.run.remote(record.id, record.task)
+            async for reference in stream:
+                event = await reference
+                if isinstance(event, Placed) and record.cancel_requested:
+                    worker.cancel.remote(record.id)  # cancelled while on its way
+                if isinstance(event, Outcome) and event.result_follows:
+                    # Keep the reference, not the picture: it stays in the object store.
+                    event = dataclasses.replace(event, result=await stream.__anext__(),
+                                                result_follows=False)
+                record.apply(event)
+        except ray.exceptions.RayActorError as error:
+            # A killed process of a restartable actor reads as ActorUnavailableError, like a
+            # moment without contact: either way the job ends here, and a worker that may
+            # still run it is told to stop; the worker gets jobs again once it answers.
+            worker.cancel.remote(record.id)
             died = True
-            reason = type(error).__name__
-            record.finish(FAILED, error=WORKER_DIED.format(reason=reason))
+            record.finish(FAILED, error=WORKER_DIED.format(reason=type(error).__name__))
         except Exception as error:  # a result that would not travel, say: this job only
             message = " ".join(f"{type(error).__name__}: {error}".split())[:300]
             record.finish(FAILED, error=f"internal error: {message}")
@@ -264,7 +300,7 @@ class Board:
                 self._paces.append(pace)
             await self._announce()
             if died:
-                asyncio.get_running_loop().create_task(self._revive(worker))
+                self._spawn(self._revive(worker))
             else:
                 self._idle.put_nowait(worker)
 
@@ -284,10 +320,20 @@ class Board:
             return 0
 
     def _prune(self) -> None:
+        """Forget finished jobs after KEEP_FINISHED_SECONDS, and the oldest ones beyond
+        KEEP_FINISHED_JOBS (each holds its snapshots): the board's memory stays bounded."""
         now = time.monotonic()
-        for job_id, record in list(self._records.items()):
-            if record.finished_at is not None and now - record.finished_at > KEEP_FINISHED_SECONDS:
+        finished = sorted((r.finished_at, job_id) for job_id, r in self._records.items()
+                          if r.finished_at is not None)
+        excess = max(0, len(finished) - KEEP_FINISHED_JOBS)
+        for rank, (finished_at, job_id) in enumerate(finished):
+            if rank < excess or now - finished_at > KEEP_FINISHED_SECONDS:
                 del self._records[job_id]
+
+    async def _prune_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            self._prune()
 
 
 async def _answer(worker) -> Placed:

@@ -7,16 +7,22 @@ cluster (``RayEngine``). A handle reads its job as a ``core.progress.JobView``.
 
 from __future__ import annotations
 
-import time
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 
 from core.classic import ClassicConfig
 from core.engine.records import job_record
 from core.estimates import Estimate, Pace, estimate_seconds
-from core.progress import DONE, QUEUED, RUNNING, JobView
+from core.progress import QUEUED, RUNNING, JobView
 
 BATCH_WINDOW_PER_SLOT = 2  # a batch keeps this many items per slot submitted, no more
+
+
+def new_job_id(kind: str) -> str:
+    """A job's id, e.g. ``classic-3f9a0c1d2b4e``: unguessable, because the id in a page's
+    address is what reaches (and can cancel) the job, and unique across server restarts."""
+    return f"{kind}-{uuid.uuid4().hex[:12]}"
 
 
 class JobHandle(ABC):
@@ -70,6 +76,7 @@ class Engine(ABC):
     """Runs jobs: at most ``slots`` at once, the rest queued first in, first out."""
 
     name: str  # "local" or "ray"
+    where: str  # where jobs run, for people: "this server", "the Ray cluster"
 
     @property
     @abstractmethod
@@ -153,22 +160,3 @@ class Engine(ABC):
         finally:
             for _, handle in pending.values():
                 self.forget(handle.id)
-
-
-def finished(view: JobView) -> bool:
-    return view.status not in (QUEUED, RUNNING)
-
-
-def succeeded(view: JobView) -> bool:
-    return view.status == DONE
-
-
-def wait_polling(handles: list[JobHandle], timeout: float,
-                 every: float = 0.05) -> list[JobHandle]:
-    """``wait_any`` for handles that can only be polled."""
-    deadline = time.monotonic() + timeout
-    while True:
-        ended = [handle for handle in handles if not handle.active]
-        if ended or time.monotonic() >= deadline:
-            return ended
-        time.sleep(every)

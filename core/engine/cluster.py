@@ -19,11 +19,14 @@ from core.engine import actors
 from core.engine.base import Engine, JobHandle
 from core.errors import SettingsError
 from core.estimates import Pace
-from core.progress import JobView
+from core.progress import FAILED, JobView
 
 log = logging.getLogger(__name__)
 
 BOARD_START_SECONDS = 60.0  # a fresh board on a busy cluster takes a few seconds to answer
+HANDLES_KEPT = 256  # handles (with what they have read) kept for get()
+RESULT_LOST = ("the finished picture was lost with the machine that held it (its node left "
+               "the cluster); run it again")
 
 
 class RemoteJob(JobHandle):
@@ -54,9 +57,13 @@ class RemoteJob(JobHandle):
             return self._last
         self._rows += fresh.rows
         self._snapshots += fresh.snapshots
-        result = actors.resolved(fresh.result) if not fresh.active else fresh.result
-        self._last = dataclasses.replace(fresh, rows=self._rows, snapshots=self._snapshots,
-                                         result=result)
+        changes = {"rows": self._rows, "snapshots": self._snapshots}
+        if isinstance(fresh.result, ray.ObjectRef):  # it stayed where it was made: fetch it
+            try:
+                changes["result"] = ray.get(fresh.result)
+            except ray.exceptions.ObjectLostError:
+                changes.update(status=FAILED, result=None, error=RESULT_LOST)
+        self._last = dataclasses.replace(fresh, **changes)
         return self._last
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -76,6 +83,7 @@ class RayEngine(Engine):
     """Jobs on a Ray cluster; the job board lives there, not in this process."""
 
     name = "ray"
+    where = "the Ray cluster"
 
     def __init__(self, settings):
         self.settings = settings
@@ -86,12 +94,19 @@ class RayEngine(Engine):
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise SettingsError(f"cannot reach the Ray cluster at {settings.ray_address}: "
                                     f"{' '.join(str(error).split())[:300]}") from None
+        # max_restarts: a board whose process died comes back (empty: its records were in
+        # that process) instead of leaving every server that holds this engine broken.
         board = ray.remote(actors.Board).options(
             name=actors.BOARD, namespace=actors.NAMESPACE, lifetime="detached",
-            get_if_exists=True, num_cpus=0, max_concurrency=1000)
+            get_if_exists=True, num_cpus=0, max_concurrency=1000, max_restarts=-1)
         self._board = board.remote(settings.worker_cpus, settings.worker_gpus, settings.workers)
-        self._slots = ray.get(self._board.slots.remote(), timeout=BOARD_START_SECONDS)
+        try:
+            self._slots = ray.get(self._board.slots.remote(), timeout=BOARD_START_SECONDS)
+        except ray.exceptions.GetTimeoutError:
+            raise SettingsError(f"the Ray cluster at {settings.ray_address} did not start the "
+                                f"job board within {BOARD_START_SECONDS:.0f} s") from None
         self._shared: dict = {}  # recipes already in the object store, by key
+        self._handles: dict[str, RemoteJob] = {}  # the handles get() gave out lately
 
     def call(self, method: str, *args):
         """One of the board's methods, answered."""
@@ -102,16 +117,25 @@ class RayEngine(Engine):
         return self._slots
 
     def submit(self, owner: str, task, *, replace: bool = True) -> RemoteJob:
-        kind = getattr(task, "kind", "classic")
+        kind = task.kind
         shipped = actors.by_reference(task, self._shared)
         job_id = self.call("submit", owner, shipped, replace, kind)
         return RemoteJob(self, job_id, owner, task)
 
     def get(self, job_id: str | None) -> RemoteJob | None:
+        """The job's handle: the same one for the same id while it is remembered here, so
+        that a page's rerun reads only what is new, not every snapshot again."""
         if not job_id:
             return None
         owner = self.call("owner", job_id)
-        return None if owner is None else RemoteJob(self, job_id, owner)
+        if owner is None:
+            self._handles.pop(job_id, None)
+            return None
+        handle = self._handles.pop(job_id, None) or RemoteJob(self, job_id, owner)
+        self._handles[job_id] = handle  # the newest last
+        while len(self._handles) > HANDLES_KEPT:
+            self._handles.pop(next(iter(self._handles)))
+        return handle
 
     def jobs_of(self, owner: str) -> list[RemoteJob]:
         return [RemoteJob(self, job_id, owner) for job_id in self.call("jobs_of", owner)]

@@ -39,6 +39,9 @@ class Outcome:
     status: str
     result: object = None
     error: str | None = None
+    # On Ray the result travels as the stream's next item, so that the board keeps only a
+    # reference to it and the picture stays in the object store where it was made.
+    result_follows: bool = False
 
 
 def step_of(event):

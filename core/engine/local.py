@@ -16,7 +16,6 @@ Design after whitphx/streamlit-webrtc's demos: heavy work on its own thread, res
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import threading
@@ -24,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from core.engine.base import Engine, JobHandle
+from core.engine.base import Engine, JobHandle, new_job_id
 from core.engine.events import Placed
 from core.engine.records import JobRecord
 from core.engine.tasks import execute, pace_of
@@ -92,7 +91,8 @@ class Job(JobHandle):
 
 
 class LocalEngine(Engine):
-    """Runs at most ``slots`` jobs at once, queues the rest, one job per owner."""
+    """Runs at most ``slots`` jobs at once and queues the rest; a page's owner follows one
+    job (``submit`` replaces its earlier one), a batch submits many (``replace=False``)."""
 
     def __init__(self, slots: int | None = None,
                  keep_finished_seconds: float = KEEP_FINISHED_SECONDS):
@@ -104,13 +104,13 @@ class LocalEngine(Engine):
         self._jobs: dict[str, Job] = {}
         self._waiting: deque[Job] = deque()
         self._running: set[Job] = set()
-        self._ids = itertools.count(1)
         self._paces: deque[Pace] = deque(maxlen=PACES_KEPT)  # finished jobs', oldest first
         self._watcher: threading.Thread | None = None
         self._closed = threading.Event()
         self._ended = threading.Condition(self._lock)  # notified whenever a job ends
 
     name = "local"
+    where = "this server"
 
     @property
     def slots(self) -> int:
@@ -127,8 +127,7 @@ class LocalEngine(Engine):
             if replace:
                 for earlier in [job for job in self._jobs.values() if job.owner == owner]:
                     del self._jobs[earlier.id]
-            job_id = f"{getattr(task, 'kind', 'classic')}-{next(self._ids)}"
-            job = Job(JobRecord(job_id, owner, task), self)
+            job = Job(JobRecord(new_job_id(task.kind), owner, task), self)
             self._jobs[job.id] = job
             self._waiting.append(job)
             self._start_waiting()

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 class ClassicTask:
     """Everything one classic run needs; arrays are uint8 RGB and are never modified."""
 
+    kind: ClassVar[str] = "classic"
     content: np.ndarray = field(repr=False)
     styles: tuple[np.ndarray, ...] = field(repr=False)
     config: ClassicConfig

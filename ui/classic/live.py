@@ -16,7 +16,7 @@ import streamlit as st
 
 from core import compare, images
 from core.classic import ClassicConfig
-from core.engine import Engine, JobHandle
+from core.engine import ClassicTask, Engine, JobHandle
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, JobView, Snapshot, snapshots_zip
 from ui import catalog, common, gallery, recipe, shelf
 from ui.text import duration
@@ -50,7 +50,8 @@ def followed_job(engine: Engine) -> JobHandle | None:
     job's id into the address."""
     linked = st.query_params.get(JOB_PARAM)
     if linked and linked != st.session_state.get(JOB):
-        if engine.get(linked) is not None:
+        found = engine.get(linked)
+        if found is not None and isinstance(found.task, ClassicTask):
             st.session_state[JOB] = linked
         else:
             st.warning(f"The job in this page's address ({linked}) is no longer on this "
