@@ -218,3 +218,22 @@ def test_a_batch_over_a_folder_paints_on_both_nodes_reports_a_broken_file_and_re
     summary = json.loads(again.stdout.strip().splitlines()[-1])
     assert again.returncode == 2
     assert (summary["done"], summary["skipped"], summary["failed"]) == (0, 6, 1)
+
+
+def test_a_job_board_left_by_other_code_is_replaced_while_it_is_idle(engine, monkeypatch):
+    """After an upgrade, the detached board (and its workers) would keep the old code."""
+    import ray
+
+    from core.engine import actors
+    from core.engine.cluster import RayEngine
+
+    assert engine.counts() == (0, 0)
+    old = engine._board
+    monkeypatch.setattr(actors, "code_version", lambda: "the code before an upgrade")
+    upgraded = RayEngine(engine.settings)
+    assert upgraded._board._actor_id != old._actor_id
+    with pytest.raises(ray.exceptions.RayActorError):
+        ray.get(old.slots.remote(), timeout=30)
+    engine._board = upgraded._board  # the module's engine goes on with the new board
+    job = engine.submit("ray-f", task())
+    assert job.wait(WAIT) and job.status == DONE

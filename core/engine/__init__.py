@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from core.engine.base import Engine, JobHandle
 from core.engine.tasks import ClassicTask
@@ -66,8 +66,9 @@ class EngineSettings:
             "worker_gpus": _env_number(WORKER_GPUS_ENV, 0.0),
             "workers": _env_number(WORKERS_ENV, None, whole=True),
         }
-        settings = cls(**values)
-        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+        # Flags first, then one validation: a bad variable that a flag replaces is no error.
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
 
 def _env_number(name: str, default, *, whole: bool = False):

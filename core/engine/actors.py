@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
+import hashlib
 import os
 import queue
 import threading
 import time
 from collections import deque
+from pathlib import Path
 
 import ray
 
@@ -51,6 +54,16 @@ WORKER_DIED = ("the worker running this job stopped, or could not be reached, be
                "finished ({reason}); a new worker takes the next job, so run it again")
 INPUT_LOST = ("the picture sent with this job is gone: the process that sent it (a Streamlit "
               "server or the command line) has stopped; send it again")
+
+
+@functools.cache
+def code_version() -> str:
+    """A digest of the studio's core code: a board started by other code is replaced."""
+    digest = hashlib.sha256()
+    core = Path(__file__).resolve().parents[1]
+    for path in sorted(core.rglob("*.py")):
+        digest.update(str(path.relative_to(core)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def worker_count(resources: dict, cpus: float, gpus: float) -> int:
@@ -161,6 +174,9 @@ class Board:
 
     async def slots(self) -> int:
         return self._count
+
+    async def version(self) -> str:
+        return code_version()
 
     async def submit(self, owner: str, task, replace: bool, kind: str) -> str:
         self._start()

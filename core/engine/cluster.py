@@ -94,19 +94,52 @@ class RayEngine(Engine):
             except (ConnectionError, RuntimeError, ValueError) as error:
                 raise SettingsError(f"cannot reach the Ray cluster at {settings.ray_address}: "
                                     f"{' '.join(str(error).split())[:300]}") from None
+        self._board = self._find_board()
+        if self._board_version() != actors.code_version():
+            self._replace_old_board()
+        self._slots = ray.get(self._board.slots.remote())
+        self._shared: dict = {}  # recipes already in the object store, by key
+        self._handles: dict[str, RemoteJob] = {}  # the handles get() gave out lately
+
+    def _find_board(self):
+        """The cluster's job board, started if there is none yet."""
         # max_restarts: a board whose process died comes back (empty: its records were in
         # that process) instead of leaving every server that holds this engine broken.
         board = ray.remote(actors.Board).options(
             name=actors.BOARD, namespace=actors.NAMESPACE, lifetime="detached",
             get_if_exists=True, num_cpus=0, max_concurrency=1000, max_restarts=-1)
-        self._board = board.remote(settings.worker_cpus, settings.worker_gpus, settings.workers)
+        settings = self.settings
+        handle = board.remote(settings.worker_cpus, settings.worker_gpus, settings.workers)
         try:
-            self._slots = ray.get(self._board.slots.remote(), timeout=BOARD_START_SECONDS)
+            ray.get(handle.slots.remote(), timeout=BOARD_START_SECONDS)
         except ray.exceptions.GetTimeoutError:
             raise SettingsError(f"the Ray cluster at {settings.ray_address} did not start the "
                                 f"job board within {BOARD_START_SECONDS:.0f} s") from None
-        self._shared: dict = {}  # recipes already in the object store, by key
-        self._handles: dict[str, RemoteJob] = {}  # the handles get() gave out lately
+        return handle
+
+    def _board_version(self) -> str | None:
+        try:
+            return ray.get(self._board.version.remote())
+        except (AttributeError, ray.exceptions.RayError):  # a board from before versions
+            return None
+
+    def _replace_old_board(self) -> None:
+        """A board (and its workers) left by other code: replaced while it is idle, else kept
+        until its jobs have ended (the next connection replaces it)."""
+        running, waiting = ray.get(self._board.counts.remote())
+        if running or waiting:
+            log.warning("the cluster's job board runs other code than this server; it is "
+                        "replaced once its %d jobs have ended", running + waiting)
+            return
+        ray.kill(self._board)
+        deadline = time.monotonic() + BOARD_START_SECONDS
+        while time.monotonic() < deadline:  # the name is free once the old board is gone
+            try:
+                ray.get_actor(actors.BOARD, namespace=actors.NAMESPACE)
+            except ValueError:
+                break
+            time.sleep(0.2)
+        self._board = self._find_board()
 
     def call(self, method: str, *args):
         """One of the board's methods, answered."""
