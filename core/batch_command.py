@@ -78,11 +78,13 @@ def add_command(commands) -> None:
                             "$STYLE_STUDIO_RAY_ADDRESS, else auto)")
 
 
-def run(args) -> dict:
+def run(args) -> tuple[dict, int]:
+    """Paint what is not painted yet; the summary and the exit code (2 if a photo failed)."""
     from core.batch import PHOTO_SUFFIXES, collect_photos, output_path
-    from core.engine import EngineSettings, open_engine
+    from core.cli import USER_ERROR
 
     recipe = batch_recipe(args)
+    settings = engine_settings(args)
     out_dir = Path(args.out)
     if out_dir.exists() and not out_dir.is_dir():
         raise UserError(f"--out must be a folder (got the file {out_dir})")
@@ -90,25 +92,48 @@ def run(args) -> dict:
     if not photos:
         raise UserError("no photos found (looked for "
                         + ", ".join(s.lstrip(".") for s in PHOTO_SUFFIXES) + " files)")
-    settings = EngineSettings.from_env(engine=args.engine, ray_address=args.ray_address)
     out_dir.mkdir(parents=True, exist_ok=True)
     todo = [photo for photo in photos if not output_path(out_dir, photo).exists()]
     started = time.perf_counter()
-    engine = open_engine(settings)
-    connect_seconds = time.perf_counter() - started  # on Ray: joining the cluster
-    try:
-        tally = paint_all(engine, recipe, todo, out_dir)
-    finally:
-        engine.close()
+    if todo:
+        engine_name, connect_seconds, tally = open_and_paint(settings, recipe, todo, out_dir)
+    else:  # nothing to paint: no engine opened, no cluster joined
+        engine_name, connect_seconds = settings.engine, 0.0
+        tally = {"done": 0, "failed": 0, "nodes": set()}
     seconds = time.perf_counter() - started
     done = tally["done"]
-    return {"engine": engine.name, "nodes": len(tally["nodes"]), "done": done,
-            "skipped": len(photos) - len(todo), "failed": tally["failed"],
-            "seconds": round(seconds, 3),
-            "per_image_seconds": round(seconds / done, 3) if done else None,
-            "output": str(out_dir), "connect_seconds": round(connect_seconds, 3),
-            "method": recipe.method, "photos": len(photos),
-            "recipe": recipe.key()}
+    summary = {"engine": engine_name, "nodes": len(tally["nodes"]), "done": done,
+               "skipped": len(photos) - len(todo), "failed": tally["failed"],
+               "seconds": round(seconds, 3),
+               "per_image_seconds": round(seconds / done, 3) if done else None,
+               "output": str(out_dir), "connect_seconds": round(connect_seconds, 3),
+               "method": recipe.method, "photos": len(photos), "recipe": recipe.key()}
+    # The run goes on past photos it cannot paint; any of them makes it a failure.
+    return summary, USER_ERROR if tally["failed"] else 0
+
+
+def engine_settings(args):
+    """The engine the flags and the environment name; --ray-address only with Ray."""
+    from core.engine import EngineSettings
+
+    settings = EngineSettings.from_env(engine=args.engine, ray_address=args.ray_address)
+    if args.ray_address is not None and settings.engine != "ray":
+        raise UserError(f"--ray-address needs --engine ray (the engine is {settings.engine})")
+    return settings
+
+
+def open_and_paint(settings, recipe, photos, out_dir: Path) -> tuple[str, float, dict]:
+    """The engine's name, how long opening it took (on Ray: joining the cluster), and
+    ``paint_all``'s tally."""
+    from core.engine import open_engine
+
+    started = time.perf_counter()
+    engine = open_engine(settings)
+    connect_seconds = time.perf_counter() - started
+    try:
+        return engine.name, connect_seconds, paint_all(engine, recipe, photos, out_dir)
+    finally:
+        engine.close()
 
 
 def paint_all(engine, recipe, photos, out_dir: Path) -> dict:
@@ -146,7 +171,9 @@ def paint_all(engine, recipe, photos, out_dir: Path) -> dict:
             if view.status != DONE:
                 fail(photo.relative, view.error or view.status)
                 continue
-            write_atomically(output_path(out_dir, photo), view.result.png)
+            path = output_path(out_dir, photo)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            images.write_atomically(path, view.result.png)
             tally["done"] += 1
             tally["nodes"].add(view.node)
             bar.update()
@@ -163,26 +190,15 @@ def read_photo(photo) -> bytes:
     return photo.path.read_bytes()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write-then-rename in the same folder: a crash never leaves half a file at ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 def batch_recipe(args):
     """The recipe the flags describe, or UserError naming the flags that do not fit."""
     from core.batch import BatchRecipe
-    from core.cli import _numbers  # the CLI's one reader of "0.7,0.3"
+    from core.validate import numbers_list
 
     method = chosen_method(args)
     files = [*(args.style or []), *(args.style_image or [])] if method == "classic" else (
         args.style_image or [])
-    mix = None if args.mix is None else tuple(_numbers(args.mix, "--mix"))
+    mix = None if args.mix is None else tuple(numbers_list(args.mix, "--mix"))
     if mix is not None and len(mix) != len(files):
         raise UserError(f"--mix needs one weight per painting ({len(files)}), got {len(mix)}")
     several = len(files) > 1

@@ -22,6 +22,7 @@ from pathlib import Path
 from core import batch_command, images, quiet, train_command
 from core.backbone import BACKBONES, POOLINGS, PRECISIONS
 from core.errors import UserError
+from core.validate import numbers_list
 
 USER_ERROR = 2
 INTERNAL_ERROR = 1
@@ -205,7 +206,7 @@ def run_arbitrary(args) -> dict:
     config = arbitrary.ArbitraryConfig(size=args.size, strength=args.strength,
                                        preserve_colors=args.preserve_colors,
                                        precision=args.precision)
-    mix = None if args.mix is None else _numbers(args.mix, "--mix")
+    mix = None if args.mix is None else numbers_list(args.mix, "--mix")
     if mix is not None and len(mix) != len(args.style_image):
         raise UserError(f"--mix needs one weight per --style-image ({len(args.style_image)}), "
                          f"got {len(mix)}")
@@ -275,15 +276,6 @@ def run_styles(args) -> dict:
     return {"styles": [model.name for model in models]}
 
 
-def _numbers(text: str, flag: str) -> list[float]:
-    """'0.7,0.3' -> [0.7, 0.3]."""
-    try:
-        return [float(part) for part in text.split(",")]
-    except ValueError:
-        raise UserError(f"{flag} takes numbers separated by commas, e.g. 0.7,0.3 "
-                         f"(got {text!r})") from None
-
-
 def _output_path(path: str) -> Path:
     out = Path(path)
     if out.suffix.lower() != ".png":
@@ -317,7 +309,7 @@ def main(argv=None) -> int:
     commands = {"classic": run_classic, "fast": run_fast, "styles": run_styles,
                 "batch": batch_command.run, "train-fast": train_command.run}
     try:
-        summary = commands[args.command](args)
+        outcome = commands[args.command](args)
     except (UserError, OSError) as error:  # a mistake, or a file the person named: one line
         print(f"error: {error}", file=sys.stderr)
         return USER_ERROR
@@ -328,6 +320,8 @@ def main(argv=None) -> int:
         traceback.print_exc()
         print(f"internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return INTERNAL_ERROR
+    # A command returns its summary, or (summary, exit code) where a run that went to the
+    # end can still fail (a batch with photos it could not paint).
+    summary, code = outcome if isinstance(outcome, tuple) else (outcome, 0)
     print(json.dumps(summary), flush=True)
-    # A batch goes on past photos it cannot paint; any of them makes the run a failure.
-    return USER_ERROR if args.command == "batch" and summary["failed"] else 0
+    return code

@@ -367,9 +367,12 @@ def encode_png(pixels: np.ndarray) -> bytes:
 
 def save_png(pixels: np.ndarray, path: str | os.PathLike) -> None:
     """Write pixels as a PNG file; the parent directory must already exist."""
+    write_atomically(path, encode_png(pixels))
+
+
+def write_atomically(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file in ``path``'s folder, then rename: never half a file."""
     target = Path(path)
-    data = encode_png(pixels)
-    # Write-then-rename, so a crash never leaves a half-written result behind.
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         temporary.write_bytes(data)

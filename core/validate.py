@@ -88,3 +88,12 @@ def env_count(name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise SettingsError(f"{name} must be a whole number from {low} to {high} (got {raw!r})")
     return value
+
+
+def numbers_list(text: str, flag: str) -> list[float]:
+    """'0.7,0.3' -> [0.7, 0.3]: a flag's comma-separated numbers (``--mix``)."""
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise SettingsError(f"{flag} takes numbers separated by commas, e.g. 0.7,0.3 "
+                            f"(got {text!r})") from None

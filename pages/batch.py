@@ -3,8 +3,9 @@ settings), each photo a job on the server's engine.
 
 Photos come from ``ui.batch.inputs`` (image files and ZIPs, read in memory), the method's
 pickers and settings from ``ui.batch.choices`` (the fast and classic pages' own widgets);
-Run submits one ``core.batch.PaintTask`` per photo, and ``ui.batch.panel`` follows them
-(``ui.batch.run`` keeps the batch in Session State, so it outlives reruns and page switches).
+Run makes one ``core.batch.PaintTask`` per photo, and ``ui.batch.panel`` follows them
+(``ui.batch.run`` keeps the batch in Session State, so it outlives reruns and page switches,
+and submits its photos a window at a time).
 """
 
 import streamlit as st
@@ -22,7 +23,7 @@ st.caption(
     "download them all as one ZIP."
 )
 try:
-    manager = common.engine()
+    engine = common.engine()
 except ValueError as error:  # a bad slot count in the server's environment
     st.error(f"Server configuration: {error}")
     st.stop()
@@ -47,7 +48,7 @@ recipe, problem = choices.recipe(method, photos, choice, config)
 if unusable is not None:
     problem = "This method cannot be used on this server."
 label, stem = choices.describe(method, choice, config) if recipe else ("", "")
-estimate = (panel.classic_estimate(manager, config, len(photos.photos))
+estimate = (panel.classic_estimate(engine, config, len(photos.photos))
             if recipe and isinstance(config, ClassicConfig) else None)
-panel.controls(manager, photos, recipe, problem, label, stem, estimate)
-panel.batch_panel(manager)
+panel.controls(engine, photos, recipe, problem, label, stem, estimate)
+panel.batch_panel(engine)

@@ -1,8 +1,10 @@
-"""What the AppTest suites share: opening the app on a page, a small photo, element texts."""
+"""What the AppTest suites share: opening the app on a page, waiting for it, a small photo,
+element texts."""
 
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,16 @@ def open_app(page: str | None = None, *, state: dict | None = None,
         at.run()
     assert not at.exception, at.exception
     return at
+
+
+def wait_until(at: AppTest, finished, seconds: float = 180) -> None:
+    """Rerun the page every quarter second until ``finished(at)``; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not finished(at):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.25)
+        at.run()
+        assert not at.exception, at.exception
 
 
 def png_bytes(height=48, width=64) -> bytes:

@@ -95,6 +95,26 @@ def test_a_clean_batch_exits_0_and_a_deleted_output_is_painted_again(album, tmp_
     assert (out / "hills.png").is_file()
 
 
+def test_nothing_to_paint_opens_no_engine(album, tmp_path, capsys, monkeypatch):
+    (album / "town" / "broken.jpg").unlink()
+    out = tmp_path / "out"
+    args = ["batch", "--content", str(album), "--multistyle", "3", "--size", "32", "--out",
+            str(out), "--engine", "local"]
+    code, summary, _ = run_cli(args, capsys)
+    assert code == 0 and summary["done"] == 3
+
+    def no_engine(settings):
+        raise AssertionError(f"an engine was opened: {settings}")
+
+    monkeypatch.setattr("core.engine.open_engine", no_engine)
+    code, summary, stderr = run_cli(args, capsys)
+    assert code == 0 and not failures(stderr)
+    assert {k: summary[k] for k in ("engine", "nodes", "done", "skipped", "failed",
+                                    "connect_seconds", "per_image_seconds")} == {
+        "engine": "local", "nodes": 0, "done": 0, "skipped": 3, "failed": 0,
+        "connect_seconds": 0.0, "per_image_seconds": None}
+
+
 def test_the_real_entry_point_exits_2_when_a_photo_fails(album, tmp_path):
     out = tmp_path / "out"
     completed = subprocess.run(
@@ -126,9 +146,14 @@ def test_the_real_entry_point_exits_2_when_a_photo_fails(album, tmp_path):
         (["--style-image", WAVE, "--size", "9000"], "size must be between"),
         (["--style", "udnie", "--content", "MISSING"], "no such file or folder"),
         (["--style", "udnie", "--content", "NOTES"], "no photos found"),
+        (["--style-image", WAVE, "--mix", "1,x"], "--mix takes numbers separated by commas"),
+        (["--style", "udnie", "--ray-address", "auto"], "--ray-address needs --engine ray"),
+        (["--style", "udnie", "--engine", "local", "--ray-address", "127.0.0.1:6379"],
+         "--ray-address needs --engine ray"),
     ],
 )
-def test_mistakes_exit_2_with_one_line(flags, message, album, tmp_path, capsys):
+def test_mistakes_exit_2_with_one_line(flags, message, album, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("STYLE_STUDIO_ENGINE", raising=False)  # the default engine: local
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("nothing to paint")
@@ -268,8 +293,8 @@ def test_a_bad_recipe_is_refused_in_one_line(make, message):
 
 def test_photos_are_collected_sorted_and_no_two_outputs_clash(tmp_path):
     for name in ("trip/b.jpg", "trip/a.JPG", "trip/sub/c.tiff", "trip/.hidden.jpg",
-                 "trip/.cache/d.jpg", "trip/readme.md", "other/trip/a.jpg", "other/x.png",
-                 "other/x.jpg", "single/a.jpg"):
+                 "trip/.cache/d.jpg", "trip/__MACOSX/._e.jpg", "trip/readme.md",
+                 "other/trip/a.jpg", "other/x.png", "other/x.jpg", "single/a.jpg"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"")
     out = tmp_path / "trip" / "out"
@@ -280,12 +305,38 @@ def test_photos_are_collected_sorted_and_no_two_outputs_clash(tmp_path):
                                    tmp_path / "single" / "a.jpg", tmp_path / "trip" / "b.jpg"],
                                   skip=out)
     assert [p.relative for p in photos] == [
-        "trip/a.JPG", "b.jpg", "sub/c.tiff", "trip/a-2.jpg", "other/x.png", "other/x-2.jpg",
-        "single/a.jpg"]
+        "a.JPG", "b.jpg", "sub/c.tiff", "a.jpg", "x.png", "x.jpg", "a.jpg"]
     assert photos[1].path == tmp_path / "trip" / "b.jpg"  # named twice, painted once
     outputs = [batch.output_path(tmp_path / "o", p).relative_to(tmp_path / "o").as_posix()
                for p in photos]
-    assert outputs[:3] == ["trip/a.png", "b.png", "sub/c.png"]
-    assert len({name.casefold() for name in outputs}) == len(photos)
+    # The a.png and x.png clashes take their folder's name; the two trip/a.png, a number.
+    assert outputs == ["trip/a.png", "b.png", "sub/c.png", "trip/a-2.png", "other/x.png",
+                       "other/x-2.png", "single/a.png"]
     with pytest.raises(UserError, match="no such file or folder"):
         batch.collect_photos([tmp_path / "nowhere"])
+
+
+def test_one_naming_rule_for_every_output():
+    """The command line's files and the page's ZIP: folders kept, made safe, .png, clashes
+    (case-insensitive) told apart by prefix (a folder, a ZIP), then by number."""
+    assert batch.output_names(["a.jpg", "a.png", "x/a.JPG", "../../etc/b.tif", "c", "/d.gif",
+                               "A.webp"]) == [
+        "a.png", "a-2.png", "x/a.png", "etc/b.png", "c.png", "d.png", "A-3.png"]
+    assert batch.output_names(["beach.jpg", "trip/beach.png", "beach.jpg", "trip/beach.jpg"],
+                              ["", "album", "holiday", "album"]) == [
+        "beach.png", "album/trip/beach.png", "holiday/beach.png", "album/trip/beach-2.png"]
+    assert batch.output_names([]) == []
+
+
+def test_an_output_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    path = tmp_path / "a.png"
+    images.write_atomically(path, b"first")
+    assert path.read_bytes() == b"first" and [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+    def crash(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("core.images.os.replace", crash)
+    with pytest.raises(OSError, match="disk full"):
+        images.write_atomically(path, b"second")
+    assert path.read_bytes() == b"first" and [p.name for p in tmp_path.iterdir()] == ["a.png"]

@@ -12,9 +12,9 @@ import zipfile
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core.progress import CANCELLED, DONE, FAILED
-from tests.apptest_helpers import open_app, png_bytes, texts
-from ui.batch import photos as batch_photos
+from core.batch import uploads as batch_uploads
+from core.progress import CANCELLED, DONE, FAILED, QUEUED
+from tests.apptest_helpers import open_app, png_bytes, texts, wait_until
 from ui.batch import run as batch_run
 
 UPLOAD = "batch.photos_upload"
@@ -32,15 +32,6 @@ def zip_bytes(files: dict[str, bytes]) -> bytes:
         for name, data in files.items():
             archive.writestr(name, data)
     return buffer.getvalue()
-
-
-def wait_until(at: AppTest, finished, seconds: float = 180) -> None:
-    deadline = time.monotonic() + seconds
-    while not finished(at):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.25)
-        at.run()
-        assert not at.exception, at.exception
 
 
 def current(at: AppTest) -> batch_run.BatchRun:
@@ -146,7 +137,8 @@ def test_cancel_stops_the_rest_of_the_batch():
 
 
 def test_a_batch_goes_on_while_its_page_is_left():
-    at = batch_page(**{f"p{i}__png": png_bytes() for i in range(4)})
+    count = batch_run.window(_engine())  # all submitted at once: nothing waits for the page
+    at = batch_page(**{f"p{i}__png": png_bytes() for i in range(count)})
     at.button(key="batch.run").click().run()
     at.switch_page("pages/home.py")
     at.run()
@@ -158,9 +150,48 @@ def test_a_batch_goes_on_while_its_page_is_left():
     at.switch_page("pages/batch.py")
     at.run()
     assert not at.exception, at.exception
-    assert ended(at) and current(at).count(DONE) == 4
-    assert progress_text(at) == "Done: 4 of 4 painted (it ended while this page was not open)"
-    assert len([c for image in at.get("image") for c in image.captions if " px · " in c]) == 4
+    assert ended(at) and current(at).count(DONE) == count
+    assert progress_text(at) == (f"Done: {count} of {count} painted (it ended while this "
+                                 "page was not open)")
+    assert len([c for image in at.get("image") for c in image.captions
+                if " px · " in c]) == count
+
+
+def test_a_batch_keeps_at_most_its_window_of_jobs_on_the_engine():
+    """Two per slot: another visitor's job waits behind a window of the batch, not all of
+    it. The photos not yet submitted wait in the session, and while the page is away they
+    stay there; back on the page, the rest follow."""
+    window = batch_run.window(_engine())
+    at = batch_page(**{f"p{i}__png": png_bytes(40 + i) for i in range(window + 4)})
+    at.button(key="batch.run").click().run()
+    assert not at.exception, at.exception
+    submitted = [item for item in current(at).items if item.job_id is not None]
+    assert len(submitted) <= window
+    waiting = [item for item in current(at).items if item.job_id is None]
+    assert waiting and all(item.data and item.status == QUEUED for item in waiting)
+    assert "painted" in progress_text(at)
+
+    at.switch_page("pages/home.py")
+    at.run()
+    deadline = time.monotonic() + 120
+    while any(_engine().get(item.job_id).active for item in submitted):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.25)
+    assert all(item.job_id is None for item in waiting)  # nobody polls: nothing more sent
+
+    seen = []
+
+    def finished(page: AppTest) -> bool:
+        seen.append(len(_engine().jobs_of(owner(page))))
+        return ended(page)
+
+    at.switch_page("pages/batch.py")
+    at.run()
+    wait_until(at, finished)
+    assert seen and max(seen) <= window
+    assert current(at).count(DONE) == window + 4
+    assert all(item.data is None for item in current(at).items)  # each sent once, then let go
+    assert not _engine().jobs_of(owner(at))
 
 
 def test_a_new_batch_cancels_the_one_before():
@@ -177,7 +208,7 @@ def test_a_new_batch_cancels_the_one_before():
 
 
 def test_too_many_photos_or_a_bad_zip_hold_the_batch_back(monkeypatch):
-    monkeypatch.setenv(batch_photos.MAX_PHOTOS_ENV, "3")
+    monkeypatch.setenv(batch_uploads.MAX_PHOTOS_ENV, "3")
     at = batch_page(**{f"p{i}__png": png_bytes() for i in range(4)})
     assert "4 photos: a batch takes at most 3." in texts(at.error)
     assert "A batch takes up to 3 photos" in texts(at.caption)
@@ -190,12 +221,47 @@ def test_too_many_photos_or_a_bad_zip_hold_the_batch_back(monkeypatch):
 
 def test_a_zip_bomb_is_refused_from_its_directory():
     bomb = zip_bytes({f"{i}.png": bytes(60 * 2**20) for i in range(4)})  # 240 MB unpacked
-    read = batch_photos.read_uploads([("bomb.zip", bomb)], file_limit_mb=100, limit=40)
+    read = batch_uploads.read_uploads([("bomb.zip", bomb)], file_limit_mb=100, limit=40)
     assert not read.photos
     assert read.problems == ("ZIP bomb.zip: its photos come to 240 MB unpacked; a batch "
                              "takes at most 200 MB.",)
 
 
-def test_output_names_keep_folders_and_never_clash():
-    assert batch_photos.output_names(["a.jpg", "a.png", "x/a.JPG", "../../etc/b.tif", "c"]) == [
-        "a.png", "a-2.png", "x/a.png", "etc/b.png", "c.png"]
+def counting_reads(monkeypatch) -> list[int]:
+    """The bytes of every ZIP entry inflated from now on."""
+    inflated = []
+    read = zipfile.ZipFile.read
+
+    def counted(self, name, pwd=None):
+        data = read(self, name, pwd)
+        inflated.append(len(data))
+        return data
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", counted)
+    return inflated
+
+
+def test_many_zips_together_over_the_limit_are_refused_before_they_are_unpacked(monkeypatch):
+    """Each ZIP is under every per-file limit (three 15 MB photos, 45 MB unpacked) and six
+    come to 270 MB: the running total refuses the fifth and sixth unread."""
+    album = zip_bytes({f"day/{i}.png": bytes(15 * 2**20) for i in range(3)})
+    inflated = counting_reads(monkeypatch)
+    read = batch_uploads.read_uploads([(f"album{i}.zip", album) for i in range(1, 7)],
+                                      file_limit_mb=20, limit=40)
+    assert sum(inflated) == 4 * 45 * 2**20 <= batch_uploads.MAX_TOTAL_MB * 2**20
+    assert len(read.photos) == 12 and read.megabytes == 180
+    assert read.problems == tuple(
+        f"ZIP album{i}.zip: its photos come to 45 MB unpacked, {180 + 45} MB with the photos "
+        "before it; a batch takes at most 200 MB." for i in (5, 6))
+
+
+def test_zips_over_the_photo_count_are_refused_before_they_are_unpacked(monkeypatch):
+    album = zip_bytes({f"{i}.png": png_bytes() for i in range(3)})
+    inflated = counting_reads(monkeypatch)
+    read = batch_uploads.read_uploads([("one.png", png_bytes()), ("a.zip", album),
+                                       ("b.zip", album)], file_limit_mb=20, limit=5)
+    assert len(inflated) == 3 and len(read.photos) == 4
+    assert read.problems == ("ZIP b.zip: it holds 3 photos, 7 with the photos before it; a "
+                             "batch takes at most 5. Remove some, or split them into several "
+                             "batches.",)
+    assert [photo.folder for photo in read.photos] == ["", "a", "a", "a"]

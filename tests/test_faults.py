@@ -1,14 +1,13 @@
 """Faults in the app: a worker that crashes, a server that restarts.
 
 The crash is injected where it would really happen (inside the classic worker's call into
-the core), so the page, the job manager and the slot bookkeeping all run for real.
+the core), so the page, the engine and the slot bookkeeping all run for real.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 
 import streamlit as st
@@ -16,7 +15,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from core.engine import tasks
-from tests.apptest_helpers import open_app, png_bytes, texts
+from tests.apptest_helpers import open_app, png_bytes, texts, wait_until
 
 
 def classic_page() -> AppTest:
@@ -33,15 +32,6 @@ def start_tiny_job(at: AppTest, iterations: int = 3) -> None:
     assert not at.exception
 
 
-def wait_until(at: AppTest, finished, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while not finished(at):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.25)
-        at.run()
-        assert not at.exception, at.exception
-
-
 def test_a_crash_in_the_worker_shows_an_error_in_that_session_and_frees_the_slot(monkeypatch):
     def crash(*args, **kwargs):
         raise MemoryError("out of memory while building the loss network")
@@ -55,9 +45,9 @@ def test_a_crash_in_the_worker_shows_an_error_in_that_session_and_frees_the_slot
     assert not at.button(key="classic.run").disabled  # the person can try again
     from ui import common
 
-    manager = common.engine()
-    assert manager.get(at.session_state["classic.job_id"]).wait(5)
-    assert manager.counts() == (0, 0)  # no slot held, nobody stuck waiting
+    engine = common.engine()
+    assert engine.get(at.session_state["classic.job_id"]).wait(5)
+    assert engine.counts() == (0, 0)  # no slot held, nobody stuck waiting
 
     monkeypatch.undo()  # the next run in the same session works
     at.button(key="classic.run").click().run()
@@ -79,7 +69,7 @@ def test_a_downloaded_result_outlives_a_server_restart():
         assert json.loads(archive.read("settings.json"))["config"] == config
         assert archive.read("result.png") == prepared["png"]
 
-    st.cache_resource.clear()  # the restart: no job manager, no models, no cached pictures
+    st.cache_resource.clear()  # the restart: no engine, no models, no cached pictures
     st.cache_data.clear()
     fresh = classic_page()
     assert fresh.slider(key="classic.size").value != 64

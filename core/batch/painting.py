@@ -88,25 +88,12 @@ def paint(recipe: BatchRecipe, photo: np.ndarray, on_event: Callable | None = No
         network = loaded((arbitrary.MULTISTYLE, config.precision))
         weights = arbitrary.multistyle_weights(arbitrary.multistyle_choices(recipe.multistyle))
         return arbitrary.paint_with_styles(network, photo, weights, config).image, "done"
-    return paint_with_vector(recipe, photo), "done"
-
-
-def paint_with_vector(recipe: BatchRecipe, photo: np.ndarray) -> np.ndarray:
-    """``core.fast.arbitrary.paint_with_paintings``, step for step, with the paintings'
-    blended style vector computed once per recipe (``recipe_vector``), not once per photo."""
-    from core.fast import arbitrary
-
-    config = recipe.config
     predictor = loaded((arbitrary.PREDICTOR,))
     transformer = loaded((arbitrary.TRANSFORMER, config.precision, config.emulate_quantization))
-    photo = photo if config.size is None else images.resize_longest(photo, config.size)
+    # As core.fast.arbitrary.paint_with_paintings, with the paintings' style vector
+    # computed once per recipe (recipe_vector), not once per photo.
     vector = recipe_vector(recipe, predictor)
-    if config.strength < 1:
-        own = arbitrary.style_vector(predictor, photo, config.style_size)
-        vector = arbitrary.with_strength(vector, own, config.strength)
-    painted = arbitrary.paint_arbitrary(transformer, arbitrary.dithered(photo, config.dither),
-                                        vector, size=None)
-    return images.preserve_colors(photo, painted) if config.preserve_colors else painted
+    return arbitrary.paint_with_vector(predictor, transformer, photo, vector, config).image, "done"
 
 
 def recipe_vector(recipe: BatchRecipe, predictor) -> np.ndarray:

@@ -1,25 +1,34 @@
-"""A batch's inputs: the photos under the files and folders a person named, each with the
-name its output takes (``output_path``), no two the same."""
+"""A batch's photos on disk, and the one rule that names every batch output.
+
+``collect_photos`` finds the photos under the files and folders a person named (the
+command line); ``output_names`` gives each photo of a batch, wherever it came from (a folder
+on disk, or the Batch page's uploads and ZIPs, ``core.batch.uploads``), the name its picture
+takes, no two the same.
+"""
 
 from __future__ import annotations
 
 import os
-from collections import defaultdict
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from core import images
 from core.errors import UserError
 
 # The formats core.images reads (a GIF: its first frame), as every uploader of the app takes.
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
+PHOTO_SUFFIXES = images.UPLOAD_SUFFIXES
 
 
 @dataclass(frozen=True)
 class Photo:
-    """One input file, and its name relative to what was named (``holiday/beach.jpg``)."""
+    """One input file, its name relative to what was named (``holiday/beach.jpg``, POSIX
+    separators) and its output's (``output_names``: ``holiday/beach.png``)."""
 
     path: Path
-    relative: str  # POSIX separators
+    relative: str
+    output: str = ""
 
 
 def collect_photos(paths, skip: str | os.PathLike | None = None) -> list[Photo]:
@@ -28,12 +37,11 @@ def collect_photos(paths, skip: str | os.PathLike | None = None) -> list[Photo]:
     A file named directly is taken whatever its suffix, under its own name; a folder is
     walked (hidden files and folders left out) for files ending in ``PHOTO_SUFFIXES``, each
     named by its path under the folder. A file reached twice counts once; files under
-    ``skip`` (the output folder) are left out. Where two photos would write the same output
-    (two folders that both hold ``a.jpg``, or ``a.jpg`` beside ``a.png``), both names take
-    their input's folder name in front, then, if that is not enough, a number.
+    ``skip`` (the output folder) are left out. Outputs are named by ``output_names``, with
+    the input's folder name as the prefix that tells clashing outputs apart.
     """
     skip_dir = Path(skip).resolve() if skip is not None else None
-    photos, seen = [], set()
+    photos, prefixes, seen = [], [], set()
     for given in map(Path, paths):
         if not given.exists():
             raise UserError(f"no such file or folder: {given}")
@@ -47,55 +55,65 @@ def collect_photos(paths, skip: str | os.PathLike | None = None) -> list[Photo]:
             if where in seen or (skip_dir is not None and where.is_relative_to(skip_dir)):
                 continue
             seen.add(where)
-            photos.append((photo, prefix))
-    return _unique([photo for photo, _ in photos], [prefix for _, prefix in photos])
+            photos.append(photo)
+            prefixes.append(prefix)
+    outputs = output_names([photo.relative for photo in photos], prefixes)
+    return [Photo(photo.path, photo.relative, output)
+            for photo, output in zip(photos, outputs, strict=True)]
 
 
 def _walk(folder: Path) -> list[Path]:
     found = []
     for root, folders, files in os.walk(folder):
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
+        folders[:] = sorted(name for name in folders if not is_hidden(name))
         found += [Path(root) / name for name in sorted(files)
-                  if not name.startswith(".") and name.lower().endswith(PHOTO_SUFFIXES)]
+                  if not is_hidden(name) and name.lower().endswith(PHOTO_SUFFIXES)]
     return found
 
 
-def _unique(photos: list[Photo], prefixes: list[str]) -> list[Photo]:
-    """Photos renamed so that no two outputs share a path (compared case-insensitively:
-    ``A.png`` and ``a.png`` are one file on macOS and Windows): those that clash take their
-    input's folder name in front; any clash left, a number after the name (the first keeps
-    its name)."""
-    clashing = _clashes(photos)
-    photos = [replace(photo, relative=f"{prefixes[i]}/{photo.relative}")
-              if i in clashing and prefixes[i] else photo for i, photo in enumerate(photos)]
-    taken, unique = set(), []
-    for photo in photos:
-        name, number = photo.relative, 1
-        while _output_name(name).casefold() in taken:
+def is_hidden(path: str) -> bool:
+    """Dot files and folders, and macOS's resource forks (``__MACOSX/``): never photos."""
+    return any(part == "__MACOSX" or part.startswith(".") for part in PurePosixPath(path).parts)
+
+
+def output_names(names: Sequence[str], prefixes: Sequence[str] | None = None) -> list[str]:
+    """Each photo's picture, relative to the output folder (or the page's ZIP): its name,
+    folders kept, made safe (no ``..``, no leading ``/``), with ``.png``.
+
+    Outputs are compared case-insensitively (``A.png`` and ``a.png`` are one file on macOS
+    and Windows). Where several would be the same, each takes its prefix in front (the
+    folder or ZIP it came from; ``""``: none); any clash left, a number after the name
+    (``-2``, ``-3``; the first keeps its name).
+    """
+    prefixes = list(prefixes) if prefixes is not None else [""] * len(names)
+    paths = [_safe(name) for name in names]
+    counts = Counter(_png(path).casefold() for path in paths)
+    paths = [_safe(f"{prefix}/{path}") if prefix and counts[_png(path).casefold()] > 1
+             else path for path, prefix in zip(paths, prefixes, strict=True)]
+    taken: set[str] = set()
+    outputs = []
+    for path in paths:
+        output, number = _png(path), 1
+        while output.casefold() in taken:
             number += 1
-            name = _numbered(photo.relative, number)
-        taken.add(_output_name(name).casefold())
-        unique.append(replace(photo, relative=name))
-    return unique
+            output = _png(path, f"-{number}")
+        taken.add(output.casefold())
+        outputs.append(output)
+    return outputs
 
 
-def _clashes(photos: list[Photo]) -> set[int]:
-    """Indices of photos whose output path another photo's equals."""
-    groups = defaultdict(list)
-    for i, photo in enumerate(photos):
-        groups[_output_name(photo.relative).casefold()].append(i)
-    return {i for group in groups.values() if len(group) > 1 for i in group}
+def _safe(name: str) -> PurePosixPath:
+    """``name`` as a relative path that stays inside the folder it is written to."""
+    parts = [part for part in PurePosixPath(name.replace("\\", "/")).parts
+             if part not in ("/", ".", "..")]
+    return PurePosixPath(*parts) if parts else PurePosixPath("photo")
 
 
-def _numbered(relative: str, number: int) -> str:
-    path = PurePosixPath(relative)
-    return str(path.with_name(f"{path.stem}-{number}{path.suffix}"))
-
-
-def _output_name(relative: str) -> str:
-    return str(PurePosixPath(relative).with_suffix(".png"))
+def _png(path: PurePosixPath, tail: str = "") -> str:
+    stem = path.with_suffix("") if path.suffix else path
+    return f"{stem}{tail}.png"
 
 
 def output_path(out_dir: str | os.PathLike, photo: Photo) -> Path:
-    """Where ``photo``'s painting goes: its relative path under ``out_dir``, as ``.png``."""
-    return Path(out_dir) / _output_name(photo.relative)
+    """Where ``photo``'s painting goes under ``out_dir``."""
+    return Path(out_dir) / photo.output

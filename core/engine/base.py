@@ -117,10 +117,6 @@ class Engine(ABC):
         """Machines the engine can run jobs on (1 for this process)."""
         return 1
 
-    def describe(self) -> str:
-        """One line for people: where jobs run."""
-        return f"{self.name} engine, {self.slots} slot{'s' if self.slots != 1 else ''}"
-
     def watch_owners(self, owner_connected: Callable[[str], bool], **timings) -> None:  # noqa: B027
         """Cancel the jobs of owners (browser sessions) that have gone, if this engine
         ties jobs to sessions. By default it does not: jobs outlive sessions."""

@@ -192,7 +192,3 @@ class RayEngine(Engine):
 
     def nodes(self) -> int:
         return len({placed.node for placed in self.workers()})
-
-    def describe(self) -> str:
-        return (f"Ray engine at {self.settings.ray_address}, {self._slots} worker"
-                f"{'s' if self._slots != 1 else ''}")

@@ -17,13 +17,12 @@ import numpy as np
 import streamlit as st
 
 from core import images
-from core.batch import BatchRecipe
+from core.batch import BatchRecipe, Uploads
 from core.classic import ClassicConfig
 from core.errors import SettingsError
 from core.fast import arbitrary, registry
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from ui import catalog, common, gallery, pickers, shelf
-from ui.batch.photos import Photos
 from ui.classic import settings as classic_settings
 from ui.fast import magenta
 from ui.fast import results as fast_results
@@ -110,7 +109,7 @@ def painting_picker(method: str, models: list[registry.StyleModel]) -> Choice | 
     return None
 
 
-def styles_gallery(photos: Photos) -> Choice | None:
+def styles_gallery(photos: Uploads) -> Choice | None:
     """The 26 styles on the batch's first photo (or an example photo), ticked to pick."""
     choices = magenta.multistyle_picker(preview_photo(photos))
     if not choices:
@@ -120,7 +119,7 @@ def styles_gallery(photos: Photos) -> Choice | None:
                   multistyle=spec)
 
 
-def preview_photo(photos: Photos) -> pickers.Chosen:
+def preview_photo(photos: Uploads) -> pickers.Chosen:
     """The batch's first photo that decodes, small; before any, the first example photo."""
     for photo in photos.photos[:3]:
         pixels = _preview_pixels(photo.data)
@@ -194,7 +193,7 @@ def settings_panel(method: str):
     return kind(size=size, strength=strength, preserve_colors=keep_colours)
 
 
-def recipe(method: str, photos: Photos, choice: Choice | None,
+def recipe(method: str, photos: Uploads, choice: Choice | None,
            config) -> tuple[BatchRecipe | None, str | None]:
     """The batch's recipe, or None and what holds it back, in a line."""
     if not photos.photos:

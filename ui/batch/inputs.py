@@ -1,9 +1,9 @@
 """The batch's photo uploader: image files and ZIPs of them, in one multi-file uploader.
 
-The files are read (``ui.batch.photos.read_uploads``) once per set of uploaded files, not on
+The files are read (``core.batch.read_uploads``) once per set of uploaded files, not on
 every rerun: the result is kept in Session State under the uploader's file ids. Like every
 uploader, it is empty again once its page is left; a batch already running keeps its own
-copy of each photo (in its jobs) and goes on.
+copy of each photo (in its job, or in the batch until its job is submitted) and goes on.
 """
 
 from __future__ import annotations
@@ -14,19 +14,19 @@ import numpy as np
 import streamlit as st
 
 from core import images
+from core.batch import MAX_TOTAL_MB, Uploads, max_photos, read_uploads
 from ui import gallery, uploads
-from ui.batch.photos import MAX_TOTAL_MB, Photos, max_photos, read_uploads
 from ui.text import plural
 
 UPLOAD = "batch.photos_upload"
-READ = "batch.photos_read"  # not a widget: (the uploader's file ids, the Photos read)
+READ = "batch.photos_read"  # not a widget: (the uploader's file ids, the Uploads read)
 LISTED = 50  # names listed under the uploader
 THUMBNAILS = 8  # photos shown as thumbnails (each decoded once, on the script thread)
 THUMBNAIL_COLUMNS = 4
 THUMBNAIL_SIDE = 160
 
 
-def photos_uploader() -> Photos:
+def photos_uploader() -> Uploads:
     """The uploader, what it holds and every reason it cannot be run as it is."""
     limit = max_photos()
     files = st.file_uploader(
@@ -54,7 +54,7 @@ def photos_uploader() -> Photos:
     return photos
 
 
-def _contents(photos: Photos) -> None:
+def _contents(photos: Uploads) -> None:
     """The first photos as thumbnails, every name in an expander."""
     shown = [(photo.name, thumbnail) for photo in photos.photos[:THUMBNAILS]
              if (thumbnail := _thumbnail(photo.data)) is not None]

@@ -14,13 +14,12 @@ import math
 
 import streamlit as st
 
-from core.batch import BatchRecipe
+from core.batch import BatchRecipe, Uploads
 from core.classic import ClassicConfig
 from core.engine import Engine
 from core.progress import CANCELLED, DONE, FAILED, RUNNING
 from ui import gallery
 from ui.batch import run as batch_run
-from ui.batch.photos import Photos
 from ui.text import duration, fast_duration, plural
 
 POLL_SECONDS = 0.5
@@ -29,7 +28,7 @@ MARKDOWN_SPECIAL = set("\\`*_[]~$")
 ESTIMATE_ASPECT = 3 / 4  # the photo an estimate before Run assumes: landscape 4:3
 
 
-def controls(engine: Engine, photos: Photos, recipe: BatchRecipe | None,
+def controls(engine: Engine, photos: Uploads, recipe: BatchRecipe | None,
              problem: str | None, label: str, stem: str, estimate: str | None = None) -> None:
     """Run (a new batch; the session's previous one is cancelled) and Cancel, with a line
     that says what holds the batch back, or what it will take."""
@@ -50,11 +49,12 @@ def controls(engine: Engine, photos: Photos, recipe: BatchRecipe | None,
     if problem:
         note_col.caption(problem)
     elif busy:
-        note_col.caption("The batch keeps running if you change settings or visit other "
-                         "pages; Run starts a new one in its place.")
+        note_col.caption("The batch keeps running while you change settings; on other pages "
+                         "the photos already started finish and the rest wait for this page. "
+                         "Run starts a new batch in its place.")
     else:
         note_col.caption(estimate or f"{plural(len(photos.photos), 'photo')}, up to "
-                                     f"{engine.slots} at a time on this server.")
+                                     f"{engine.slots} at a time on {engine.where}.")
 
 
 def classic_estimate(engine: Engine, config: ClassicConfig, count: int) -> str:

@@ -2,11 +2,18 @@
 
 Each photo is one ``core.batch.PaintTask``, submitted with ``replace=False`` under the owner
 ``<session id>.batch`` (the session's classic run, owned by the bare session id, is never
-touched by a batch, nor the batch by it). ``BatchRun`` keeps the job ids and, once a job has
-ended, its picture and time or its error; the job is then forgotten on the engine, so a
-finished batch holds no slot, no queue place and no record there. The run lives in Session
-State: it outlives reruns and page switches, and the page collects whatever ended meanwhile
-when it is drawn again. Nothing here draws or waits: ``ui.batch.panel`` polls ``collect``.
+touched by a batch, nor the batch by it). The engine's queue is first in, first out and
+shared by every visitor, so a batch keeps at most ``window`` jobs unfinished there (two per
+slot, ``core.engine.base.BATCH_WINDOW_PER_SLOT``, as ``Engine.run_all`` does for the command
+line): the other photos wait in the run, as their bytes, and each ``collect`` submits more as
+jobs end. So another visitor's job waits behind a window of a batch, not behind all of it.
+
+``BatchRun`` keeps the job ids and, once a job has ended, its picture and time or its error;
+the job is then forgotten on the engine, so a finished batch holds no slot, no queue place
+and no record there. The run lives in Session State: it outlives reruns and page switches,
+and the page collects whatever ended meanwhile when it is drawn again (while it is not
+drawn, the jobs already submitted go on and the rest wait). Nothing here draws or waits:
+``ui.batch.panel`` polls ``collect``.
 """
 
 from __future__ import annotations
@@ -21,11 +28,11 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from core import compare, images
-from core.batch import BatchRecipe, PaintTask
+from core.batch import BatchRecipe, PaintTask, UploadedPhoto, output_names
 from core.engine import Engine
+from core.engine.base import BATCH_WINDOW_PER_SLOT
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobView
 from ui import common
-from ui.batch.photos import Photo, output_names
 
 CURRENT = "batch.current"  # not a widget: this session's latest BatchRun
 THUMBNAIL_SIDE = 360  # px: the grid's pictures (the PNGs themselves only go in the ZIP)
@@ -39,8 +46,9 @@ class Item:
 
     name: str  # as uploaded: "beach.jpg", "holiday/beach.jpg"
     output: str  # its result in the ZIP: "beach.png", "holiday/beach.png"
-    job_id: str
-    status: str = QUEUED  # QUEUED, RUNNING, then DONE, FAILED or CANCELLED
+    job_id: str | None = None  # None while it waits to be submitted
+    data: bytes | None = field(default=None, repr=False)  # the photo, until submitted
+    status: str = QUEUED  # QUEUED (submitted or not), RUNNING, then DONE, FAILED or CANCELLED
     fraction: float = 0.0  # of its own work (a classic run reports it; fast ones jump to 1)
     png: bytes | None = field(default=None, repr=False)
     thumbnail: bytes | None = field(default=None, repr=False)  # JPEG, THUMBNAIL_SIDE px
@@ -61,6 +69,7 @@ class BatchRun:
     settings: dict  # the recipe, JSON-ready (BatchRecipe.describe)
     stem: str  # the download's name, without ".zip"
     items: list[Item]
+    recipe: BatchRecipe = field(repr=False)  # what the photos still waiting are painted with
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None  # when the page saw the last photo end
     watched: bool = True  # the end was seen as it happened (else: the page was not open)
@@ -96,20 +105,40 @@ def current() -> BatchRun | None:
     return st.session_state.get(CURRENT)
 
 
-def start(engine: Engine, recipe: BatchRecipe, photos: Sequence[Photo], label: str,
+def start(engine: Engine, recipe: BatchRecipe, photos: Sequence[UploadedPhoto], label: str,
           stem: str) -> BatchRun:
-    """Submit one job per photo; the session's previous batch is cancelled and dropped."""
+    """A batch of one job per photo, the first ``window`` submitted; the session's previous
+    batch is cancelled and dropped."""
     previous = current()
     if previous is not None:
         drop(engine, previous)
-    items = []
-    for photo, output in zip(photos, output_names(p.name for p in photos), strict=True):
-        handle = engine.submit(owner(), PaintTask(recipe, photo.data, photo.name),
-                               replace=False)
-        items.append(Item(photo.name, output, handle.id))
-    run = BatchRun(label, recipe.describe(), stem, items)
+    outputs = output_names([photo.name for photo in photos], [p.folder for p in photos])
+    items = [Item(photo.name, output, data=photo.data)
+             for photo, output in zip(photos, outputs, strict=True)]
+    run = BatchRun(label, recipe.describe(), stem, items, recipe)
     st.session_state[CURRENT] = run
+    submit_more(engine, run)
     return run
+
+
+def window(engine: Engine) -> int:
+    """Jobs a batch keeps unfinished on the engine at most."""
+    return max(1, engine.slots * BATCH_WINDOW_PER_SLOT)
+
+
+def submit_more(engine: Engine, run: BatchRun) -> None:
+    """Submit waiting photos, in order, until ``window`` of the run's jobs are unfinished."""
+    if run.cancel_requested:
+        return
+    unfinished = sum(item.job_id is not None and not item.ended for item in run.items)
+    for item in run.items:
+        if unfinished >= window(engine):
+            return
+        if item.job_id is None and not item.ended:
+            task = PaintTask(run.recipe, item.data, item.name)
+            item.job_id = engine.submit(owner(), task, replace=False).id
+            item.data = None
+            unfinished += 1
 
 
 def cancel(engine: Engine, run: BatchRun) -> None:
@@ -117,23 +146,27 @@ def cancel(engine: Engine, run: BatchRun) -> None:
     soon as they can (a classic run within an iteration, a fast one after its pass)."""
     run.cancel_requested = True
     for item in run.items:
+        if not item.ended and item.job_id is None:  # never submitted: never will be
+            item.status, item.data = CANCELLED, None
         handle = None if item.ended else engine.get(item.job_id)
         if handle is not None:
             handle.cancel()
 
 
 def drop(engine: Engine, run: BatchRun) -> None:
-    """Cancel and forget every job of ``run`` still on the engine."""
+    """Cancel and forget every job of ``run`` still on the engine; submit no more."""
+    run.cancel_requested = True
     for item in run.items:
-        if not item.ended:
+        item.data = None
+        if not item.ended and item.job_id is not None:
             engine.forget(item.job_id)
 
 
 def collect(engine: Engine, run: BatchRun) -> None:
     """Read every unfinished photo's job once; copy what ended into the run and forget the
-    job on the engine."""
+    job on the engine; submit waiting photos in their place."""
     for item in run.items:
-        if item.ended:
+        if item.ended or item.job_id is None:
             continue
         handle = engine.get(item.job_id)
         if handle is None:
@@ -145,6 +178,7 @@ def collect(engine: Engine, run: BatchRun) -> None:
             continue
         _take(item, view)
         engine.forget(item.job_id)
+    submit_more(engine, run)
     now = time.monotonic()
     if run.ended is None and not run.active:
         run.ended, run.watched = now, now - run.polled <= WATCHED_SECONDS

@@ -77,6 +77,7 @@ from core.fast.arbitrary.painting import (
     paint_multistyle,
     paint_with_paintings,
     paint_with_styles,
+    paint_with_vector,
     style_vector,
     with_strength,
 )
@@ -92,5 +93,5 @@ __all__ = [
     "fake_quantize", "load_arbitrary_transformer", "load_multistyle_transformer",
     "load_network", "load_style_predictor", "multistyle_choices", "multistyle_weights",
     "paint_arbitrary", "paint_multistyle", "paint_with_paintings", "paint_with_styles",
-    "read_weights", "style_vector", "with_strength",
+    "paint_with_vector", "read_weights", "style_vector", "with_strength",
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -81,9 +82,19 @@ def paint_with_paintings(predictor, transformer, content: np.ndarray,
     if not paintings:
         raise SettingsError("give at least one painting")
     started = time.perf_counter()
-    photo = content if config.size is None else images.resize_longest(content, config.size)
     vector = blend_vectors([style_vector(predictor, painting, config.style_size)
                             for painting in paintings], mix)
+    result = paint_with_vector(predictor, transformer, content, vector, config)
+    return replace(result, seconds=time.perf_counter() - started)
+
+
+def paint_with_vector(predictor, transformer, content: np.ndarray, vector: np.ndarray,
+                      config: ArbitraryConfig = DEFAULTS) -> FastResult:
+    """Photo painted with the paintings' style vector, already computed (and blended): at
+    ``config.size``, with strength (against the photo's own vector, hence ``predictor``),
+    dither and colours. A batch computes the vector once and paints every photo here."""
+    started = time.perf_counter()
+    photo = content if config.size is None else images.resize_longest(content, config.size)
     if config.strength < 1:
         own = style_vector(predictor, photo, config.style_size)
         vector = with_strength(vector, own, config.strength)
