@@ -7,19 +7,23 @@ shared by every visitor, so a batch keeps at most ``window`` jobs unfinished the
 slot, ``core.engine.base.BATCH_WINDOW_PER_SLOT``, as ``Engine.run_all`` does for the command
 line): the other photos wait in the run, as their bytes, and each ``collect`` submits more as
 jobs end. So another visitor's job waits behind a window of a batch, not behind all of it.
+A feeder thread (``_feed``) collects and submits as jobs end while the page is not drawn (the
+person is on another page), and stops when the browser session has gone.
 
 ``BatchRun`` keeps the job ids and, once a job has ended, its picture and time or its error;
 the job is then forgotten on the engine, so a finished batch holds no slot, no queue place
 and no record there. The run lives in Session State: it outlives reruns and page switches,
-and the page collects whatever ended meanwhile when it is drawn again (while it is not
-drawn, the jobs already submitted go on and the rest wait). Nothing here draws or waits:
-``ui.batch.panel`` polls ``collect``.
+and the page shows whatever ended meanwhile when it is drawn again. Nothing here draws, and
+only the feeder waits: ``ui.batch.panel`` polls ``collect``. The run's lock keeps the feeder
+and the page from collecting the same job twice.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
+import threading
 import time
 import zipfile
 from collections.abc import Sequence
@@ -37,6 +41,8 @@ from ui import common
 CURRENT = "batch.current"  # not a widget: this session's latest BatchRun
 THUMBNAIL_SIDE = 360  # px: the grid's pictures (the PNGs themselves only go in the ZIP)
 WATCHED_SECONDS = 3.0  # an end seen this soon after the previous look is timed to it
+FEED_SECONDS = 1.0  # the feeder's longest wait for a job to end
+log = logging.getLogger(__name__)
 LOST = "its job is gone from the server (the server restarted, or kept it too long)"
 
 
@@ -76,6 +82,8 @@ class BatchRun:
     polled: float = field(default_factory=time.monotonic)  # the last collect
     cancel_requested: bool = False
     archive: bytes | None = field(default=None, repr=False)  # the ZIP, made once at the end
+    owner: str = ""  # the jobs' owner: "<session id>.batch"
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def active(self) -> bool:
@@ -115,10 +123,30 @@ def start(engine: Engine, recipe: BatchRecipe, photos: Sequence[UploadedPhoto], 
     outputs = output_names([photo.name for photo in photos], [p.folder for p in photos])
     items = [Item(photo.name, output, data=photo.data)
              for photo, output in zip(photos, outputs, strict=True)]
-    run = BatchRun(label, recipe.describe(), stem, items, recipe)
+    run = BatchRun(label, recipe.describe(), stem, items, recipe, owner=owner())
     st.session_state[CURRENT] = run
-    submit_more(engine, run)
+    with run.lock:
+        submit_more(engine, run)
+    threading.Thread(target=_feed, args=(engine, run, common.session_connected),
+                     name=f"batch-feeder-{run.owner}", daemon=True).start()
     return run
+
+
+def _feed(engine: Engine, run: BatchRun, connected) -> None:
+    """Keep the run's window full, and collect what ends, until every photo has ended, the
+    run is cancelled or its browser session has gone (``connected(owner)``)."""
+    try:
+        while not run.cancel_requested and connected(run.owner) and run.active:
+            handles = [engine.get(item.job_id) for item in run.items
+                       if item.job_id is not None and not item.ended]
+            handles = [handle for handle in handles if handle is not None]
+            if handles:
+                engine.wait_any(handles, FEED_SECONDS)
+            else:
+                time.sleep(FEED_SECONDS)
+            collect(engine, run)
+    except Exception:  # the page's own polling still feeds the run when it is drawn
+        log.exception("feeding batch %s failed", run.owner)
 
 
 def window(engine: Engine) -> int:
@@ -136,7 +164,7 @@ def submit_more(engine: Engine, run: BatchRun) -> None:
             return
         if item.job_id is None and not item.ended:
             task = PaintTask(run.recipe, item.data, item.name)
-            item.job_id = engine.submit(owner(), task, replace=False).id
+            item.job_id = engine.submit(run.owner, task, replace=False).id
             item.data = None
             unfinished += 1
 
@@ -145,6 +173,11 @@ def cancel(engine: Engine, run: BatchRun) -> None:
     """Cancel every photo not yet painted: waiting ones never start, running ones stop as
     soon as they can (a classic run within an iteration, a fast one after its pass)."""
     run.cancel_requested = True
+    with run.lock:
+        _cancel_all(engine, run)
+
+
+def _cancel_all(engine: Engine, run: BatchRun) -> None:
     for item in run.items:
         if not item.ended and item.job_id is None:  # never submitted: never will be
             item.status, item.data = CANCELLED, None
@@ -156,15 +189,21 @@ def cancel(engine: Engine, run: BatchRun) -> None:
 def drop(engine: Engine, run: BatchRun) -> None:
     """Cancel and forget every job of ``run`` still on the engine; submit no more."""
     run.cancel_requested = True
-    for item in run.items:
-        item.data = None
-        if not item.ended and item.job_id is not None:
-            engine.forget(item.job_id)
+    with run.lock:
+        for item in run.items:
+            item.data = None
+            if not item.ended and item.job_id is not None:
+                engine.forget(item.job_id)
 
 
 def collect(engine: Engine, run: BatchRun) -> None:
     """Read every unfinished photo's job once; copy what ended into the run and forget the
     job on the engine; submit waiting photos in their place."""
+    with run.lock:
+        _collect(engine, run)
+
+
+def _collect(engine: Engine, run: BatchRun) -> None:
     for item in run.items:
         if item.ended or item.job_id is None:
             continue
