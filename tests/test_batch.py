@@ -8,6 +8,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from PIL import Image
 from core import batch, cli, images
 from core.batch import painting as batch_painting
 from core.classic import ClassicConfig
+from core.engine import records
 from core.errors import SettingsError, UserError
 from core.fast.arbitrary import ArbitraryConfig
 from tests.conftest import painting, photo
@@ -225,6 +227,30 @@ def test_a_classic_item_runs_as_a_task_and_stops_when_cancelled():
     cancel = threading.Event()
     cancel.set()
     assert task.run(lambda event: None, cancel).stopped_by == "cancel"
+
+
+def test_a_classic_item_on_the_engine_reports_how_far_it_is():
+    """A batch photo painted by optimisation has a plan (iterations, scales): its progress
+    and the page's ETA read it while it runs; a one-pass photo has none."""
+    from core.engine.local import LocalEngine
+
+    config = ClassicConfig(size=32, iterations=100_000, backbone="vgg16-hed", snapshot_every=0)
+    task = batch.PaintTask(batch.BatchRecipe("classic", paintings=(painting(400),),
+                                             config=config),
+                           images.encode_png(photo(36, 48)), "a.png")
+    engine = LocalEngine(slots=1)
+    job = engine.submit("batch-test", task, replace=False)
+    deadline = time.monotonic() + 120
+    while len(job.view().rows) < 3:
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+    view = job.view()
+    assert view.planned_iterations == 100_000 and view.optimizer == config.optimizer
+    assert 0 < view.fraction() < 0.01
+    job.cancel()
+    assert job.wait(30)
+    fast = batch.PaintTask(batch.BatchRecipe("multistyle", multistyle="3"), b"", "b.png")
+    assert records.plan_of(fast) == records.Plan()
 
 
 def test_a_worker_loads_each_network_once_and_a_task_survives_pickling():

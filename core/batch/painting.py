@@ -65,6 +65,12 @@ class PaintTask:
     def describe(self) -> dict:
         return {"kind": self.kind, "photo": self.name, **self.recipe.describe()}
 
+    @property
+    def classic_config(self):
+        """The classic run's settings when the batch paints by optimisation (its progress
+        and ETA read them), else None."""
+        return self.recipe.config if self.recipe.method == "classic" else None
+
 
 def paint(recipe: BatchRecipe, photo: np.ndarray, on_event: Callable | None = None,
           cancel: threading.Event | None = None) -> tuple[np.ndarray, str]:

@@ -178,14 +178,14 @@ class Board:
     async def version(self) -> str:
         return code_version()
 
-    async def submit(self, owner: str, task, replace: bool, kind: str) -> str:
+    async def submit(self, owner: str, task, replace: bool, kind: str, plan=None) -> str:
         self._start()
         self._prune()
         if replace:
             for earlier in [r for r in self._records.values() if r.owner == owner]:
                 await self.forget(earlier.id)
         job_id = new_job_id(kind)
-        self._records[job_id] = JobRecord(job_id, owner, task)
+        self._records[job_id] = JobRecord(job_id, owner, task, plan)
         self._waiting.append(job_id)
         self._arrived.set()
         return job_id

@@ -17,6 +17,7 @@ import ray
 
 from core.engine import actors
 from core.engine.base import Engine, JobHandle
+from core.engine.records import plan_of
 from core.errors import SettingsError
 from core.estimates import Pace
 from core.progress import FAILED, JobView
@@ -152,7 +153,7 @@ class RayEngine(Engine):
     def submit(self, owner: str, task, *, replace: bool = True) -> RemoteJob:
         kind = task.kind
         shipped = actors.by_reference(task, self._shared)
-        job_id = self.call("submit", owner, shipped, replace, kind)
+        job_id = self.call("submit", owner, shipped, replace, kind, plan_of(task))
         return RemoteJob(self, job_id, owner, task)
 
     def get(self, job_id: str | None) -> RemoteJob | None:

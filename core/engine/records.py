@@ -11,18 +11,41 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 
 from core.engine.events import Outcome, Placed, Step
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobView, Snapshot
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What a job plans to do, for its progress and ETA: a classic run's iterations, time
+    budget and scales (``ClassicConfig``); nothing for work done in one pass."""
+
+    planned_iterations: int | None = None
+    max_seconds: float | None = None
+    stage_costs: tuple[tuple[int, float], ...] = ()
+    optimizer: str | None = None
+
+
+def plan_of(task) -> Plan:
+    """The task's plan, from its ``classic_config`` (None: one pass). Read where the task
+    is whole: on Ray, the board holds it with its larger parts as object references."""
+    config = getattr(task, "classic_config", None)
+    if config is None:
+        return Plan()
+    return Plan(config.planned_iterations, config.max_seconds, config.stage_costs,
+                config.optimizer)
+
+
 class JobRecord:
     """One submitted job: its task, status, events so far and outcome."""
 
-    def __init__(self, job_id: str, owner: str, task):
+    def __init__(self, job_id: str, owner: str, task, plan: Plan | None = None):
         self.id = job_id
         self.owner = owner
         self.task = task
+        self.plan = plan_of(task) if plan is None else plan
         self.submitted_at = time.time()
         self.finished_at: float | None = None  # time.monotonic() when it ended
         self.orphaned_at: float | None = None  # when its owner was first seen gone (local)
@@ -82,23 +105,23 @@ class JobRecord:
              snapshots_from: int = 0) -> JobView:
         """One consistent reading. ``rows_from``/``snapshots_from`` leave out what a reader
         already has (the Ray engine's handles fetch only what is new)."""
-        config = getattr(self.task, "config", None)
+        plan = self.plan
         with self._lock:
             return JobView(
                 id=self.id,
                 status=self._status,
                 queue_position=queue_position,
                 cancel_requested=self.cancel_requested,
-                planned_iterations=getattr(config, "planned_iterations", None),
-                max_seconds=getattr(config, "max_seconds", None),
+                planned_iterations=plan.planned_iterations,
+                max_seconds=plan.max_seconds,
                 started=self._started,
                 rows=tuple(self._rows[rows_from:]),
                 snapshots=tuple(self._snapshots[snapshots_from:]),
                 result=self._result,
                 error=self._error,
                 stage=self._stage,
-                stage_costs=getattr(config, "stage_costs", ()),
-                optimizer=getattr(config, "optimizer", None),
+                stage_costs=plan.stage_costs,
+                optimizer=plan.optimizer,
                 node=self._node,
             )
 

@@ -44,6 +44,10 @@ class ClassicTask:
         return stylize(self.content, self.styles, self.config, style_blend=self.style_blend,
                        init_image=self.init_image, on_event=on_event, cancel=cancel)
 
+    @property
+    def classic_config(self) -> ClassicConfig:
+        return self.config
+
     def describe(self) -> dict:
         return {
             "kind": "classic",
