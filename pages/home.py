@@ -32,7 +32,7 @@ if st.button("Paint a photo now", type="primary", icon=":material/brush:", key="
     st.switch_page("pages/classic.py")
 
 st.subheader("Ways to paint")
-classic, fast, compare = st.columns(3, gap="medium")
+classic, fast, compare, batch = st.columns(4, gap="medium")
 with classic:
     st.markdown("**Classic**: optimises the picture itself (Gatys et al.). Minutes on a "
                 "CPU, any painting, every setting adjustable.")
@@ -46,3 +46,7 @@ with compare:
     st.markdown("**Compare**: results side by side, before/after, and how a classic run "
                 "evolves; every view can be shared as a link.")
     st.page_link("pages/compare.py", label="Open the comparisons", icon=":material/compare:")
+with batch:
+    st.markdown("**Batch**: many photos, or ZIPs of them, painted the same way, by any of "
+                "the methods; one ZIP to download.")
+    st.page_link("pages/batch.py", label="Paint a batch", icon=":material/photo_library:")
