@@ -25,11 +25,7 @@ METHOD_FLAGS = ("--style NAME, --style-image PAINTING, --multistyle INDEX[:W],..
 
 def add_command(commands) -> None:
     from core.batch import PHOTO_SUFFIXES
-    from core.classic import PRESETS
     from core.engine import ENGINES
-    from core.fast.apply import FastConfig
-
-    classic = PRESETS["recommended"]
 
     batch = commands.add_parser(
         "batch", help="paint every photo in files and folders with one method",
@@ -44,38 +40,54 @@ def add_command(commands) -> None:
                     "go on (exit code 2). The last line on stdout is a JSON summary.")
     batch.add_argument("--content", required=True, nargs="+", metavar="PATH",
                        help="photos and folders of photos")
-    batch.add_argument("--style", action="append", metavar="NAME",
-                       help="a trained network (see: python -m core styles); with --classic, "
-                            "a painting file (repeatable)")
-    batch.add_argument("--style-image", action="append", metavar="PAINTING",
-                       help="any painting, through the arbitrary-style network (or the "
-                            "classic method, with --classic); repeat to mix")
-    batch.add_argument("--mix", metavar="W1,W2,...",
-                       help="weight of each painting, in order (default: equal)")
-    batch.add_argument("--multistyle", metavar="INDEX[:W],...",
-                       help="styles 0-25 of the multi-style network, e.g. 3:0.5,12:0.5")
-    batch.add_argument("--classic", action="store_true",
-                       help="paint by optimisation (Gatys et al.; the recommended preset)")
     batch.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    batch.add_argument("--size", type=int,
-                       help=f"longest side of each output, px (default {FastConfig.size}; "
-                            f"classic {classic.size})")
-    batch.add_argument("--strength", type=float,
-                       help="fast methods: 0 keeps the photo, 1 is the full painting "
-                            f"(default {FastConfig.strength:g})")
-    batch.add_argument("--preserve-colors", action="store_true", help="keep the photos' colours")
-    batch.add_argument("--precision", choices=PRECISIONS,
-                       help=f"default {FastConfig.precision}; classic {classic.precision}")
-    batch.add_argument("--iterations", type=int,
-                       help=f"classic only: iterations (default {classic.iterations})")
-    batch.add_argument("--backbone", choices=BACKBONES,
-                       help=f"classic only (default {classic.backbone})")
+    add_method_flags(batch, classic=True)
     batch.add_argument("--engine", choices=ENGINES,
                        help="where photos are painted: local (this process, the default) or "
                             "ray (a Ray cluster); default $STYLE_STUDIO_ENGINE")
     batch.add_argument("--ray-address", metavar="ADDRESS",
                        help="auto, HOST:PORT or ray://HOST:PORT (default "
                             "$STYLE_STUDIO_RAY_ADDRESS, else auto)")
+
+
+def add_method_flags(parser, *, classic: bool) -> None:
+    """The flags that choose how pictures are painted, shared by ``batch`` and ``video``
+    (``classic``: also --classic and its settings); ``batch_recipe`` reads them."""
+    from core.classic import PRESETS
+    from core.fast.apply import FastConfig
+
+    preset = PRESETS["recommended"]
+    parser.add_argument("--style", action="append", metavar="NAME",
+                        help="a trained network (see: python -m core styles)"
+                             + ("; with --classic, a painting file (repeatable)" if classic
+                                else ""))
+    parser.add_argument("--style-image", action="append", metavar="PAINTING",
+                        help="any painting, through the arbitrary-style network"
+                             + (" (or the classic method, with --classic)" if classic else "")
+                             + "; repeat to mix")
+    parser.add_argument("--mix", metavar="W1,W2,...",
+                        help="weight of each painting, in order (default: equal)")
+    parser.add_argument("--multistyle", metavar="INDEX[:W],...",
+                        help="styles 0-25 of the multi-style network, e.g. 3:0.5,12:0.5")
+    parser.add_argument("--size", type=int,
+                        help=f"longest side of the output, px (default {FastConfig.size}"
+                             + (f"; classic {preset.size})" if classic else ")"))
+    parser.add_argument("--strength", type=float,
+                        help="fast methods: 0 keeps the photo, 1 is the full painting "
+                             f"(default {FastConfig.strength:g})")
+    parser.add_argument("--preserve-colors", action="store_true", help="keep the colours")
+    parser.add_argument("--precision", choices=PRECISIONS,
+                        help=f"default {FastConfig.precision}"
+                             + (f"; classic {preset.precision}" if classic else ""))
+    if not classic:
+        parser.set_defaults(classic=False, iterations=None, backbone=None)
+        return
+    parser.add_argument("--classic", action="store_true",
+                        help="paint by optimisation (Gatys et al.; the recommended preset)")
+    parser.add_argument("--iterations", type=int,
+                        help=f"classic only: iterations (default {preset.iterations})")
+    parser.add_argument("--backbone", choices=BACKBONES,
+                        help=f"classic only (default {preset.backbone})")
 
 
 def run(args) -> tuple[dict, int]:

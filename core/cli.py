@@ -1,4 +1,4 @@
-"""Command line: ``python -m core classic | fast | batch | styles | train-fast ...``.
+"""Command line: ``python -m core classic | fast | batch | video | styles | train-fast ...``.
 
 Flags default to ``None`` and fall back to the chosen preset, so the dataclass stays the
 only place where defaults live. Only the product's own lines are printed: TensorFlow's
@@ -19,7 +19,7 @@ import time
 import traceback
 from pathlib import Path
 
-from core import batch_command, images, quiet, train_command
+from core import batch_command, images, quiet, train_command, video_command
 from core.backbone import BACKBONES, POOLINGS, PRECISIONS
 from core.errors import UserError
 from core.validate import numbers_list
@@ -121,6 +121,7 @@ def _add_fast_commands(commands) -> None:
 
     commands.add_parser("styles", help="list the bundled style networks")
     batch_command.add_command(commands)
+    video_command.add_command(commands)
     train_command.add_command(commands)
 
 
@@ -307,7 +308,8 @@ def main(argv=None) -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")
     args = build_parser().parse_args(argv)
     commands = {"classic": run_classic, "fast": run_fast, "styles": run_styles,
-                "batch": batch_command.run, "train-fast": train_command.run}
+                "batch": batch_command.run, "video": video_command.run,
+                "train-fast": train_command.run}
     try:
         outcome = commands[args.command](args)
     except (UserError, OSError) as error:  # a mistake, or a file the person named: one line
