@@ -25,7 +25,6 @@ METHOD_FLAGS = ("--style NAME, --style-image PAINTING, --multistyle INDEX[:W],..
 
 def add_command(commands) -> None:
     from core.batch import PHOTO_SUFFIXES
-    from core.engine import ENGINES
 
     batch = commands.add_parser(
         "batch", help="paint every photo in files and folders with one method",
@@ -42,12 +41,19 @@ def add_command(commands) -> None:
                        help="photos and folders of photos")
     batch.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_method_flags(batch, classic=True)
-    batch.add_argument("--engine", choices=ENGINES,
-                       help="where photos are painted: local (this process, the default) or "
-                            "ray (a Ray cluster); default $STYLE_STUDIO_ENGINE")
-    batch.add_argument("--ray-address", metavar="ADDRESS",
-                       help="auto, HOST:PORT or ray://HOST:PORT (default "
-                            "$STYLE_STUDIO_RAY_ADDRESS, else auto)")
+    add_engine_flags(batch)
+
+
+def add_engine_flags(parser) -> None:
+    """--engine and --ray-address, shared by ``batch`` and ``video``."""
+    from core.engine import ENGINES
+
+    parser.add_argument("--engine", choices=ENGINES,
+                        help="where the work is done: local (this process, the default) or "
+                             "ray (a Ray cluster); default $STYLE_STUDIO_ENGINE")
+    parser.add_argument("--ray-address", metavar="ADDRESS",
+                        help="auto, HOST:PORT or ray://HOST:PORT (default "
+                             "$STYLE_STUDIO_RAY_ADDRESS, else auto)")
 
 
 def add_method_flags(parser, *, classic: bool) -> None:

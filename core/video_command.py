@@ -11,7 +11,8 @@ from core.errors import UserError
 
 
 def add_command(commands) -> None:
-    from core.batch_command import add_method_flags
+    from core.batch_command import add_engine_flags, add_method_flags
+    from core.video.chunks import CHUNK_FRAMES, OVERLAP_FRAMES
 
     video = commands.add_parser(
         "video", help="paint a video clip frame by frame, without flicker, sound kept",
@@ -22,6 +23,11 @@ def add_command(commands) -> None:
     video.add_argument("--input", required=True, metavar="CLIP", help="the video to paint")
     video.add_argument("--out", required=True, metavar="OUT.mp4", help="output MP4")
     add_method_flags(video, classic=False)
+    add_engine_flags(video)
+    video.add_argument("--chunk-frames", type=int, default=CHUNK_FRAMES, metavar="N",
+                       help=f"with --engine ray: frames per worker job (default "
+                            f"{CHUNK_FRAMES}; each also paints {OVERLAP_FRAMES} frames "
+                            "before it to join its neighbour smoothly)")
     video.add_argument("--consistency", choices=("on", "off"), default="on",
                        help="on (default): blend the previous painted frame in along the "
                             "optical flow where it is reliable; off: each frame on its own")
@@ -30,7 +36,8 @@ def add_command(commands) -> None:
 def run(args) -> dict:
     from tqdm import tqdm
 
-    from core.batch_command import batch_recipe
+    from core.batch_command import batch_recipe, engine_settings
+    from core.validate import require_count
     from core.video import probe
     from core.video.consistency import ConsistencyConfig
     from core.video.painting import paint_clip
@@ -49,10 +56,25 @@ def run(args) -> dict:
         bar.update(done - bar.n)
 
     consistency = ConsistencyConfig() if args.consistency == "on" else None
+    settings = engine_settings(args)
     try:
-        result = paint_clip(args.input, out, recipe, consistency, on_frame=advance)
+        if settings.engine == "local":  # frame after frame in this process: no overlap
+            result, nodes = paint_clip(args.input, out, recipe, consistency, advance), 1
+        else:  # chunks of frames on the cluster's workers
+            from core.engine import open_engine
+            from core.video.chunks import paint_clip_on
+
+            engine = open_engine(settings)
+            try:
+                result, nodes = paint_clip_on(engine, args.input, out, recipe, consistency,
+                                              advance, require_count("--chunk-frames",
+                                                                     args.chunk_frames, 1,
+                                                                     100_000))
+            finally:
+                engine.close()
     finally:
         bar.close()
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    return {**result.summary(), "method": recipe.method}
+    return {**result.summary(), "method": recipe.method, "engine": settings.engine,
+            "nodes": nodes}

@@ -237,3 +237,27 @@ def test_a_job_board_left_by_other_code_is_replaced_while_it_is_idle(engine, mon
     engine._board = upgraded._board  # the module's engine goes on with the new board
     job = engine.submit("ray-f", task())
     assert job.wait(WAIT) and job.status == DONE
+
+
+def test_a_clip_painted_in_chunks_on_both_nodes_is_as_steady_as_one_painted_locally(
+        engine, tmp_path):
+    """Chunks of frames go to several workers; each paints a few frames before its own to
+    join its neighbour, so the joins do not flicker."""
+    from core.video import probe
+    from tests.test_video import pan_clip
+
+    source = pan_clip(tmp_path / "pan.mp4", frames=24)
+    common = [sys.executable, "-m", "core", "video", "--input", str(source),
+              "--style-image", str(ROOT / "styles" / "starry_night.jpg")]
+    results = {}
+    for name, flags in (("local", ["--engine", "local"]),
+                        ("ray", ["--engine", "ray", "--ray-address", ray_cluster.address(),
+                                 "--chunk-frames", "8"])):
+        done = subprocess.run([*common, "--out", str(tmp_path / f"{name}.mp4"), *flags],
+                              capture_output=True, text=True, timeout=600, cwd=ROOT)
+        assert done.returncode == 0, done.stderr[-2000:]
+        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results["ray"]["nodes"] == 2 and results["ray"]["frames"] == 24
+    painted = probe(tmp_path / "ray.mp4")
+    assert painted.frame_count == 24 and painted.has_audio
+    assert results["ray"]["warping_error"] <= 1.25 * results["local"]["warping_error"]

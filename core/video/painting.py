@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from core import images
 from core.batch import BatchRecipe
 from core.batch.painting import paint
@@ -53,6 +55,16 @@ class VideoResult:
                 "output": str(self.output)}
 
 
+def painted_frame(recipe: BatchRecipe, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the frame painted, cut to even sides; the input frame at that size, where the flow
+    is measured)."""
+    painted, _ = paint(recipe, rgb)
+    width, height = even_size(painted.shape[1], painted.shape[0])
+    painted = painted[:height, :width]
+    seen = rgb if rgb.shape[:2] == (height, width) else images.resize_exact(rgb, width, height)
+    return painted, seen
+
+
 def paint_clip(source: str | Path, out: str | Path, recipe: BatchRecipe,
                consistency: ConsistencyConfig | None = None,
                on_frame: Callable[[int, int], None] | None = None,
@@ -72,13 +84,9 @@ def paint_clip(source: str | Path, out: str | Path, recipe: BatchRecipe,
         for frame in read_frames(source, info, notes):
             if cancel is not None and cancel.is_set():
                 raise VideoError("cancelled: nothing was written")
-            painted, _ = paint(recipe, frame.rgb)
-            width, height = even_size(painted.shape[1], painted.shape[0])
-            painted = painted[:height, :width]
-            seen = frame.rgb
-            if seen.shape[:2] != (height, width):  # the flow is measured at the output's size
-                seen = images.resize_exact(seen, width, height)
+            painted, seen = painted_frame(recipe, frame.rgb)
             if writer is None:
+                height, width = painted.shape[:2]
                 writer = stack.enter_context(VideoWriter(out, info, width, height))
             writer.write(steadier(seen, painted), frame.pts, frame.duration)
             if on_frame is not None:
