@@ -32,6 +32,8 @@ PAGES = [
             url_path="compare"),
     st.Page("pages/batch.py", title="Batch", icon=":material/photo_library:",
             url_path="batch"),
+    st.Page("pages/video.py", title="Video", icon=":material/movie:",
+            url_path="video"),
 ]
 page = st.navigation(PAGES)  # its own list is hidden (.streamlit/config.toml)...
 sidebar.page_links(PAGES)  # ...these links are the app's navigation, drawn at once

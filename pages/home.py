@@ -32,7 +32,7 @@ if st.button("Paint a photo now", type="primary", icon=":material/brush:", key="
     st.switch_page("pages/classic.py")
 
 st.subheader("Ways to paint")
-classic, fast, compare, batch = st.columns(4, gap="medium")
+classic, fast, compare, batch, video = st.columns(5, gap="medium")
 with classic:
     st.markdown("**Classic**: optimises the picture itself (Gatys et al.). Minutes on a "
                 "CPU, any painting, every setting adjustable.")
@@ -50,3 +50,7 @@ with batch:
     st.markdown("**Batch**: many photos, or ZIPs of them, painted the same way, by any of "
                 "the methods; one ZIP to download.")
     st.page_link("pages/batch.py", label="Paint a batch", icon=":material/photo_library:")
+with video:
+    st.markdown("**Video**: a short clip painted frame by frame by the fast methods, kept "
+                "steady from frame to frame, with its sound; one MP4 to download.")
+    st.page_link("pages/video.py", label="Paint a video", icon=":material/movie:")

@@ -6,9 +6,10 @@ bundled networks, driven by headless Chromium (Debian's, through Playwright).
 Writes screenshot-home.png, -classic.png (after a short real run and a second one, so the
 earlier-runs list shows), -fast.png (Any painting), -fast-trained.png, -fast-26-styles.png,
 -compare.png (styles grid), -compare-versus.png, -compare-slider.png and
--compare-evolution.png and -batch.png (a small batch of the example photos, one of them in a
-ZIP, one file broken). ``--only PAGE`` shoots one page's screenshots. Stops only the server it
-started.
+-compare-evolution.png, -batch.png (a small batch of the example photos, one of them in a
+ZIP, one file broken) and -video.png (a two-second pan across an example photo, with a tone,
+previewed and painted, the original beside the painted clip). ``--only PAGE`` shoots one
+page's screenshots. Stops only the server it started.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from tests import test_browser as helpers  # noqa: E402 - the browser tests' own
 from tests.serving import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 LONG = 600_000  # ms: a first fast picture on a cold 2-core server, a classic run
-ONLY = ("home", "classic", "fast", "batch")  # compare needs the classic run: with the rest
+ONLY = ("home", "classic", "fast", "batch", "video")  # compare needs the classic run: with the rest
 
 
 def main() -> None:
@@ -72,6 +73,8 @@ def shoot_every_page(url: str, args) -> None:
             shoot_compare(page, nav, shot)
         if args.only in (None, "batch"):
             shoot_batch(page, nav, shot)
+        if args.only in (None, "video"):
+            shoot_video(page, nav, shot)
         browser.close()
 
 
@@ -140,6 +143,51 @@ def shoot_batch(page, nav, shot) -> None:
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_text(re.compile(r"^Done: 3 of 4 painted in ")).wait_for(timeout=LONG)
     shot("batch")
+
+
+def pan_clip(photo: Path, frames: int = 48, width: int = 480, height: int = 270) -> bytes:
+    """A pan across ``photo``, 24 fps, with a tone: an MP4's bytes."""
+    import av
+    import numpy as np
+    from PIL import Image
+
+    from tests.test_video_io import SAMPLE_RATE, add_tone
+
+    picture = Image.open(photo).convert("RGB")
+    wide = max(width * 5 // 4, round(picture.width * height / picture.height))
+    picture = np.asarray(picture.resize((wide, height)))
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        sound = container.add_stream("aac", rate=SAMPLE_RATE, layout="mono")
+        for index in range(frames):
+            left = index * (picture.shape[1] - width) // frames
+            rgb = np.ascontiguousarray(picture[:height, left:left + width])
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+        add_tone(container, frames / 24, stream=sound)
+    return buffer.getvalue()
+
+
+def shoot_video(page, nav, shot) -> None:
+    """A pan across the castle, at 384 px, previewed, then painted with the side by side."""
+    nav("Video", "Video")
+    page.locator('.st-key-video-clip_upload input[type="file"]').set_input_files(
+        files=[{"name": "castle-pan.mp4", "mimeType": "video/mp4",
+                "buffer": pan_clip(ROOT / "examples" / "castle.jpg")}])
+    page.get_by_text(re.compile(r"480 × 270 px · 48 frames at 24 fps")).wait_for(timeout=LONG)
+    page.get_by_role("slider").first.focus()  # the size
+    page.keyboard.press("Home")
+    for _ in range((384 - 256) // 8):
+        page.keyboard.press("ArrowRight")
+    page.get_by_text("Original beside painted", exact=True).click()
+    time.sleep(2)
+    page.get_by_role("button", name="Preview first frame").click()
+    page.get_by_text("First frame", exact=True).wait_for(timeout=LONG)
+    page.get_by_role("button", name="Paint the video").click()
+    page.get_by_text(re.compile(r"^Done: 48 frames in ")).wait_for(timeout=LONG)
+    shot("video")
 
 
 if __name__ == "__main__":

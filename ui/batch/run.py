@@ -215,8 +215,8 @@ def _collect(engine: Engine, run: BatchRun) -> None:
         if view.active:
             item.status, item.fraction = view.status, view.fraction()
             continue
+        engine.forget(item.job_id)  # first: once the item reads as ended, the job is gone
         _take(item, view)
-        engine.forget(item.job_id)
     submit_more(engine, run)
     now = time.monotonic()
     if run.ended is None and not run.active:
