@@ -38,7 +38,7 @@ with painting_col:
 if method == "multistyle" and unusable is None:
     choice = choices.styles_gallery(Uploads())  # shown on an example photo
 st.subheader("3 · Settings")
-config = choices.settings_panel(method)
+config = panel.fit_to_clip(choices.settings_panel(method), clip)
 consistency, beside = panel.options()
 
 recipe, problem = panel.recipe(method, choice, config)

@@ -489,3 +489,33 @@ def test_the_server_log_holds_no_tensorflow_noise(server):
              if any(word in line for word in ("cuInit", "cuda drivers", "oneDNN", "retracing",
                                               "missing ScriptRunContext"))]
     assert not noise, noise[:5]
+
+
+def test_the_video_page_plays_its_painted_clip_in_a_real_browser(server, browser, tmp_path):
+    """Chromium decodes and plays what the Video page made (H.264, yuv420p, faststart)."""
+    from tests.test_video import pan_clip
+
+    clip = pan_clip(tmp_path / "pan.mp4", frames=12).read_bytes()
+    with fresh_page(browser, "video-failure.png") as page:
+        page.goto(f"{server}/video")
+        page.get_by_role("heading", name="Video").wait_for(timeout=60_000)
+        page.locator('.st-key-video-clip_upload input[type="file"]').set_input_files(
+            files=[{"name": "pan.mp4", "mimeType": "video/mp4", "buffer": clip}])
+        page.get_by_text(re.compile(r"96 × 64 px · 12 frames at [\d.]+ fps")).wait_for(
+            timeout=60_000)
+        page.get_by_role("button", name="Paint the video").click()
+        page.get_by_text(re.compile(r"^Done: 12 frames in ")).wait_for(timeout=JOB_SECONDS * 1000)
+        video = page.locator("video").first
+        video.wait_for(timeout=30_000)
+        played = page.evaluate(
+            """async (element) => {
+                element.muted = true;
+                await element.play();
+                await new Promise(r => setTimeout(r, 300));
+                return {error: element.error && element.error.code, duration: element.duration,
+                        time: element.currentTime, width: element.videoWidth,
+                        height: element.videoHeight};
+            }""", video.element_handle())
+        assert played["error"] is None, played
+        assert (played["width"], played["height"]) == (96, 64)
+        assert abs(played["duration"] - 0.5) < 0.1 and played["time"] > 0, played

@@ -9,6 +9,7 @@ players, the downloads and the buttons again. Nothing here waits on the script t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import streamlit as st
@@ -46,6 +47,18 @@ def recipe(method: str, choice: choices.Choice | None,
                            multistyle=choice.multistyle, config=config), None
     except SettingsError as error:
         return None, str(error)
+
+
+def fit_to_clip(config, clip: video_clip.Clip | None):
+    """The settings with the size capped at the clip's own: a clip is never enlarged (it
+    would take longer and look no sharper)."""
+    if config is None or clip is None or clip.info is None or config.size is None:
+        return config
+    side = max(clip.info.width, clip.info.height)
+    if config.size <= side:
+        return config
+    st.caption(f"Painted at {side} px, the clip's own size: a clip is not enlarged.")
+    return dataclasses.replace(config, size=side)
 
 
 def options() -> tuple[ConsistencyConfig | None, bool]:
