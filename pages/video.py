@@ -41,7 +41,7 @@ st.subheader("3 · Settings")
 config = panel.fit_to_clip(choices.settings_panel(method), clip)
 consistency, beside = panel.options()
 
-recipe, problem = panel.recipe(method, choice, config)
+recipe, problem = choices.chosen_recipe(method, choice, config)
 if unusable is not None:
     problem = "This method cannot be used on this server."
 if recipe is not None and clip is not None and not clip.error:

@@ -200,6 +200,13 @@ def recipe(method: str, photos: Uploads, choice: Choice | None,
         return None, "Upload photos, or a ZIP of photos."
     if photos.problems:
         return None, "Fix the photos above."
+    return chosen_recipe(method, choice, config)
+
+
+def chosen_recipe(method: str, choice: Choice | None,
+                  config) -> tuple[BatchRecipe | None, str | None]:
+    """The recipe the method, painting and settings pickers make (the Batch and Video
+    pages'), or None and what holds it back, in a line."""
     if choice is None:
         return None, ("Tick at least one style in the gallery." if method == "multistyle"
                       else "Choose a painting that can be used.")

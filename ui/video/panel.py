@@ -15,7 +15,6 @@ import json
 import streamlit as st
 
 from core.batch import BatchRecipe
-from core.errors import SettingsError
 from core.video.consistency import ConsistencyConfig
 from ui.batch import choices
 from ui.text import duration, plural
@@ -33,20 +32,6 @@ def method_picker() -> str:
     return st.segmented_control("Method", METHODS, format_func=choices.MODES.__getitem__,
                                 key=MODE, default="arbitrary", required=True,
                                 persist_state="session", label_visibility="collapsed")
-
-
-def recipe(method: str, choice: choices.Choice | None,
-           config) -> tuple[BatchRecipe | None, str | None]:
-    """The clip's recipe, or None and what holds it back, in a line."""
-    if choice is None:
-        return None, ("Tick at least one style in the gallery." if method == "multistyle"
-                      else "Choose a painting that can be used.")
-    try:
-        return BatchRecipe(method, style=choice.style, paintings=choice.paintings,
-                           painting_names=choice.painting_names, mix=choice.mix,
-                           multistyle=choice.multistyle, config=config), None
-    except SettingsError as error:
-        return None, str(error)
 
 
 def fit_to_clip(config, clip: video_clip.Clip | None):
