@@ -36,21 +36,21 @@ classic, fast, compare, batch, video = st.columns(5, gap="medium")
 with classic:
     st.markdown("**Classic**: optimises the picture itself (Gatys et al.). Minutes on a "
                 "CPU, any painting, every setting adjustable.")
-    st.page_link("pages/classic.py", label="Open the classic studio", icon=":material/brush:")
+    st.page_link("pages/classic.py", label="Classic", icon=":material/brush:")
 with fast:
     st.markdown("**Fast**: any painting, yours too, in one pass of a network (Ghiasi et "
                 "al.), or the studio's networks trained per painting (Johnson et al.). About "
                 "a second per photo.")
-    st.page_link("pages/fast.py", label="Open the fast studio", icon=":material/bolt:")
+    st.page_link("pages/fast.py", label="Fast", icon=":material/bolt:")
 with compare:
     st.markdown("**Compare**: results side by side, before/after, and how a classic run "
                 "evolves; every view can be shared as a link.")
-    st.page_link("pages/compare.py", label="Open the comparisons", icon=":material/compare:")
+    st.page_link("pages/compare.py", label="Compare", icon=":material/compare:")
 with batch:
     st.markdown("**Batch**: many photos, or ZIPs of them, painted the same way, by any of "
                 "the methods; one ZIP to download.")
-    st.page_link("pages/batch.py", label="Paint a batch", icon=":material/photo_library:")
+    st.page_link("pages/batch.py", label="Batch", icon=":material/photo_library:")
 with video:
     st.markdown("**Video**: a short clip painted frame by frame by the fast methods, kept "
                 "steady from frame to frame, with its sound; one MP4 to download.")
-    st.page_link("pages/video.py", label="Paint a video", icon=":material/movie:")
+    st.page_link("pages/video.py", label="Video", icon=":material/movie:")
