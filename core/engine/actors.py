@@ -38,16 +38,14 @@ import ray
 
 from core.engine.base import new_job_id
 from core.engine.events import Outcome, Placed
-from core.engine.records import JobRecord
-from core.engine.tasks import execute, pace_of
+from core.engine.records import KEEP_FINISHED_SECONDS, JobRecord
+from core.engine.tasks import PACES_KEPT, execute, newest_pace, pace_of
 from core.progress import CANCELLED, FAILED
 
 NAMESPACE = "style-studio"
 BOARD = "style-studio-board"
-KEEP_FINISHED_SECONDS = 30 * 60  # finished jobs are forgotten after this long...
-KEEP_FINISHED_JOBS = 500  # ...and the oldest beyond this many
+KEEP_FINISHED_JOBS = 500  # finished jobs kept at most (besides KEEP_FINISHED_SECONDS)
 PRUNE_EVERY_SECONDS = 60.0
-PACES_KEPT = 32
 BY_REFERENCE_BYTES = 64 * 1024  # byte fields larger than this travel as object references
 SHARED_KEPT = 8  # recipes a driver keeps in the object store for its next tasks
 WORKER_DIED = ("the worker running this job stopped, or could not be reached, before it "
@@ -211,10 +209,7 @@ class Board:
         return len(self._running), len(self._waiting)
 
     async def measured_pace(self, optimizer: str, precision: str):
-        for pace in reversed(self._paces):
-            if (pace.optimizer, pace.precision) == (optimizer, precision):
-                return pace
-        return None
+        return newest_pace(self._paces, optimizer, precision)
 
     async def cancel(self, job_id: str) -> None:
         record = self._records.get(job_id)

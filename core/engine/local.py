@@ -25,8 +25,8 @@ from collections.abc import Callable
 
 from core.engine.base import Engine, JobHandle, new_job_id
 from core.engine.events import Placed
-from core.engine.records import JobRecord
-from core.engine.tasks import execute, pace_of
+from core.engine.records import KEEP_FINISHED_SECONDS, JobRecord
+from core.engine.tasks import PACES_KEPT, execute, newest_pace, pace_of
 from core.estimates import Pace
 from core.progress import CANCELLED, FAILED, RUNNING, JobView
 from core.validate import env_count
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 
 SLOTS_ENV = "STYLE_STUDIO_CLASSIC_SLOTS"
 MAX_SLOTS = 256
-PACES_KEPT = 32  # finished jobs' paces remembered for estimates
-KEEP_FINISHED_SECONDS = 30 * 60  # finished jobs are forgotten after this long
 # A closed tab's job is cancelled after this long without a connection (not at once: a
 # browser that loses its connection for a moment reconnects to the same session and job)...
 CANCEL_ORPHANS_AFTER = 10.0
@@ -145,10 +143,7 @@ class LocalEngine(Engine):
         """The pace of the newest finished job with this optimiser and precision (its
         ordinary iterations, see ``measure_pace``); None before one has finished."""
         with self._lock:
-            for pace in reversed(self._paces):
-                if (pace.optimizer, pace.precision) == (optimizer, precision):
-                    return pace
-        return None
+            return newest_pace(self._paces, optimizer, precision)
 
     def wait_any(self, handles: list[Job], timeout: float) -> list[Job]:
         deadline = time.monotonic() + timeout

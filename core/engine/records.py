@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from core.engine.events import Outcome, Placed, Step
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobView, Snapshot
 
+KEEP_FINISHED_SECONDS = 30 * 60  # an engine forgets a finished job's record after this long
+
 
 @dataclass(frozen=True)
 class Plan:

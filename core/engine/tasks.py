@@ -25,6 +25,8 @@ from core.progress import CANCELLED, DONE, FAILED, JobView
 
 log = logging.getLogger(__name__)
 
+PACES_KEPT = 32  # finished classic jobs' paces an engine remembers for estimates
+
 
 @dataclass(frozen=True)
 class ClassicTask:
@@ -73,6 +75,14 @@ def execute(task, report: Callable, cancel: threading.Event, job_id: str = "") -
         return Outcome(FAILED, error=f"internal error: {message}")
     stopped_by = getattr(result, "stopped_by", None)
     return Outcome(CANCELLED if stopped_by == "cancel" else DONE, result=result)
+
+
+def newest_pace(paces, optimizer: str, precision: str) -> Pace | None:
+    """The newest of ``paces`` (oldest first) with this optimiser and precision, else None."""
+    for pace in reversed(paces):
+        if (pace.optimizer, pace.precision) == (optimizer, precision):
+            return pace
+    return None
 
 
 def pace_of(task, view: JobView) -> Pace | None:
