@@ -55,10 +55,11 @@ class Choice:
     multistyle: str | None = None  # "3:0.5,12:0.5"
 
 
-def method_picker() -> str:
-    return st.segmented_control("Method", list(MODES), format_func=MODES.__getitem__, key=MODE,
-                                default="arbitrary", required=True, persist_state="session",
-                                label_visibility="collapsed")
+def method_picker(methods=tuple(MODES), key: str = MODE) -> str:
+    """One of ``methods`` (MODES' keys); a page offering fewer keeps its own ``key``."""
+    return st.segmented_control("Method", list(methods), format_func=MODES.__getitem__,
+                                key=key, default="arbitrary", required=True,
+                                persist_state="session", label_visibility="collapsed")
 
 
 def networks_problem(method: str) -> str | None:

@@ -28,12 +28,6 @@ CONSISTENCY = "video.consistency"
 SIDE_BY_SIDE = "video.side_by_side"
 
 
-def method_picker() -> str:
-    return st.segmented_control("Method", METHODS, format_func=choices.MODES.__getitem__,
-                                key=MODE, default="arbitrary", required=True,
-                                persist_state="session", label_visibility="collapsed")
-
-
 def fit_to_clip(config, clip: video_clip.Clip | None):
     """The settings with the size capped at the clip's own: a clip is never enlarged (it
     would take longer and look no sharper)."""
@@ -123,8 +117,6 @@ def progress_text(run: video_run.VideoRun) -> str:
         return f"Failed after {frames}"
     if run.cancel.is_set():
         return f"Stopping… {frames}"
-    if run.stage != "painting":
-        return f"{frames} painted · making the side-by-side clip…"
     eta = run.eta_seconds()
     left = "estimating the time left" if eta is None else f"about {duration(eta)} left"
     return f"{frames} painted · {duration(run.elapsed)} elapsed · {left}"
