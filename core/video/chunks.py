@@ -26,7 +26,7 @@ from core import images
 from core.batch import BatchRecipe
 from core.video.consistency import ConsistencyConfig, Steadier
 from core.video.io import VideoWriter, probe, read_frames
-from core.video.painting import VideoResult, painted_frame
+from core.video.painting import VideoResult, at_size, painted_frame
 
 CHUNK_FRAMES = 48  # frames a worker paints per task: 2 s at 24 fps
 OVERLAP_FRAMES = 8  # frames before a chunk painted only to steady its first frame
@@ -122,9 +122,8 @@ def paint_clip_on(engine, source: str | Path, out: str | Path, recipe: BatchReci
         for frame, png in zip(read_frames(source, info, notes), frames, strict=False):
             painted = images.decode_image(png).pixels
             height, width = painted.shape[:2]
-            seen = frame.rgb if frame.rgb.shape[:2] == (height, width) else \
-                images.resize_exact(frame.rgb, width, height)
-            writer.write(meter(seen, painted), frame.pts, frame.duration)
+            writer.write(meter(at_size(frame.rgb, width, height), painted), frame.pts,
+                         frame.duration)
     result = VideoResult(writer.frames, info.fps, time.perf_counter() - started,
                          meter.warping_error, writer.width, writer.height, info.has_audio,
                          consistency is not None, tuple(notes), Path(out))

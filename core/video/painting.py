@@ -61,17 +61,23 @@ def painted_frame(recipe: BatchRecipe, rgb: np.ndarray) -> tuple[np.ndarray, np.
     painted, _ = paint(recipe, rgb)
     width, height = even_size(painted.shape[1], painted.shape[0])
     painted = painted[:height, :width]
-    seen = rgb if rgb.shape[:2] == (height, width) else images.resize_exact(rgb, width, height)
-    return painted, seen
+    return painted, at_size(rgb, width, height)
+
+
+def at_size(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    """A source frame at a painted frame's size (as it is, when it already is)."""
+    return rgb if rgb.shape[:2] == (height, width) else images.resize_exact(rgb, width, height)
 
 
 def paint_clip(source: str | Path, out: str | Path, recipe: BatchRecipe,
                consistency: ConsistencyConfig | None = None,
                on_frame: Callable[[int, int], None] | None = None,
-               cancel: threading.Event | None = None) -> VideoResult:
+               cancel: threading.Event | None = None,
+               beside: str | Path | None = None) -> VideoResult:
     """Paint ``source`` into ``out`` (an MP4), frame by frame. ``consistency`` None paints
     each frame on its own (still measured). ``on_frame(done, expected)`` after each frame;
-    ``cancel`` set stops before the next one and writes nothing."""
+    ``cancel`` set stops before the next one and writes nothing. ``beside``: also write the
+    original (at the painted size) left of the painting there, in the same pass."""
     if recipe.method == "classic":
         raise UserError("video is painted by the fast methods (a trained network, any "
                         "painting, the 26 styles), not by classic optimisation")
@@ -79,8 +85,8 @@ def paint_clip(source: str | Path, out: str | Path, recipe: BatchRecipe,
     info = probe(source)
     notes: list[str] = []
     steadier = Steadier(consistency or ConsistencyConfig(weight=0.0))
-    with contextlib.ExitStack() as stack:
-        writer = None
+    with contextlib.ExitStack() as stack:  # every output appears only if all went well
+        writer = pair = None
         for frame in read_frames(source, info, notes):
             if cancel is not None and cancel.is_set():
                 raise VideoError("cancelled: nothing was written")
@@ -88,7 +94,12 @@ def paint_clip(source: str | Path, out: str | Path, recipe: BatchRecipe,
             if writer is None:
                 height, width = painted.shape[:2]
                 writer = stack.enter_context(VideoWriter(out, info, width, height))
-            writer.write(steadier(seen, painted), frame.pts, frame.duration)
+                if beside is not None:
+                    pair = stack.enter_context(VideoWriter(beside, info, 2 * width, height))
+            steady = steadier(seen, painted)
+            writer.write(steady, frame.pts, frame.duration)
+            if pair is not None:
+                pair.write(np.hstack([seen, steady]), frame.pts, frame.duration)
             if on_frame is not None:
                 on_frame(writer.frames, info.frame_count)
     return VideoResult(writer.frames, info.fps, time.perf_counter() - started,

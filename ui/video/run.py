@@ -5,7 +5,7 @@ run lives in Session State, so it outlives reruns and page switches. The worker 
 touches ``st.*``: it reports each frame into the run (``on_frame``), stops at the next frame
 when the run's ``cancel`` event is set (or its browser session has gone), and at the end keeps
 the painted MP4 (and, if asked, the original beside the painted one) as bytes. Its clip and
-its outputs sit in a temporary folder (``ui.video.scratch``) that is removed when the worker
+its outputs sit in a temporary folder (``core.video.scratch``) that is removed when the worker
 ends, whatever the ending. ``ui.video.panel`` polls the run; nothing here draws.
 """
 
@@ -15,15 +15,12 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
-from core import images
 from core.batch import BatchRecipe
 from core.errors import UserError
-from core.video import VideoInfo, VideoWriter, probe, read_frames, scratch
+from core.video import scratch
 from core.video.consistency import ConsistencyConfig
 from core.video.painting import VideoResult, paint_clip
 from ui import common
@@ -43,7 +40,6 @@ class VideoRun:
     expected: int  # frames, from the header
     side_by_side: bool
     done: int = 0
-    stage: str = "painting"  # then "side by side"
     status: str = RUNNING
     result: VideoResult | None = None
     painted: bytes | None = field(default=None, repr=False)  # the MP4
@@ -111,12 +107,10 @@ def _work(run: VideoRun, data: bytes, recipe: BatchRecipe,
     try:
         with scratch.staged(data, run.name) as source:
             out = source.parent / "painted.mp4"
+            beside = source.parent / "side-by-side.mp4" if run.side_by_side else None
             run.result = paint_clip(source, out, recipe, consistency, on_frame=on_frame,
-                                    cancel=run.cancel)
-            if run.side_by_side and not run.cancel.is_set():
-                run.stage = "side by side"
-                beside = source.parent / "side-by-side.mp4"
-                side_by_side(source, out, beside, run.cancel)
+                                    cancel=run.cancel, beside=beside)
+            if beside is not None:
                 run.beside = beside.read_bytes()
             run.painted = out.read_bytes()
         run.status = CANCELLED if run.cancel.is_set() else DONE
@@ -127,22 +121,3 @@ def _work(run: VideoRun, data: bytes, recipe: BatchRecipe,
         run.status, run.error = FAILED, f"internal error: {error}"
     finally:
         run.ended = time.monotonic()
-
-
-def side_by_side(source: Path, painted: Path, out: Path,
-                 cancel: threading.Event | None = None) -> None:
-    """The source's frames, scaled to the painted clip's size, left of the painted frames,
-    with the source's times and sound."""
-    info: VideoInfo = probe(source)
-    painted_info = probe(painted)
-    width, height = painted_info.width, painted_info.height
-    pairs = zip(read_frames(source, info), read_frames(painted, painted_info), strict=False)
-    with VideoWriter(out, info, 2 * width, height) as writer:
-        for original, frame in pairs:
-            if cancel is not None and cancel.is_set():
-                raise UserError("cancelled")  # the writer leaves no file behind
-            scaled = original.rgb
-            if scaled.shape[:2] != (height, width):
-                scaled = images.resize_exact(scaled, width, height)
-            writer.write(np.hstack([scaled, frame.rgb[:height, :width]]), original.pts,
-                         original.duration)
