@@ -34,6 +34,8 @@ PAGES = [
             url_path="batch"),
     st.Page("pages/video.py", title="Video", icon=":material/movie:",
             url_path="video"),
+    st.Page("pages/live.py", title="Live", icon=":material/videocam:",
+            url_path="live"),
 ]
 page = st.navigation(PAGES)  # its own list is hidden (.streamlit/config.toml)...
 sidebar.page_links(PAGES)  # ...these links are the app's navigation, drawn at once

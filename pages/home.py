@@ -32,25 +32,29 @@ if st.button("Paint a photo now", type="primary", icon=":material/brush:", key="
     st.switch_page("pages/classic.py")
 
 st.subheader("Ways to paint")
-classic, fast, compare, batch, video = st.columns(5, gap="medium")
-with classic:
-    st.markdown("**Classic**: optimises the picture itself (Gatys et al.). Minutes on a "
-                "CPU, any painting, every setting adjustable.")
-    st.page_link("pages/classic.py", label="Classic", icon=":material/brush:")
-with fast:
-    st.markdown("**Fast**: any painting, yours too, in one pass of a network (Ghiasi et "
-                "al.), or the studio's networks trained per painting (Johnson et al.). About "
-                "a second per photo.")
-    st.page_link("pages/fast.py", label="Fast", icon=":material/bolt:")
-with compare:
-    st.markdown("**Compare**: results side by side, before/after, and how a classic run "
-                "evolves; every view can be shared as a link.")
-    st.page_link("pages/compare.py", label="Compare", icon=":material/compare:")
-with batch:
-    st.markdown("**Batch**: many photos, or ZIPs of them, painted the same way, by any of "
-                "the methods; one ZIP to download.")
-    st.page_link("pages/batch.py", label="Batch", icon=":material/photo_library:")
-with video:
-    st.markdown("**Video**: a short clip painted frame by frame by the fast methods, kept "
-                "steady from frame to frame, with its sound; one MP4 to download.")
-    st.page_link("pages/video.py", label="Video", icon=":material/movie:")
+WAYS = [
+    ("pages/classic.py", "Classic", ":material/brush:",
+     "**Classic**: optimises the picture itself (Gatys et al.). Minutes on a CPU, any "
+     "painting, every setting adjustable."),
+    ("pages/fast.py", "Fast", ":material/bolt:",
+     "**Fast**: any painting, yours too, in one pass of a network (Ghiasi et al.), or the "
+     "studio's networks trained per painting (Johnson et al.). About a second per photo."),
+    ("pages/compare.py", "Compare", ":material/compare:",
+     "**Compare**: results side by side, before/after, and how a classic run evolves; every "
+     "view can be shared as a link."),
+    ("pages/batch.py", "Batch", ":material/photo_library:",
+     "**Batch**: many photos, or ZIPs of them, painted the same way, by any of the methods; "
+     "one ZIP to download."),
+    ("pages/video.py", "Video", ":material/movie:",
+     "**Video**: a short clip painted frame by frame by the fast methods, kept steady from "
+     "frame to frame, with its sound; one MP4 to download."),
+    ("pages/live.py", "Live", ":material/videocam:",
+     "**Live**: your camera painted as it films, in the browser, by the fast methods; change "
+     "the painting while it runs, snapshot a frame at full size."),
+]
+for row in range(0, len(WAYS), 3):
+    for column, (page, label, icon, about) in zip(st.columns(3, gap="medium"),
+                                                  WAYS[row:row + 3], strict=True):
+        with column:
+            st.markdown(about)
+            st.page_link(page, label=label, icon=icon)

@@ -174,16 +174,22 @@ def _network_item(model: registry.StyleModel) -> gallery.Item:
     return gallery.Item(model.name, image, model.display_name, f"{model.artist}, {model.year}")
 
 
-def settings_panel(method: str):
-    """The method's settings, as the fast and classic pages offer them; None if unusable."""
+def settings_panel(method: str, sized: bool = True):
+    """The method's settings, as the fast and classic pages offer them; None if unusable.
+    ``sized`` False (the Live page, whose size follows the machine): no size slider, and
+    the config's size is None."""
     if method == "classic":
         config = classic_settings.settings_panel(classic_settings.limits(),
                                                  common.backbone_name())
         # No snapshots: a batch shows and keeps only each photo's finished picture.
         return None if config is None else dataclasses.replace(config, snapshot_every=0)
-    size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
-    size = size_col.slider("Size (longest side, px)", 256, MAX_FAST_SIDE, FastConfig.size,
-                           step=8, key=SIZE, persist_state="session")
+    if sized:
+        size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
+        size = size_col.slider("Size (longest side, px)", 256, MAX_FAST_SIDE, FastConfig.size,
+                               step=8, key=SIZE, persist_state="session")
+    else:
+        strength_col, colour_col = st.columns([2, 1.5], vertical_alignment="bottom")
+        size = None
     strength_help = ("0 paints the photo in its own style, 1 in the painting's." if
                      method == "arbitrary" else "0 keeps the photo, 1 is the full painting.")
     strength = strength_col.slider("Strength", 0.0, 1.0, FastConfig.strength, step=0.05,
