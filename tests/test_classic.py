@@ -349,7 +349,7 @@ def test_a_cancel_does_not_wait_for_a_slow_evaluation_to_finish():
     from core.classic.optimisers import Cancelled
 
     def slow_objective(image):
-        time.sleep(3)
+        time.sleep(8)
         return None, image
 
     cancel = threading.Event()
@@ -358,7 +358,8 @@ def test_a_cancel_does_not_wait_for_a_slow_evaluation_to_finish():
     started = time.perf_counter()
     with pytest.raises(Cancelled):
         run.evaluate(slow_objective, np.zeros((8, 8, 3), np.float32))
-    assert time.perf_counter() - started < 1.0 and run.stopped_by == "cancel"
+    # Well under the 8 s evaluation; loose enough for a loaded 2-core machine (1.5 s seen).
+    assert time.perf_counter() - started < 3.0 and run.stopped_by == "cancel"
     run.close()
 
     quick = Run(PRESETS["recommended"], np.zeros((8, 8, 3), np.uint8), None,

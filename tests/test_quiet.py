@@ -26,7 +26,8 @@ def test_importing_core_prints_nothing_of_tensorflow():
 
 def test_verbose_shows_what_is_kept_quiet():  # the test above can fail: the lines exist
     stderr = stderr_of_importing_core(STYLE_STUDIO_VERBOSE="1")
-    assert "oneDNN custom operations" in stderr
+    # Which lines TensorFlow writes depends on the CPU (oneDNN's only with AVX-512).
+    assert any(chatter in stderr for chatter in CHATTER), stderr
 
 
 def test_other_lines_written_during_the_import_are_kept(capsys):
@@ -61,4 +62,5 @@ def test_the_cli_prints_only_its_own_lines_unless_asked_to_be_verbose():
         return done.stderr
 
     assert run() == ""
-    assert "oneDNN custom operations" in run("--verbose")
+    verbose = run("--verbose")
+    assert any(chatter in verbose for chatter in CHATTER), verbose
