@@ -7,10 +7,15 @@ and clips, so every viewer of a server shares one loaded copy). The recipe, the 
 view and the size can change between frames without restarting the stream.
 
 The size follows the machine: ``next_side`` shrinks the painted picture when frames take
-longer than the frame rate allows and grows it when there is room, so the stream holds
+longer than the frame rate allows and grows it when there is room, aiming for
 ``LiveConfig.target_fps``. ``LivePainter.reading`` says how it goes, in one immutable
 ``LiveReading`` (painted and camera frame rates, the size in use, and what is wrong, if
-anything: no frames from the camera, frames arriving too slowly, a painting that failed).
+anything, as a ``Trouble``: no frames from the camera, frames arriving too slowly, a
+painting that failed; the page words it).
+
+Two threads use a painter: the stream's (``paint_frame``) and the page's script thread
+(``recipe``, ``reading``, ``snapshot``, ``restart``). What they share is either swapped whole
+(the recipe, the stream's state) or counted under a lock (the frame rates).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -30,6 +36,47 @@ from core.batch import BatchRecipe
 from core.batch.painting import paint
 from core.errors import SettingsError, UserError
 from core.validate import require_between
+from core.video.io import even_size
+from core.video.painting import painted_frame
+
+
+class CameraFrame(Protocol):
+    """A camera frame that can be turned into RGB pixels at any size: the stream's decoded
+    video frame, scaled by the video library (a 1280x720 frame shrunk to 224 px with PIL's
+    LANCZOS took 15 ms of the 69 ms a frame may take; PyAV's swscale, 1 ms), or an array."""
+
+    width: int
+    height: int
+
+    def rgb(self, width: int | None = None, height: int | None = None) -> np.ndarray:
+        """uint8 RGB pixels at ``width`` x ``height`` (both None: the frame's own size)."""
+
+
+@dataclass(frozen=True)
+class ArrayFrame:
+    """A frame already decoded to uint8 RGB pixels."""
+
+    pixels: np.ndarray
+
+    @property
+    def width(self) -> int:
+        return self.pixels.shape[1]
+
+    @property
+    def height(self) -> int:
+        return self.pixels.shape[0]
+
+    def rgb(self, width: int | None = None, height: int | None = None) -> np.ndarray:
+        if width is None or (width, height) == (self.width, self.height):
+            return self.pixels
+        return images.resize_exact(self.pixels, width, height)
+
+
+def fitted_size(width: int, height: int, side: int) -> tuple[int, int]:
+    """``width`` x ``height`` shrunk (never enlarged) so the longest side is ``side``,
+    both sides even (video encoders take even sizes)."""
+    scale = min(1.0, side / max(width, height))
+    return even_size(max(2, round(width * scale)), max(2, round(height * scale)))
 
 
 @dataclass(frozen=True)
@@ -81,40 +128,60 @@ def next_side(side: int, frame_seconds: float, config: LiveConfig = DEFAULTS,
 
 
 class FrameRate:
-    """Frames a second over the last ``window`` seconds, from when each frame was counted."""
+    """Frames a second over the last ``window`` seconds, from when each frame was counted.
+    Thread-safe: one thread counts while another reads."""
 
     def __init__(self, window: float, clock: Callable[[], float] = time.monotonic):
         self.window = window
         self.clock = clock
+        self._lock = threading.Lock()
         self._counts: deque[tuple[float, int]] = deque()  # (when, frames counted then)
-        self._total = 0  # frames in _counts
         self.first: float | None = None  # when the first frame was counted
         self.last: float | None = None
 
     def tick(self, count: int = 1) -> None:
         """``count`` frames now (several: frames that waited and are counted together)."""
-        now = self.clock()
-        if self.first is None:
-            self.first = now
-        self.last = now
-        self._counts.append((now, count))
-        self._total += count
-        self._drop_old(now)
+        with self._lock:
+            now = self.clock()
+            if self.first is None:
+                self.first = now
+            self.last = now
+            self._counts.append((now, count))
+            self._drop_old(now)
 
     def per_second(self) -> float:
-        now = self.clock()
-        self._drop_old(now)
-        if len(self._counts) < 2:
-            return 0.0
-        # The frames after the oldest count kept, over the time since it: the same figure
-        # whether or not a count sits on the window's edge, and falling once frames stop.
-        oldest, oldest_count = self._counts[0]
-        span = now - oldest
-        return (self._total - oldest_count) / span if span > 0.25 else 0.0
+        with self._lock:
+            now = self.clock()
+            self._drop_old(now)
+            if len(self._counts) < 2:
+                return 0.0
+            # The frames after the oldest count kept, over the time since it: the same
+            # figure whether or not a count sits on the window's edge, and falling once
+            # frames stop.
+            oldest, oldest_count = self._counts[0]
+            span = now - oldest
+            counted = sum(count for _, count in self._counts) - oldest_count
+            return counted / span if span > 0.25 else 0.0
 
     def _drop_old(self, now: float) -> None:
         while self._counts and self._counts[0][0] <= now - self.window:
-            self._total -= self._counts.popleft()[1]
+            self._counts.popleft()
+
+
+# Trouble.kind
+PAINTING_FAILED = "painting_failed"  # detail: why; the camera is shown as it is
+CAMERA_QUIET = "camera_quiet"  # seconds: since the last camera frame
+CAMERA_SLOW = "camera_slow"  # rate: camera frames reaching the server a second
+
+
+@dataclass(frozen=True)
+class Trouble:
+    """What is wrong with a stream, with its figure; ``ui.live.panel`` words it."""
+
+    kind: str  # PAINTING_FAILED, CAMERA_QUIET or CAMERA_SLOW
+    seconds: float = 0.0
+    rate: float = 0.0
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,13 +192,31 @@ class LiveReading:
     camera_fps: float  # camera frames reaching the painter a second
     side: int  # the longest side frames are painted at now
     painted_size: tuple[int, int] | None  # (width, height) of the last painted frame
-    camera_size: tuple[int, int] | None  # (width, height) of the last camera frame
+    # (width, height) of the last camera frame as it reached the server: the camera's, or
+    # less when the browser scales its stream down (a busy computer, a slow connection)
+    camera_size: tuple[int, int] | None
     frames: int  # painted so far
-    problem: str | None  # what is wrong, in a line a viewer can act on; None: all well
+    trouble: Trouble | None  # what is wrong; None: all well
 
     @property
     def started(self) -> bool:
         return self.camera_size is not None
+
+
+class _Stream:
+    """What one run of the stream (START to STOP) has measured; replaced whole on restart."""
+
+    def __init__(self, config: LiveConfig, clock: Callable[[], float]):
+        self.side = config.start_side
+        self.painted = FrameRate(config.window_seconds, clock)
+        self.camera = FrameRate(config.window_seconds, clock)
+        self.recent_seconds: list[float] = []
+        self.latest: CameraFrame | None = None  # the newest camera frame, as it came
+        self.painted_size: tuple[int, int] | None = None
+        self.frames = 0
+        self.painting = False  # a frame is being painted (the first one loads the network)
+        self.handled: float | None = None  # when the last frame was done with
+        self.first_handled: float | None = None  # when the first was (after loading)
 
 
 class LivePainter:
@@ -142,20 +227,16 @@ class LivePainter:
                  clock: Callable[[], float] = time.monotonic):
         self.config = config
         self.clock = clock
-        self.side = config.start_side
         self.side_by_side = False  # the camera frame left of the painting
         self._recipe: BatchRecipe | None = None
         self._lock = threading.Lock()
-        self._painted = FrameRate(config.window_seconds, clock)
-        self._camera = FrameRate(config.window_seconds, clock)
-        self._recent_seconds: list[float] = []
-        self._latest: np.ndarray | None = None  # the newest camera frame, as it came
-        self._painted_size: tuple[int, int] | None = None
-        self._frames = 0
-        self._failure: str | None = None
-        self._painting = False  # a frame is being painted (the first one loads the network)
-        self._handled: float | None = None  # when the last frame was done with
-        self._first_handled: float | None = None  # when the first was (after loading)
+        self._failure: tuple[str, str] | None = None  # (recipe key, why it failed)
+        self._stream = _Stream(config, clock)
+
+    @property
+    def side(self) -> int:
+        """The longest side frames are painted at now."""
+        return self._stream.side
 
     # -- settings, from the page's script thread
 
@@ -176,107 +257,105 @@ class LivePainter:
         with self._lock:
             if recipe is None or self._recipe is None or recipe.key() != self._recipe.key():
                 self._recipe = recipe
-                self._failure = None  # a new painting gets a fresh chance
+
+    def restart(self) -> None:
+        """Forget what the last run of the stream measured (rates, sizes, its last frame):
+        the page calls it while the stream is stopped, so the next START begins afresh."""
+        self._stream = _Stream(self.config, self.clock)
 
     # -- the stream's thread
 
-    def paint_frame(self, rgb: np.ndarray, arrived: int = 1) -> np.ndarray:
-        """One camera frame (uint8 RGB) painted at the current size, even-sided (video
-        encoders need it); the camera frame, shrunk, while there is no recipe or the
-        painting fails (the failure is in ``reading().problem``). ``arrived``: camera
-        frames that came since the last call, this one included (the others were
-        dropped while the last one was painted); they measure the camera's own rate."""
+    def paint_frame(self, frame: CameraFrame | np.ndarray, arrived: int = 1) -> np.ndarray:
+        """One camera frame painted at the current size, even-sided (video encoders need
+        it); the camera frame at that size while there is no recipe or the painting fails
+        (the failure is in ``reading().trouble``). ``frame``: a ``CameraFrame`` or uint8 RGB
+        pixels. ``arrived``: camera frames that came since the last call, this one included
+        (the others were dropped while the last one was painted); they measure the
+        camera's own rate."""
+        if isinstance(frame, np.ndarray):
+            frame = ArrayFrame(frame)
+        stream = self._stream
         started = self.clock()
-        self._camera.tick(arrived)
-        self._painting = True
-        try:
-            return self._paint(rgb, started)
-        finally:
-            self._painting = False
-            self._handled = self.clock()
-            if self._first_handled is None:
-                self._first_handled = self._handled
-
-    def _paint(self, rgb: np.ndarray, started: float) -> np.ndarray:
+        stream.camera.tick(arrived)
+        stream.painting = True
         with self._lock:
-            self._latest = rgb
+            stream.latest = frame
             recipe = self._recipe
-        height, width = rgb.shape[:2]
-        small = _even(images.shrink_to(rgb, self.side))
-        if recipe is None or self._failure is not None:
-            return small
+            failed = self._failure is not None and recipe is not None and (
+                self._failure[0] == recipe.key())
+        small = None
         try:
-            painted, _ = paint(recipe, small)  # the first frame also loads the network
+            small = frame.rgb(*fitted_size(frame.width, frame.height, stream.side))
+            if recipe is None or failed:
+                return small
+            # The first frame also loads the network.
+            painted, seen = painted_frame(recipe, small)
+            out = np.hstack([seen, painted]) if self.side_by_side else painted
+            stream.painted.tick()
+            stream.frames += 1
+            stream.painted_size = (painted.shape[1], painted.shape[0])
+            self._adjust(stream, self.clock() - started, max(frame.width, frame.height))
+            return out
         except Exception as error:  # noqa: BLE001 - the stream goes on; the page says why
-            self._failure = (str(error) if isinstance(error, UserError) else
-                             f"the painting failed ({type(error).__name__}: {error})")
-            return small
-        painted = _even(painted)
-        if painted.shape[:2] != small.shape[:2]:
-            small = images.resize_exact(small, painted.shape[1], painted.shape[0])
-        out = np.hstack([small, painted]) if self.side_by_side else painted
-        self._painted.tick()
-        self._frames += 1
-        self._painted_size = (painted.shape[1], painted.shape[0])
-        self._adjust(self.clock() - started, max(width, height))
-        return out
+            if recipe is not None:
+                why = (str(error) if isinstance(error, UserError) else
+                       f"{type(error).__name__}: {error}")
+                with self._lock:
+                    if self._recipe is recipe:  # not a painting chosen since
+                        self._failure = (recipe.key(), why)
+            return small if small is not None else frame.rgb()
+        finally:
+            stream.painting = False
+            stream.handled = self.clock()
+            if stream.first_handled is None:
+                stream.first_handled = stream.handled
 
-    def _adjust(self, seconds: float, camera_side: int) -> None:
-        self._recent_seconds.append(seconds)
-        if len(self._recent_seconds) >= self.config.adjust_every:
-            typical = statistics.median(self._recent_seconds)
-            self._recent_seconds.clear()
-            self.side = next_side(self.side, typical, self.config, camera_side)
+    def _adjust(self, stream: _Stream, seconds: float, camera_side: int) -> None:
+        stream.recent_seconds.append(seconds)
+        if len(stream.recent_seconds) >= self.config.adjust_every:
+            typical = statistics.median(stream.recent_seconds)
+            stream.recent_seconds.clear()
+            stream.side = next_side(stream.side, typical, self.config, camera_side)
 
     # -- readings and snapshots, from the page's script thread
 
     def reading(self) -> LiveReading:
-        latest = self._latest
-        camera_size = None if latest is None else (latest.shape[1], latest.shape[0])
+        stream = self._stream
+        latest = stream.latest
+        camera_size = None if latest is None else (latest.width, latest.height)
         return LiveReading(
-            fps=self._painted.per_second(), camera_fps=self._camera.per_second(),
-            side=self.side, painted_size=self._painted_size, camera_size=camera_size,
-            frames=self._frames, problem=self._problem())
+            fps=stream.painted.per_second(), camera_fps=stream.camera.per_second(),
+            side=stream.side, painted_size=stream.painted_size, camera_size=camera_size,
+            frames=stream.frames, trouble=self._trouble(stream))
 
-    def _problem(self) -> str | None:
-        if self._failure is not None:
-            return f"The painting failed, so the camera is shown as it is: {self._failure}"
-        camera = self._camera
-        if camera.last is None or self._handled is None:
+    def _trouble(self, stream: _Stream) -> Trouble | None:
+        with self._lock:
+            recipe, failure = self._recipe, self._failure
+        if failure is not None and recipe is not None and failure[0] == recipe.key():
+            return Trouble(PAINTING_FAILED, detail=failure[1])
+        camera = stream.camera
+        if camera.last is None or stream.handled is None:
             return None
         now = self.clock()
         # Frames wait while one is painted, so the camera is quiet only when the painter is.
-        quiet = 0.0 if self._painting else now - max(camera.last, self._handled)
+        quiet = 0.0 if stream.painting else now - max(camera.last, stream.handled)
         if quiet >= self.config.stale_seconds:
-            return (f"No frames from the camera for {quiet:.0f} s: it was unplugged, switched "
-                    "off or taken by another program. Press STOP, then START (SELECT DEVICE "
-                    "picks another camera).")
-        if now - self._first_handled >= 2 * self.config.window_seconds:
+            return Trouble(CAMERA_QUIET, seconds=quiet)
+        if now - stream.first_handled >= 2 * self.config.window_seconds:
             rate = camera.per_second()
             if rate < self.config.slow_camera_fps:
-                return (f"Camera frames reach the server at only {rate:.1f} a second (a slow "
-                        "connection or a busy computer), so the painting cannot move more "
-                        "smoothly than that. Closing other tabs or programs helps; so does a "
-                        "wired connection.")
+                return Trouble(CAMERA_SLOW, rate=rate)
         return None
 
-    def latest_frame(self) -> np.ndarray | None:
-        """The newest camera frame at the camera's full resolution, or None before one."""
-        return self._latest
-
     def snapshot(self) -> np.ndarray:
-        """The newest camera frame painted at the camera's full resolution."""
-        frame = self._latest
+        """The newest camera frame painted at its full resolution (as it reached the
+        server)."""
+        frame = self._stream.latest
         recipe = self._recipe
         if frame is None:
             raise UserError("no camera frame yet: press START and allow the camera")
         if recipe is None:
             raise UserError("choose a painting first")
-        painted, _ = paint(recipe, frame)  # the recipe has no size: the frame's own
+        painted, _ = paint(recipe, frame.rgb())  # the recipe has no size: the frame's own
         return painted
 
-
-def _even(rgb: np.ndarray) -> np.ndarray:
-    """Cut a row and a column off odd sides (video encoders take even sizes)."""
-    height, width = rgb.shape[:2]
-    return rgb[: height - height % 2, : width - width % 2]

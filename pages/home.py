@@ -54,7 +54,7 @@ WAYS = [
 ]
 for row in range(0, len(WAYS), 3):
     for column, (page, label, icon, about) in zip(st.columns(3, gap="medium"),
-                                                  WAYS[row:row + 3], strict=True):
+                                                  WAYS[row:row + 3], strict=False):
         with column:
             st.markdown(about)
             st.page_link(page, label=label, icon=icon)

@@ -17,7 +17,6 @@ from ui.live import stream as live_stream
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
 
-METHODS = [method for method in choices.MODES if method != "classic"]
 MODE = "live.mode"
 SIDE_BY_SIDE = "live.side_by_side"
 
@@ -25,10 +24,10 @@ st.title("Live")
 st.caption(
     "Your camera, painted as it films. Press **START** and allow the camera; change the "
     "painting, strength or colours while it runs. The picture is painted small to keep it "
-    "moving; **Snapshot** paints the current frame at the camera's full resolution."
+    "moving; **Snapshot** paints the current frame at full size."
 )
 
-method = choices.method_picker(METHODS, key=MODE)
+method = choices.method_picker(choices.FAST_METHODS, key=MODE)
 models = choices.trained_models() if method == "trained" else []
 unusable = choices.networks_problem(method)
 
@@ -55,5 +54,7 @@ stem = shelf.download_stem("live", choice.names if choice else (), method)
 
 with player:
     context = live_stream.stream(painter)
+    if not context.state.playing:
+        painter.restart()  # the next START measures afresh
     panel.camera_note()
     panel.status(painter, context.state.playing, problem, stem)

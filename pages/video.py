@@ -24,7 +24,7 @@ st.caption(
     "video and download the MP4."
 )
 
-method = choices.method_picker(panel.METHODS, key=panel.MODE)
+method = choices.method_picker(choices.FAST_METHODS, key=panel.MODE)
 models = choices.trained_models() if method == "trained" else []
 unusable = choices.networks_problem(method)
 

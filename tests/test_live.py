@@ -10,11 +10,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core import images
 from core.batch import BatchRecipe
 from core.errors import SettingsError, UserError
 from core.fast.arbitrary import ArbitraryConfig
-from core.live import FrameRate, LiveConfig, LivePainter, next_side
+from core.live import (
+    CAMERA_QUIET,
+    CAMERA_SLOW,
+    PAINTING_FAILED,
+    FrameRate,
+    LiveConfig,
+    LivePainter,
+    next_side,
+)
 from tests.conftest import painting, photo
+from ui.live.panel import trouble_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,10 +94,21 @@ def test_frames_are_painted_at_the_governed_size_and_even():
     painted = live.paint_frame(camera)
     assert painted.shape == (96, 128, 3)  # 321 -> 128 wide, 241 -> 96 (cut to even)
     assert painted.dtype == np.uint8
-    assert np.abs(painted.astype(int) - camera[:96, :128].astype(int)).mean() > 10
+    shrunk = images.shrink_to(camera, 128)[:96]
+    assert np.abs(painted.astype(int) - shrunk.astype(int)).mean() > 10  # painted, not shrunk
     reading = live.reading()
     assert reading.painted_size == (128, 96) and reading.camera_size == (321, 241)
-    assert reading.frames == 1 and reading.problem is None
+    assert reading.frames == 1 and reading.trouble is None
+
+
+def test_a_trained_network_paints_frames_too():
+    live = LivePainter(LiveConfig(start_side=96, min_side=64, step=16))
+    live.recipe = BatchRecipe("trained", style="starry_night")
+    camera = photo(72, 96)
+    painted = live.paint_frame(camera)
+    assert painted.shape == (72, 96, 3)
+    assert np.abs(painted.astype(int) - camera.astype(int)).mean() > 10
+    assert live.reading().trouble is None
 
 
 def test_a_new_recipe_changes_the_next_frames_without_a_new_painter():
@@ -135,11 +156,15 @@ def test_a_painting_that_fails_shows_the_camera_and_says_why():
     live.recipe = BatchRecipe("trained", style="no-such-network")
     camera = photo(48, 64)
     assert np.array_equal(live.paint_frame(camera), camera)
-    problem = live.reading().problem
-    assert problem.startswith("The painting failed") and "no-such-network" in problem
+    trouble = live.reading().trouble
+    assert trouble.kind == PAINTING_FAILED and "no-such-network" in trouble.detail
+    assert trouble_text(trouble).startswith("The painting failed, so the camera is shown")
     live.recipe = any_painting()  # another painting gets a fresh chance
-    assert live.reading().problem is None
+    assert live.reading().trouble is None
     assert not np.array_equal(live.paint_frame(camera), camera)
+    live.recipe = BatchRecipe("trained", style="no-such-network")  # the failed one again
+    assert live.reading().trouble.kind == PAINTING_FAILED
+    assert np.array_equal(live.paint_frame(camera), camera)  # not tried again each frame
 
 
 def test_snapshot_paints_the_newest_frame_at_the_camera_resolution():
@@ -147,9 +172,27 @@ def test_snapshot_paints_the_newest_frame_at_the_camera_resolution():
     with pytest.raises(UserError, match="no camera frame"):
         live.snapshot()
     live.recipe = any_painting()
-    live.paint_frame(photo(200, 300))
+    camera = photo(200, 300)
+    live.paint_frame(camera)
     full = live.snapshot()
     assert full.shape[:2] == (200, 300)
+    assert np.abs(full.astype(int) - camera.astype(int)).mean() > 10  # painted
+
+
+def test_restart_forgets_the_last_streams_measurements():
+    clock = Clock()
+    live = LivePainter(LiveConfig(start_side=64, min_side=64, step=16), clock=clock)
+    live.recipe = any_painting()
+    live.paint_frame(photo(48, 64))
+    clock.now += 10
+    assert live.reading().trouble.kind == CAMERA_QUIET  # the stream stopped long ago
+    live.restart()
+    reading = live.reading()
+    assert reading.trouble is None and not reading.started and reading.frames == 0
+    assert reading.painted_size is None
+    with pytest.raises(UserError, match="no camera frame"):
+        live.snapshot()  # no frame from before STOP
+    assert live.recipe is not None  # the painting stays chosen
 
 
 def test_the_size_adapts_to_the_measured_frame_time():
@@ -184,12 +227,14 @@ class _SlowClock(Clock):
 def test_a_camera_that_stops_sending_is_reported():
     clock = Clock()
     live = LivePainter(clock=clock)
-    assert live.reading().problem is None and not live.reading().started
+    assert live.reading().trouble is None and not live.reading().started
     live.paint_frame(photo(48, 64))
     clock.now += 1
-    assert live.reading().problem is None
+    assert live.reading().trouble is None
     clock.now += 3
-    assert "No frames from the camera for 4 s" in live.reading().problem
+    trouble = live.reading().trouble
+    assert trouble.kind == CAMERA_QUIET and trouble.seconds == pytest.approx(4)
+    assert trouble_text(trouble).startswith("No frames from the camera for 4 s")
 
 
 def test_a_slow_camera_is_reported_once_it_has_been_measured():
@@ -198,16 +243,17 @@ def test_a_slow_camera_is_reported_once_it_has_been_measured():
     for _ in range(8):  # 3 frames a second for 2.7 s: not judged yet (2 windows: 4 s)
         clock.now += 1 / 3
         live.paint_frame(photo(48, 64))
-    assert live.reading().problem is None
+    assert live.reading().trouble is None
     for _ in range(6):
         clock.now += 1 / 3
         live.paint_frame(photo(48, 64))
-    problem = live.reading().problem
-    assert "reach the server at only 3.0 a second" in problem
+    trouble = live.reading().trouble
+    assert trouble.kind == CAMERA_SLOW and trouble.rate == pytest.approx(3.0)
+    assert "reach the server at only 3.0 a second" in trouble_text(trouble)
     for _ in range(60):  # the connection recovers: 15 a second
         clock.now += 1 / 15
         live.paint_frame(photo(48, 64))
-    assert live.reading().problem is None
+    assert live.reading().trouble is None
 
 
 def test_a_slow_painting_is_not_blamed_on_the_camera():
@@ -217,7 +263,7 @@ def test_a_slow_painting_is_not_blamed_on_the_camera():
         clock.now += 1 / 3
         live.paint_frame(photo(48, 64), arrived=5)
     assert live.reading().camera_fps == pytest.approx(15, abs=1.5)
-    assert live.reading().problem is None
+    assert live.reading().trouble is None
 
 
 # -- the libraries under the page
@@ -247,12 +293,46 @@ def test_streamlit_webrtc_loads_after_tensorflow_and_encrypts():
 
 
 def test_the_server_offers_its_loopback_address():
-    import aioice.ice
+    """aioice gathers its host candidates for real (no packet is sent): 127.0.0.1 is one."""
+    import asyncio
+
+    import aioice
 
     from ui.live import stream
 
     stream.load_webrtc()
     stream.offer_loopback()  # twice: wrapped once
-    addresses = aioice.ice.get_host_addresses(use_ipv4=True, use_ipv6=False)
-    assert addresses.count("127.0.0.1") == 1
-    assert addresses[-1] == "127.0.0.1"  # after the real interfaces
+
+    async def gathered() -> list[str]:
+        connection = aioice.Connection(ice_controlling=True, components=1)
+        try:
+            await connection.gather_candidates()
+            return [candidate.host for candidate in connection.local_candidates]
+        finally:
+            await connection.close()
+
+    hosts = asyncio.run(gathered())
+    assert hosts.count("127.0.0.1") == 1
+
+
+def test_a_webrtc_frame_is_scaled_and_converted_in_one_step_and_painted():
+    import av
+
+    from ui.live.stream import VideoFrame
+
+    from PIL import Image
+
+    with Image.open(ROOT / "examples" / "castle.jpg") as picture:  # a real, smooth photo
+        camera = np.asarray(picture.convert("RGB").resize((640, 360)))
+    decoded = av.VideoFrame.from_ndarray(camera, format="rgb24").reformat(format="yuv420p")
+    frame = VideoFrame(decoded)
+    assert (frame.width, frame.height) == (640, 360)
+    small = frame.rgb(128, 72)
+    assert small.shape == (72, 128, 3) and small.dtype == np.uint8
+    # yuv420p and back: within a few levels of the photo shrunk the usual way
+    assert np.abs(small.astype(int) - images.resize_exact(camera, 128, 72).astype(int)).mean() < 6
+    live = LivePainter(LiveConfig(start_side=128, min_side=64, step=16))
+    live.recipe = any_painting()
+    assert live.paint_frame(frame).shape == (72, 128, 3)
+    assert live.reading().camera_size == (640, 360)
+    assert live.snapshot().shape == (360, 640, 3)

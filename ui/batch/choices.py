@@ -34,6 +34,7 @@ MODES = {
     "multistyle": ":material/grid_view: 26 styles",
     "classic": ":material/brush: Classic",
 }
+FAST_METHODS = [method for method in MODES if method != "classic"]  # the Video, Live pages'
 PAINTINGS = "batch"  # pickers.style_picker's page: keys "batch.pick.*", "batch.style_upload"
 TRAINED_PICK = "batch.trained."  # + network name: a tick box (one ticked at a time)
 TRAINED_CHOSEN = "batch.trained_chosen"  # not a widget: the network ticked last

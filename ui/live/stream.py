@@ -22,6 +22,7 @@ import av
 import streamlit as st
 
 from core.live import LivePainter
+from ui.live import panel
 
 PAINTER = "live.painter"
 STREAM = "live.stream"
@@ -33,15 +34,19 @@ CONSTRAINTS = {
               "frameRate": {"ideal": 15, "max": 30}},
     "audio": False,
 }
-MESSAGES = {
-    "device_access_denied": "The browser refused the camera. Allow it (the camera icon in "
-                            "the address bar, or the site's settings), then press START.",
-    "device_not_available": "No camera was found. Plug one in, or close the program that "
-                            "holds it, then press START.",
-    "media_api_not_available": "This browser cannot share a camera with this page: open it "
-                               "on localhost or over https.",
-    "device_ask_permission": "Allow the camera when the browser asks.",
-}
+
+
+class VideoFrame:
+    """A decoded WebRTC frame as ``core.live.CameraFrame``: scaled and turned into RGB by
+    FFmpeg's swscale in one step, only at the size asked for."""
+
+    def __init__(self, frame: av.VideoFrame):
+        self.frame = frame
+        self.width, self.height = frame.width, frame.height
+
+    def rgb(self, width: int | None = None, height: int | None = None):
+        return self.frame.reformat(width=width, height=height, format="rgb24",
+                                   interpolation="AREA").to_ndarray()
 
 
 def painter() -> LivePainter:
@@ -78,9 +83,10 @@ def load_webrtc():
     it loaded. Only that library is opened this way: the process's dlopen flags stay as
     they are."""
     spec = importlib.util.find_spec("pylibsrtp")  # finds the package without importing it
-    if spec is not None and spec.origin:
+    deep_bind = getattr(os, "RTLD_DEEPBIND", None)  # glibc only; elsewhere nothing to do
+    if spec is not None and spec.origin and deep_bind is not None:
         for binding in Path(spec.origin).parent.glob("_binding*.so"):
-            ctypes.CDLL(str(binding), mode=os.RTLD_NOW | os.RTLD_LOCAL | os.RTLD_DEEPBIND)
+            ctypes.CDLL(str(binding), mode=os.RTLD_NOW | os.RTLD_LOCAL | deep_bind)
     import streamlit_webrtc
 
     offer_loopback()
@@ -115,13 +121,14 @@ def stream(live: LivePainter):
     async def painted(frames: list[av.VideoFrame]) -> list[av.VideoFrame]:
         # The frames that came while the last one was painted: the newest is painted, all
         # are counted (the camera's own rate, apart from the painting's).
-        rgb = frames[-1].to_ndarray(format="rgb24")
-        return [av.VideoFrame.from_ndarray(live.paint_frame(rgb, arrived=len(frames)),
-                                           format="rgb24")]
+        painted = live.paint_frame(VideoFrame(frames[-1]), arrived=len(frames))
+        return [av.VideoFrame.from_ndarray(painted, format="rgb24")]
 
+    # An empty list, not None: with None streamlit-webrtc fills in Google's STUN server
+    # or asks Twilio, Cloudflare or Hugging Face for TURN credentials.
     return webrtc.webrtc_streamer(
         key=STREAM, mode=webrtc.WebRtcMode.SENDRECV, queued_video_frames_callback=painted,
         rtc_configuration={"iceServers": ice_servers()}, media_stream_constraints=CONSTRAINTS,
-        async_processing=True, translations=MESSAGES,
+        async_processing=True, translations=panel.PLAYER_MESSAGES,
         video_html_attrs={"autoPlay": True, "controls": False, "muted": True,
                           "style": {"width": "100%"}})

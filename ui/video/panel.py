@@ -16,14 +16,12 @@ import streamlit as st
 
 from core.batch import BatchRecipe
 from core.video.consistency import ConsistencyConfig
-from ui.batch import choices
 from ui.text import duration, plural
 from ui.video import clip as video_clip
 from ui.video import run as video_run
 
 POLL_SECONDS = 0.5
 MODE = "video.mode"
-METHODS = [method for method in choices.MODES if method != "classic"]
 CONSISTENCY = "video.consistency"
 SIDE_BY_SIDE = "video.side_by_side"
 
