@@ -6,8 +6,9 @@ through a real server, the server's memory, frame rates and CPU sampled.
 Runs tests/live_session.py's ``soak`` in a network namespace of its own holding only
 loopback (``unshare``, ``ip``; Linux, as root or with user namespaces), then prints the
 summary: resident memory at the first sample, the last and the highest, its slope over the
-second half (MiB a minute), the painted frame rate's median and worst sample, the frames a
-second the browser received, and the cores the server kept busy. Not a test.
+second half (MiB a minute), the painted frame rate's median and worst sample (the slowest
+viewer's), the frames a second the browser received (painted or sent again), the cores the
+server kept busy, and its memory 10 s after each viewer joined. Not a test.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ def summary(soak: dict) -> dict:
             "painted_fps_median": statistics.median(fps), "painted_fps_worst": min(fps),
             "browser_fps": round(soak["browser_fps"], 2),
             "server_cores": round(soak["streaming_cores"], 2),
-            "last_statuses": samples[-1]["statuses"]}
+            "last_statuses": samples[-1]["statuses"],
+            "rss_as_viewers_joined_mib": soak["joined"]}
 
 
 def main(argv=None) -> int:

@@ -119,6 +119,18 @@ def cpu_share(pid: int, seconds: float) -> float:
     return (cpu_seconds(pid) - before) / (time.monotonic() - started)
 
 
+def until_idle(pid: int, within: float = 30, idle: float = 0.1,
+               window: float = 2) -> tuple[float, float]:
+    """(seconds until the process kept under ``idle`` cores busy for a ``window``, that
+    window's share); the last share if it never did within ``within`` s."""
+    started = time.monotonic()
+    while True:
+        share = cpu_share(pid, window)
+        waited = time.monotonic() - started
+        if share < idle or waited >= within:
+            return round(waited, 1), share
+
+
 class LivePage:
     """The Live page in one browser, with helpers that read what it shows."""
 
@@ -174,6 +186,38 @@ class LivePage:
         before, started = self.frames_received(), time.monotonic()
         time.sleep(seconds)
         return (self.frames_received() - before) / (time.monotonic() - started)
+
+    def distinct_frames(self, seconds: float) -> dict:
+        """Over ``seconds``: the frames the video element presented, and how far each was
+        from the one before (mean absolute difference, 0..255, on a 48 px thumbnail).
+        streamlit-webrtc sends the newest painting again for every camera frame that came
+        while the next was painted, so only frames that changed are new paintings."""
+        return self.player.locator("video").evaluate(
+            """(v, seconds) => new Promise((resolve) => {
+                const canvas = document.createElement('canvas');
+                canvas.width = 48; canvas.height = 27;
+                const context = canvas.getContext('2d', {willReadFrequently: true});
+                let previous = null, started = null;
+                const changes = [];
+                const step = (now) => {
+                    if (started === null) started = now;
+                    context.drawImage(v, 0, 0, 48, 27);
+                    const data = context.getImageData(0, 0, 48, 27).data;
+                    if (previous) {
+                        let total = 0;
+                        for (let i = 0; i < data.length; i += 4) {
+                            total += Math.abs(data[i] - previous[i])
+                                + Math.abs(data[i + 1] - previous[i + 1])
+                                + Math.abs(data[i + 2] - previous[i + 2]);
+                        }
+                        changes.push(total / (48 * 27 * 3));
+                    }
+                    previous = data;
+                    if (now - started < seconds * 1000) v.requestVideoFrameCallback(step);
+                    else resolve({seconds: (now - started) / 1000, changes});
+                };
+                v.requestVideoFrameCallback(step);
+            })""", seconds)
 
     def video_frame(self) -> np.ndarray:
         """What the video element shows now, read back SAMPLE_SIDE px wide (RGB)."""
@@ -277,9 +321,11 @@ def check(workdir: Path) -> dict:
             result["page_fps"] = live.painted_fps()
             result["status"] = live.status()
             result["browser_fps"] = live.browser_fps(5)
+            result["presented"] = live.distinct_frames(5)
             result["streaming_cores"] = cpu_share(server.pid, 3)
             seen = live.video_frame()
             result["snapshot"] = live.snapshot(workdir)
+            time.sleep(4)  # painting the snapshot took the CPU for a moment: the rate recovers
             live.page.get_by_role("heading", name="Live").scroll_into_view_if_needed()
             live.page.screenshot(path=str(workdir / "live.png"))
             result["first"] = {
@@ -304,7 +350,7 @@ def check(workdir: Path) -> dict:
                 "frames_since_start": live.frames_received(),
                 "still_playing": live.player.get_by_role("button", name="STOP").count() == 1,
             }
-            # Another method, and a strength below 1, while the stream goes on.
+            # Another method while the stream goes on.
             live.page.get_by_text("26 styles", exact=True).click()
             time.sleep(2)
             live.wait_idle()  # the page paints its gallery of the 26 styles first
@@ -317,17 +363,13 @@ def check(workdir: Path) -> dict:
                 "still_playing": live.player.get_by_role("button", name="STOP").count() == 1,
             }
             live.stop()
-            time.sleep(2)
-            live.wait_idle()  # STOP reruns the page: that run is not the stream's work
-            time.sleep(1)
-            result["stopped_cores"] = cpu_share(server.pid, 3)
+            result["stopped_after_s"], result["stopped_cores"] = until_idle(server.pid)
             # A viewer who closes the tab while streaming.
             live.start()
             live.wait_painting(60)
             result["restarted_fps"] = live.painted_fps()
             context.close()
-            time.sleep(4)
-            result["left_cores"] = cpu_share(server.pid, 3)
+            result["left_after_s"], result["left_cores"] = until_idle(server.pid)
             # The camera unplugged: its track ends, as Chromium ends it when a device goes.
             context = chromium.new_context()
             context.add_init_script("""
@@ -373,7 +415,7 @@ def soak(workdir: Path, minutes: float, every: float = 10.0, viewers: int = 1) -
     samples = []
     with app_server(workdir) as (url, server), sync_playwright() as playwright:
         with browser(playwright, camera) as chromium:
-            pages = []
+            pages, joined = [], []
             for _ in range(viewers):  # a context each: a browser session each
                 context = chromium.new_context(viewport={"width": 1400, "height": 1000})
                 live = LivePage(context.new_page())
@@ -381,6 +423,8 @@ def soak(workdir: Path, minutes: float, every: float = 10.0, viewers: int = 1) -
                 live.start()
                 live.wait_painting()
                 pages.append(live)
+                time.sleep(10)
+                joined.append({"viewers": len(pages), "rss_mib": round(memory_mib(server.pid), 1)})
             started = time.monotonic()
             while time.monotonic() - started < minutes * 60:
                 statuses = [live.status() for live in pages]
@@ -393,7 +437,7 @@ def soak(workdir: Path, minutes: float, every: float = 10.0, viewers: int = 1) -
             cores = cpu_share(server.pid, 5)
             for live in pages:
                 live.stop()
-    return {"minutes": minutes, "viewers": viewers, "samples": samples,
+    return {"minutes": minutes, "viewers": viewers, "samples": samples, "joined": joined,
             "browser_fps": browser_fps, "streaming_cores": cores}
 
 

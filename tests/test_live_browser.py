@@ -49,7 +49,14 @@ def session(tmp_path_factory):
 
 def test_painted_frames_arrive_at_a_live_rate(session):
     assert session["browser_fps"] >= 10  # what the video element received
-    assert session["page_fps"] >= 10  # what the page reports painting ("N fps")
+    # streamlit-webrtc sends the newest painting again for each camera frame that came while
+    # the next was painted: new paintings are the frames that changed. Measured: a frame
+    # sent again moves under 1 level (codec noise), a new painting of the panning camera
+    # 4.9-28.
+    presented = session["presented"]
+    new = sum(change > 2.5 for change in presented["changes"]) / presented["seconds"]
+    assert new >= 9
+    assert session["page_fps"] >= 9  # what the page reports painting ("N fps")
     assert "fps · painted at" in session["status"]
 
 
@@ -82,9 +89,10 @@ def test_switching_painting_changes_the_frames_while_streaming(session):
 def test_the_server_works_only_while_someone_watches(session):
     assert session["idle_cores"] < 0.1
     assert session["streaming_cores"] > 0.3
-    assert session["stopped_cores"] < 0.1  # STOP
+    assert session["stopped_cores"] < 0.1 and session["stopped_after_s"] <= 20  # STOP
     assert session["restarted_fps"] > 0
-    assert session["left_cores"] < 0.1  # the tab closed mid-stream
+    # The tab closed mid-stream: streamlit-webrtc ends the stream with the session.
+    assert session["left_cores"] < 0.1 and session["left_after_s"] <= 20
 
 
 def test_each_fault_gets_a_clear_message(session):
