@@ -317,10 +317,9 @@ def test_the_server_offers_its_loopback_address():
 
 def test_a_webrtc_frame_is_scaled_and_converted_in_one_step_and_painted():
     import av
+    from PIL import Image
 
     from ui.live.stream import VideoFrame
-
-    from PIL import Image
 
     with Image.open(ROOT / "examples" / "castle.jpg") as picture:  # a real, smooth photo
         camera = np.asarray(picture.convert("RGB").resize((640, 360)))
