@@ -136,15 +136,12 @@ class FrameRate:
         self.clock = clock
         self._lock = threading.Lock()
         self._counts: deque[tuple[float, int]] = deque()  # (when, frames counted then)
-        self.first: float | None = None  # when the first frame was counted
-        self.last: float | None = None
+        self.last: float | None = None  # when the last frame was counted
 
     def tick(self, count: int = 1) -> None:
         """``count`` frames now (several: frames that waited and are counted together)."""
         with self._lock:
             now = self.clock()
-            if self.first is None:
-                self.first = now
             self.last = now
             self._counts.append((now, count))
             self._drop_old(now)
@@ -281,12 +278,10 @@ class LivePainter:
         with self._lock:
             stream.latest = frame
             recipe = self._recipe
-            failed = self._failure is not None and recipe is not None and (
-                self._failure[0] == recipe.key())
         small = None
         try:
             small = frame.rgb(*fitted_size(frame.width, frame.height, stream.side))
-            if recipe is None or failed:
+            if recipe is None or self._failure_of(recipe) is not None:
                 return small
             # The first frame also loads the network.
             painted, seen = painted_frame(recipe, small)
@@ -328,11 +323,18 @@ class LivePainter:
             side=stream.side, painted_size=stream.painted_size, camera_size=camera_size,
             frames=stream.frames, trouble=self._trouble(stream))
 
-    def _trouble(self, stream: _Stream) -> Trouble | None:
+    def _failure_of(self, recipe: BatchRecipe | None) -> str | None:
+        """Why ``recipe`` failed to paint, if it did (a failure belongs to its recipe)."""
         with self._lock:
-            recipe, failure = self._recipe, self._failure
-        if failure is not None and recipe is not None and failure[0] == recipe.key():
-            return Trouble(PAINTING_FAILED, detail=failure[1])
+            failure = self._failure
+        if failure is None or recipe is None or failure[0] != recipe.key():
+            return None
+        return failure[1]
+
+    def _trouble(self, stream: _Stream) -> Trouble | None:
+        failure = self._failure_of(self._recipe)
+        if failure is not None:
+            return Trouble(PAINTING_FAILED, detail=failure)
         camera = stream.camera
         if camera.last is None or stream.handled is None:
             return None
