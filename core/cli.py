@@ -26,6 +26,8 @@ from core.validate import numbers_list
 
 USER_ERROR = 2
 INTERNAL_ERROR = 1
+RECIPE_HELP = ("a PNG the studio wrote: its recipe (settings, paintings) sets this run up "
+               "again; flags given here override it")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,12 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
                     f"(presets: {', '.join(PRESETS)}; default recommended).",
     )
     classic.add_argument("--content", required=True, help="photo to paint")
-    classic.add_argument("--style", required=True, action="append",
-                         help="painting; repeat for several styles")
+    classic.add_argument("--style", action="append",
+                         help="painting; repeat for several styles (with --recipe: the "
+                              "recipe's, where bundled)")
     classic.add_argument("--style-weights", type=float, nargs="+",
                          help="blend weight per --style, in order")
     classic.add_argument("--out", required=True, help="output PNG path")
-    classic.add_argument("--preset", default="recommended", choices=list(PRESETS))
+    classic.add_argument("--preset", choices=list(PRESETS),
+                         help="default: recommended, or the --recipe's settings")
+    classic.add_argument("--recipe", metavar="FILE.png", help=RECIPE_HELP)
     classic.add_argument("--snapshots-dir", help="write snapshot PNGs here")
     _add_config_flags(classic)
     _add_fast_commands(commands)
@@ -103,6 +108,7 @@ def _add_fast_commands(commands) -> None:
         description="Give one of --style, --style-image (repeat it to mix paintings) or "
                     "--multistyle.")
     fast.add_argument("--content", required=True, help="photo to paint")
+    fast.add_argument("--recipe", metavar="FILE.png", help=RECIPE_HELP)
     fast.add_argument("--style", help="bundled style (see: python -m core styles)")
     fast.add_argument("--style-image", action="append", metavar="PAINTING",
                       help="any painting, through the arbitrary-style network; repeat to mix")
@@ -111,13 +117,15 @@ def _add_fast_commands(commands) -> None:
     fast.add_argument("--multistyle", metavar="INDEX[:W],...",
                       help="styles 0-25 of the multi-style network, e.g. 3:0.5,12:0.5")
     fast.add_argument("--out", required=True, help="output PNG path")
-    fast.add_argument("--size", type=int, default=FastConfig.size,
+    fast.add_argument("--size", type=int,
                       help=f"longest side of the output, px (default {FastConfig.size})")
-    fast.add_argument("--strength", type=float, default=FastConfig.strength,
+    fast.add_argument("--strength", type=float,
                       help="0 keeps the photo, 1 is the full painting (with --style-image: "
-                           "0 paints with the photo's own style)")
-    fast.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours")
-    fast.add_argument("--precision", choices=PRECISIONS, default=FastConfig.precision)
+                           f"0 paints with the photo's own style; default {FastConfig.strength})")
+    fast.add_argument("--preserve-colors", action="store_true", default=None,
+                      help="keep the photo's colours")
+    fast.add_argument("--precision", choices=PRECISIONS,
+                      help=f"default {FastConfig.precision}")
 
     commands.add_parser("styles", help="list the bundled style networks")
     batch_command.add_command(commands)
@@ -127,18 +135,24 @@ def _add_fast_commands(commands) -> None:
 
 def run_classic(args) -> dict:
     from core.classic import Progress, Started, StartImage, preset, stylize
+    from core.picture_recipe import PictureRecipe
 
     overrides = {name: getattr(args, name) for name in CLASSIC_FLAGS}
     if args.base_size == 0:  # "0: one scale"
         overrides["base_size"] = None
-    config = preset(args.preset, **overrides)
+    recipe = _read_recipe(args.recipe, "classic")
+    if recipe is not None and args.preset is None:
+        config = dataclasses.replace(_recipe_config(recipe),
+                                     **{k: v for k, v in overrides.items() if v is not None})
+    else:
+        config = preset(args.preset or "recommended", **overrides)
     out = _output_path(args.out)
     snapshots_dir = _snapshots_dir(args.snapshots_dir)
     content = images.load_image(args.content, what="content image")
-    styles = [
-        images.load_image(path, what=f"style image {i}" if len(args.style) > 1 else "style image")
-        for i, path in enumerate(args.style, 1)
-    ]
+    names, styles = _paintings(args.style, recipe, "--style")
+    blend = args.style_weights if args.style_weights or recipe is None else recipe.mix
+    made = PictureRecipe.of("classic", config, names, styles,
+                            mix=tuple(blend) if blend else None)
 
     def report(event):
         if isinstance(event, Started):
@@ -152,37 +166,95 @@ def run_classic(args) -> dict:
                   f"total {losses.total:.4g}  content {losses.content:.4g}  "
                   f"style {losses.style:.4g}  tv {losses.tv:.4g}", flush=True)
             if event.snapshot is not None and snapshots_dir is not None:
-                images.save_png(event.snapshot, snapshots_dir / f"{event.iteration:05d}.png")
+                made.save(event.snapshot, snapshots_dir / f"{event.iteration:05d}.png")
         elif isinstance(event, StartImage) and snapshots_dir is not None:
             # Iteration 0, the starting picture: a file, but no progress line (no losses yet).
-            images.save_png(event.snapshot, snapshots_dir / f"{event.iteration:05d}.png")
+            made.save(event.snapshot, snapshots_dir / f"{event.iteration:05d}.png")
 
-    result = stylize(content, styles, config, style_blend=args.style_weights, on_event=report)
-    images.save_png(result.image, out)
+    result = stylize(content, styles, config, style_blend=blend, on_event=report)
+    dataclasses.replace(made, backbone=result.backbone.name).save(result.image, out)
     return {**result.summary(), "output": str(out)}
 
 
+def _read_recipe(path: str | None, command: str):
+    """The recipe in ``--recipe FILE.png``, or None; a recipe for another command is refused."""
+    if path is None:
+        return None
+    from core import picture_recipe
+
+    recipe = picture_recipe.read(path, what=f"--recipe {path}")
+    wanted = ("classic",) if command == "classic" else ("arbitrary", "multistyle", "trained")
+    if recipe.method not in wanted:
+        other = "classic" if recipe.method == "classic" else "fast"
+        raise UserError(f"--recipe {path} is a {recipe.method} picture's: repeat it with "
+                        f"python -m core {other}")
+    return recipe
+
+
+def _recipe_config(recipe):
+    notes: list[str] = []
+    config = recipe.config(notes)
+    for note in notes:
+        print(f"recipe: {note}", flush=True)
+    return config
+
+
+def _paintings(paths, recipe, flag: str) -> tuple[list[str], list]:
+    """(names, pixels) of the paintings: the flag's files, else the recipe's bundled ones."""
+    if paths:
+        several = len(paths) > 1
+        return [Path(path).name for path in paths], [
+            images.load_image(path, what=f"style image {i}" if several else "style image")
+            for i, path in enumerate(paths, 1)]
+    if recipe is None or not recipe.paintings:
+        raise UserError(f"give the painting with {flag} (or a picture's recipe with --recipe)")
+    missing = [ref for ref in recipe.paintings if ref.bundled_file is None]
+    if missing:
+        raise UserError(f"the recipe's painting {missing[0].name} (sha256 "
+                        f"{missing[0].sha256[:12]}) is not bundled: give it with {flag}")
+    files = [ref.bundled_file for ref in recipe.paintings]
+    return [ref.name for ref in recipe.paintings], [images.load_image(p) for p in files]
+
+
+FAST_METHODS = {"--style": "trained", "--style-image": "arbitrary", "--multistyle": "multistyle"}
+
+
 def run_fast(args) -> dict:
+    recipe = _read_recipe(args.recipe, "fast")
     chosen = [flag for flag, value in (("--style", args.style), ("--style-image", args.style_image),
                                        ("--multistyle", args.multistyle)) if value]
-    if len(chosen) != 1:
+    if recipe is not None and not chosen:  # the recipe's method, paintings and settings
+        method = recipe.method
+        args.style, args.multistyle = recipe.style, recipe.multistyle
+    elif len(chosen) != 1:
         raise UserError("give one of --style NAME, --style-image PAINTING or "
                          f"--multistyle INDEX[:W],... (got {' and '.join(chosen) or 'none'})")
-    if args.mix is not None and not args.style_image:
+    else:
+        method = FAST_METHODS[chosen[0]]
+    if args.mix is not None and method != "arbitrary":
         raise UserError("--mix weighs --style-image paintings; give those too")
-    if args.style_image:
-        return run_arbitrary(args)
-    if args.multistyle:
-        return run_multistyle(args)
-    return run_bundled(args)
+    base = _recipe_config(recipe) if recipe is not None and recipe.method == method else None
+    if method == "arbitrary":
+        return run_arbitrary(args, recipe, base)
+    if method == "multistyle":
+        return run_multistyle(args, base)
+    return run_bundled(args, base)
 
 
-def run_bundled(args) -> dict:
+def _fast_config(config_class, args, base=None):
+    """The recipe's settings (or the defaults) with the flags given laid over them."""
+    given = {name: getattr(args, name) for name in ("size", "strength", "preserve_colors",
+                                                    "precision")
+             if getattr(args, name) is not None}
+    return dataclasses.replace(base or config_class(), **given)
+
+
+def run_bundled(args, base=None) -> dict:
     from core.fast.apply import FastConfig, compiled, paint
     from core.fast.registry import find_model, load_transformer
+    from core.picture_recipe import PictureRecipe
 
-    config = FastConfig(size=args.size, strength=args.strength,
-                        preserve_colors=args.preserve_colors, precision=args.precision)
+    config = _fast_config(FastConfig, args, base)
     out = _output_path(args.out)
     model = find_model(args.style)
     content = images.load_image(args.content, what="content image")
@@ -193,29 +265,31 @@ def run_bundled(args) -> dict:
           f"{model.manifest.get('backbone', 'unknown backbone')} features); "
           f"loaded in {load_seconds:.1f}s", flush=True)
     result = paint(transformer, content, config)
-    images.save_png(result.image, out)
+    PictureRecipe.of("trained", config, style=model.name).save(result.image, out)
     height, width = result.image.shape[:2]
     return {"style": model.name, "size": [width, height], "seconds": round(result.seconds, 3),
             "load_seconds": round(load_seconds, 3), "precision": config.precision,
             "output": str(out)}
 
 
-def run_arbitrary(args) -> dict:
+def run_arbitrary(args, recipe=None, base=None) -> dict:
     from core.fast import arbitrary
     from core.fast.apply import compiled
+    from core.picture_recipe import PictureRecipe
 
-    config = arbitrary.ArbitraryConfig(size=args.size, strength=args.strength,
-                                       preserve_colors=args.preserve_colors,
-                                       precision=args.precision)
-    mix = None if args.mix is None else numbers_list(args.mix, "--mix")
-    if mix is not None and len(mix) != len(args.style_image):
-        raise UserError(f"--mix needs one weight per --style-image ({len(args.style_image)}), "
-                         f"got {len(mix)}")
+    config = _fast_config(arbitrary.ArbitraryConfig, args, base)
     out = _output_path(args.out)
     content = images.load_image(args.content, what="content image")
-    several = len(args.style_image) > 1
-    paintings = [images.load_image(path, what=f"style image {i}" if several else "style image")
-                 for i, path in enumerate(args.style_image, 1)]
+    names, paintings = _paintings(args.style_image, recipe, "--style-image")
+    several = len(paintings) > 1
+    if args.mix is not None:
+        mix = numbers_list(args.mix, "--mix")
+    else:
+        mix = list(recipe.mix) if recipe is not None and recipe.mix and not args.style_image \
+            else None
+    if mix is not None and len(mix) != len(paintings):
+        raise UserError(f"--mix needs one weight per --style-image ({len(paintings)}), "
+                         f"got {len(mix)}")
     started = time.perf_counter()
     predictor = arbitrary.load_style_predictor()
     transformer = compiled(arbitrary.load_arbitrary_transformer(config.precision))
@@ -227,22 +301,21 @@ def run_arbitrary(args) -> dict:
           f"loaded in {load_seconds:.1f}s", flush=True)
     result = arbitrary.paint_with_paintings(predictor, transformer, content, paintings, mix,
                                             config)
-    images.save_png(result.image, out)
+    PictureRecipe.of("arbitrary", config, names, paintings,
+                     mix=tuple(mix) if mix else None).save(result.image, out)
     height, width = result.image.shape[:2]
-    return {"network": arbitrary.TRANSFORMER,
-            "paintings": [Path(path).name for path in args.style_image],
+    return {"network": arbitrary.TRANSFORMER, "paintings": names,
             "mix": mix, "strength": config.strength, "size": [width, height],
             "seconds": round(result.seconds, 3), "load_seconds": round(load_seconds, 3),
             "precision": config.precision, "output": str(out)}
 
 
-def run_multistyle(args) -> dict:
+def run_multistyle(args, base=None) -> dict:
     from core.fast import arbitrary
     from core.fast.apply import compiled
+    from core.picture_recipe import PictureRecipe
 
-    config = arbitrary.ArbitraryConfig(size=args.size, strength=args.strength,
-                                       preserve_colors=args.preserve_colors,
-                                       precision=args.precision)
+    config = _fast_config(arbitrary.ArbitraryConfig, args, base)
     choices = arbitrary.multistyle_choices(args.multistyle)
     weights = arbitrary.multistyle_weights(choices)
     out = _output_path(args.out)
@@ -256,7 +329,7 @@ def run_multistyle(args) -> dict:
     started = time.perf_counter()
     painted = arbitrary.paint_multistyle(network, content, weights, config)
     seconds = time.perf_counter() - started
-    images.save_png(painted, out)
+    PictureRecipe.of("multistyle", config, multistyle=args.multistyle).save(painted, out)
     height, width = painted.shape[:2]
     return {"network": arbitrary.MULTISTYLE,
             "styles": {str(i): round(float(weights[i]), 4) for i in sorted(choices)},

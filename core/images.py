@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from core.errors import UserError
 from core.validate import MIN_SIDE
@@ -47,18 +47,8 @@ _FORMAT_ALIASES = {"MPO": "JPEG"}
 SUPPORTED_LIST = "JPEG, PNG, WebP, BMP, TIFF, GIF"  # how messages and upload hints name them
 # File names an upload field offers for SUPPORTED_FORMATS (a GIF gives its first frame).
 UPLOAD_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif")
-_HEIF_BRANDS = (
-    b"heic",
-    b"heix",
-    b"heim",
-    b"heis",
-    b"hevc",
-    b"hevx",
-    b"mif1",
-    b"msf1",
-    b"avif",
-    b"avis",
-)
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+                b"avif", b"avis")
 _EXIF_ORIENTATION = ExifTags.Base.Orientation
 
 
@@ -357,11 +347,15 @@ def resize_exact(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
     return np.asarray(resized).copy()
 
 
-def encode_png(pixels: np.ndarray) -> bytes:
-    """Encode an (H, W, 3) uint8 RGB array as PNG bytes (lossless)."""
+def encode_png(pixels: np.ndarray, text: dict[str, str] | None = None) -> bytes:
+    """Encode an (H, W, 3) uint8 RGB array as PNG bytes (lossless), with ``text`` as iTXt
+    chunks (UTF-8; ``core.picture_recipe`` writes the recipe there)."""
     _check_rgb_uint8(pixels)
+    info = PngImagePlugin.PngInfo()
+    for key, value in (text or {}).items():
+        info.add_itxt(key, value)
     buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format="PNG")
+    Image.fromarray(pixels).save(buffer, format="PNG", pnginfo=info)
     return buffer.getvalue()
 
 

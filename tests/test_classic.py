@@ -257,7 +257,8 @@ def test_preset_overrides_ignore_unset_values():
 
 
 def test_large_outputs_start_at_the_base_size_then_refine_at_full_size():
-    config = tiny(base_size=32, iterations=3, refine_iterations=2, snapshot_every=1)
+    config = tiny(base_size=32, iterations=3, refine_iterations=2, snapshot_every=1,
+                  init="content")
     assert config.stage_sizes == (32, 48)
     result, events = run(config)
     progress = [e for e in events if isinstance(e, Progress)]
@@ -451,3 +452,35 @@ def test_a_settings_file_size_written_as_text_is_a_number():
     assert type(config.size) is int and type(config.base_size) is int
     with pytest.raises(SettingsError, match="size must be a whole number of pixels"):
         ClassicConfig.from_dict({"size": "large"})
+
+
+def test_the_fast_start_is_the_any_painting_networks_picture_blended_as_the_run_blends():
+    from core.classic.engine import fast_start, load_fast_networks
+    from core.fast import arbitrary
+
+    networks = load_fast_networks()
+    other = np.ascontiguousarray(STYLE[:, ::-1, ::-1])
+    _, events = run(tiny(base_size=32, iterations=1, refine_iterations=1, snapshot_every=1))
+    start = next(e for e in events if isinstance(e, StartImage)).snapshot
+    at_first_scale = images.resize_longest(CONTENT, 32)
+    expected = arbitrary.paint_with_paintings(
+        *networks, at_first_scale, [STYLE], None,
+        arbitrary.ArbitraryConfig(size=32, dither=0.0)).image
+    np.testing.assert_array_equal(start, expected)  # painted at the first scale's size
+    assert np.abs(start.astype(int) - at_first_scale).mean() > 10  # not the photo
+    # two paintings: their style vectors blended by the run's weights, not only the first
+    only_first = fast_start(at_first_scale, [STYLE, other], [1.0, 0.0], networks)
+    half = fast_start(at_first_scale, [STYLE, other], [1.0, 1.0], networks)
+    np.testing.assert_array_equal(only_first, expected)
+    assert np.abs(half.astype(int) - expected).mean() > 2
+
+
+def test_the_default_precision_follows_the_cpu():
+    from core import machine
+
+    assert machine.native_bfloat16(frozenset({"avx2", "avx512_bf16"}))
+    assert machine.native_bfloat16(frozenset({"amx_bf16"}))
+    assert not machine.native_bfloat16(frozenset({"avx2", "avx512f"}))
+    expected = "bfloat16" if machine.native_bfloat16() else "float32"
+    assert ClassicConfig().precision == expected == PRESETS["recommended"].precision
+    assert PRESETS["report"].precision == "float32"  # the report's, whatever the CPU

@@ -57,9 +57,17 @@ class PaintTask:
         if cancel.is_set():
             return PaintResult(b"", 0, 0, 0.0, stopped_by="cancel")
         photo = images.decode_image(self.data, what=f"photo {self.name}").pixels
-        painted, stopped_by = paint(self.recipe, photo, on_event, cancel)
+        ran_on = []  # the classic run's loss network, for the picture's recipe
+
+        def watch(event):
+            if hasattr(event, "backbone"):  # core.classic.Started
+                ran_on.append(event.backbone.name)
+            if on_event is not None:
+                on_event(event)
+
+        painted, stopped_by = paint(self.recipe, photo, watch, cancel)
         height, width = painted.shape[:2]
-        png = images.encode_png(painted)
+        png = self.recipe.picture_recipe(ran_on[0] if ran_on else None).png(painted)
         return PaintResult(png, width, height, time.perf_counter() - started, stopped_by)
 
     def describe(self) -> dict:

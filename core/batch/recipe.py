@@ -22,6 +22,7 @@ from core.classic import PRESETS, ClassicConfig
 from core.errors import SettingsError
 from core.fast.apply import FastConfig
 from core.fast.arbitrary import ArbitraryConfig, multistyle_choices
+from core.picture_recipe import PaintingRef, PictureRecipe, painting_sha256, plain_settings
 from core.validate import MAX_OUTPUT_SIDE, require_choice
 
 METHODS = ("trained", "arbitrary", "multistyle", "classic")
@@ -48,6 +49,9 @@ class BatchRecipe:
     # FastConfig (trained), ArbitraryConfig (arbitrary, multistyle) or ClassicConfig;
     # None: the method's default (default_config)
     config: FastConfig | ArbitraryConfig | ClassicConfig | None = None
+    # core.picture_recipe.painting_sha256 of each painting as given (before it is shrunk);
+    # computed when empty. Written into every picture's recipe.
+    painting_sha256: tuple[str, ...] = ()
     _key: str = field(init=False, repr=False, default="")
 
     def __post_init__(self):
@@ -58,6 +62,9 @@ class BatchRecipe:
                             f"not a {type(config).__name__}")
         object.__setattr__(self, "config", config)
         self._check_style()
+        if not self.painting_sha256:
+            object.__setattr__(self, "painting_sha256",
+                               tuple(painting_sha256(painting) for painting in self.paintings))
         paintings = tuple(self._fitted(painting) for painting in self.paintings)
         object.__setattr__(self, "paintings", paintings)
         names = tuple(self.painting_names) or tuple(
@@ -124,6 +131,13 @@ class BatchRecipe:
         """A short digest of everything that decides the pictures (paintings' pixels too):
         equal keys paint a photo the same way."""
         return self._key
+
+    def picture_recipe(self, backbone: str | None = None) -> PictureRecipe:
+        """What each picture of the batch carries in its PNG (``core.picture_recipe``)."""
+        refs = tuple(PaintingRef(name, sha) for name, sha in
+                     zip(self.painting_names, self.painting_sha256, strict=True))
+        return PictureRecipe(self.method, plain_settings(self.config), refs, self.mix,
+                             self.style, self.multistyle, backbone)
 
     def describe(self) -> dict:
         """The recipe as JSON, for a job's record."""

@@ -14,14 +14,17 @@ A setting out of range raises ``core.errors.SettingsError`` naming it and what i
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.backbone import BACKBONES, POOLINGS, PRECISIONS
 from core.errors import SettingsError
+from core.machine import default_precision
 from core.validate import require_choice, require_count, require_number, validate_size
 
 OPTIMIZERS = ("lbfgs", "adam")
-INITS = ("content", "noise", "report-noise", "style", "image")
+# "fast": the any-painting network's picture of the same painting(s), blended as the run
+# blends them (core.classic.engine.fast_start); issue 19 measured it against "content".
+INITS = ("content", "fast", "noise", "report-noise", "style", "image")
 MAX_ITERATIONS = 100_000
 MAX_SCALE_STEP = 2.5  # multi-scale runs: the most one scale grows over the one before
 REPORT_STYLE_LAYERS = (
@@ -46,7 +49,7 @@ class ClassicConfig:
     content_weight: float = 5.0  # the report's BETA
     style_weight: float = 100.0  # the report's ALPHA
     tv_weight: float = 0.05  # total variation, against single-pixel noise
-    init: str = "content"  # one of INITS; "image" needs an init image
+    init: str = "fast"  # one of INITS; "image" needs an init image
     optimizer: str = "lbfgs"  # one of OPTIMIZERS; L-BFGS keeps pixels inside 0..255
     learning_rate: float = 2.0  # Adam only
     iterations: int | None = 60  # at the (first) scale; None: run until max_seconds
@@ -55,7 +58,9 @@ class ClassicConfig:
     seed: int = 0  # noise init
     backbone: str = "auto"  # one of BACKBONES
     pooling: str = "avg"  # the report replaces VGG's max pooling by average pooling
-    precision: str = "bfloat16"  # network compute; Grams, losses, optimiser stay float32
+    # Network compute; Grams, losses and the optimiser stay float32. bfloat16 only where the
+    # CPU has it: emulated, it is about 10x slower than float32 (core.machine).
+    precision: str = field(default_factory=default_precision)
     preserve_colors: bool = False  # keep the content's colours, take only luminance
     # Style image's longest side as a multiple of the output's; None squashes the style
     # image to the output's exact width and height, as the report did.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import math
 import threading
 import time
@@ -28,7 +29,10 @@ from core.classic.config import PRESETS, ClassicConfig
 from core.classic.optimisers import Cancelled, adam, lbfgs
 from core.errors import SettingsError, UserError
 from core.losses import Losses
+from core.machine import default_precision
 from core.validate import MAX_OUTPUT_SIDE, MIN_SIDE
+
+log = logging.getLogger(__name__)
 
 CANCEL_POLL_SECONDS = 0.02  # how often a waiting run looks for a cancel
 
@@ -186,6 +190,13 @@ def stylize(
     height, width = full_content.shape[:2]
     choice = resolve_backbone(config.backbone)
     extractor = feature_extractor(choice, config.loss_layers, config.pooling, config.precision)
+    fast_networks = None
+    if config.init == "fast":
+        try:
+            fast_networks = load_fast_networks()
+        except UserError as error:  # the converted networks missing or damaged on this server
+            log.warning("classic: starting from the photo, not the fast picture: %s", error)
+            config = dataclasses.replace(config, init="content")
     setup_seconds = time.perf_counter() - started
     if on_event is not None:
         on_event(Started(choice, config.precision, width, height, setup_seconds))
@@ -198,7 +209,7 @@ def stylize(
     sizes = config.stage_sizes
     try:
         image = _optimise_stages(content, styles, config, style_blend, init_image, extractor,
-                                 run, optimise, sizes)
+                                 run, optimise, sizes, fast_networks)
     finally:
         run.close()
     image = _resize_float(image, width, height)
@@ -216,7 +227,7 @@ def stylize(
 
 
 def _optimise_stages(content, styles, config, style_blend, init_image, extractor, run,
-                     optimise, sizes) -> np.ndarray:
+                     optimise, sizes, fast_networks=None) -> np.ndarray:
     """Each scale in turn, from the previous scale's result; the last scale's pixels."""
     image = None
     for stage, stage_size in enumerate(sizes, 1):
@@ -226,6 +237,8 @@ def _optimise_stages(content, styles, config, style_blend, init_image, extractor
         limit = config.iterations if stage == 1 else config.refine_iterations
         run.begin_stage(stage, len(sizes), stage_content, limit)
         if image is None:
+            if config.init == "fast":  # painted here, so the run's clock counts it
+                init_image = fast_start(stage_content, styles, style_blend, fast_networks)
             image = initial_image(config, stage_content, stage_styles[0], init_image,
                                   extractor.bgr_mean)
             run.starting_image(image)
@@ -326,6 +339,32 @@ class Run:
         return picture
 
 
+def load_fast_networks() -> tuple:
+    """The any-painting networks (style predictor, transformer) a "fast" start paints with,
+    loaded once per process (``core.batch.painting.loaded``: a batch's workers share them)."""
+    from core.batch.painting import loaded
+    from core.fast import arbitrary
+
+    precision = default_precision()
+    return (loaded((arbitrary.PREDICTOR,)),
+            loaded((arbitrary.TRANSFORMER, precision, False)))
+
+
+def fast_start(content: np.ndarray, styles: Sequence[np.ndarray], style_blend: Sequence[float],
+               networks: tuple) -> np.ndarray:
+    """The "fast" start: ``content`` (at the first scale's size) painted in one pass by the
+    any-painting network, with the paintings' style vectors blended by ``style_blend`` as the
+    run blends their Gram matrices. Full strength, no dither: the optimiser takes it from
+    there. Measured against the photo start on six photo x painting pairs (BENCHMARKS.md)."""
+    from core.fast import arbitrary
+
+    predictor, transformer = networks
+    side = min(max(content.shape[:2]), arbitrary.MAX_ARBITRARY_SIDE)  # initial_image resizes
+    config = arbitrary.ArbitraryConfig(size=side, dither=0.0)
+    return arbitrary.paint_with_paintings(predictor, transformer, content, list(styles),
+                                          list(style_blend), config).image
+
+
 def initial_image(config, content, style, init_image, bgr_mean) -> np.ndarray:
     """The starting pixels (H, W, 3) float32, RGB in 0..255 (may leave it for noise)."""
     height, width = content.shape[:2]
@@ -336,7 +375,7 @@ def initial_image(config, content, style, init_image, bgr_mean) -> np.ndarray:
         return content.astype(np.float32)
     if config.init == "style":
         return images.resize_exact(style, width, height).astype(np.float32)
-    if config.init == "image":
+    if config.init in ("image", "fast"):
         return images.resize_exact(images.to_uint8(init_image), width, height).astype(np.float32)
     if config.init == "noise":
         return mean_rgb + noise
