@@ -50,6 +50,14 @@ class ClassicTask:
     def classic_config(self) -> ClassicConfig:
         return self.config
 
+    def picture_recipe(self, backbone: str | None = None):
+        """What the run's pictures carry in their PNG (``core.picture_recipe``)."""
+        from core.picture_recipe import PictureRecipe
+
+        names = self.style_names or tuple(f"painting-{i}" for i in range(1, len(self.styles) + 1))
+        return PictureRecipe.of("classic", self.config, names, self.styles,
+                                mix=self.style_blend, backbone=backbone)
+
     def describe(self) -> dict:
         return {
             "kind": "classic",
