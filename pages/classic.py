@@ -5,10 +5,12 @@ Widgets become a ``core.engine.ClassicTask``; the job runs on the server's engin
 outlives reruns and page switches. ``ui.classic.live`` draws it.
 """
 
+import functools
+
 import streamlit as st
 
 from core.engine import ClassicTask
-from ui import common, frame, pickers
+from ui import common, frame, pickers, recipe_drop
 from ui.classic import live, settings
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
@@ -27,6 +29,8 @@ except ValueError as error:  # a bad limit or slot count in the server's environ
     st.error(f"Server configuration: {error}")
     st.stop()
 job = live.followed_job(engine)
+recipe_drop.drop_zone("classic", ("classic",),
+                      functools.partial(settings.apply_recipe, lim=limits))
 
 photo_col, painting_col = st.columns(2, gap="large")
 with photo_col:

@@ -16,11 +16,12 @@ from core.fast import arbitrary
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from ui import frame, pickers
 from ui.fast import magenta as arbitrary_results
+from ui.fast import repeat
 from ui.fast import results as fast_results
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
 
-MODE = "fast.mode"
+MODE = repeat.MODE
 MODES = {
     "any": ":material/palette: Any painting",
     "trained": ":material/model_training: Trained networks",
@@ -33,6 +34,7 @@ st.caption(
     "**Any painting** works: upload your own, or mix several. The studio's own networks, each "
     "trained for one painting, and a network that knows 26 styles are one click away."
 )
+repeat.drop_zone()
 mode = st.segmented_control("Method", list(MODES), format_func=MODES.__getitem__, key=MODE,
                             default="any", required=True, persist_state="session",
                             label_visibility="collapsed")
@@ -93,6 +95,7 @@ if mode == "any":
         with st.spinner("Painting…"):
             result = arbitrary_results.paint_any(content, paintings, mix, config)
         arbitrary_results.show(result, "any-painting")
+        repeat.refine_button(content, paintings, mix, result)
 elif mode == "trained":
     config = FastConfig(size=size, strength=strength, preserve_colors=keep_colours)
     if chosen:

@@ -143,3 +143,81 @@ def test_every_batch_picture_carries_the_batch_recipe():
     carried = picture_recipe.read(result.png)
     assert carried.method == "arbitrary" and carried.config() == ArbitraryConfig(size=40)
     assert carried.paintings[0].bundled_file == WAVE  # hashed before the batch shrank it
+
+
+# --------------------------------------------------------------------------- the pages
+
+def picked(at, prefix: str) -> list[str]:
+    return sorted(box.key.removeprefix(prefix) for box in at.checkbox
+                  if box.key.startswith(prefix) and box.value)
+
+
+def open_page(page: str, state: dict | None = None):
+    from tests.apptest_helpers import open_app
+
+    return open_app(page, state=state)
+
+
+def test_dropping_a_classic_png_sets_the_classic_page_up_again():
+    from tests.apptest_helpers import texts
+
+    config = dataclasses.replace(PRESETS["report"], size=320, seed=7)
+    wave, udnie = images.load_image(WAVE), images.load_image(ROOT / "styles" / "udnie.jpg")
+    png = PictureRecipe.of("classic", config, ["styles/wave.jpg", "styles/udnie.jpg"],
+                           [wave, udnie], mix=(2.0, 1.0)).png(photo())
+    at = open_page("pages/classic.py")
+    at.file_uploader(key="classic.recipe_drop").set_value(("made.png", png, "image/png")).run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert at.slider(key="classic.size").value == 320
+    assert at.number_input(key="classic.seed").value == 7
+    assert at.selectbox(key="classic.optimizer").value == "adam"
+    assert picked(at, "classic.pick.") == ["udnie", "wave"]
+    assert at.slider(key="classic.blend.wave").value == 1.0
+    assert at.slider(key="classic.blend.udnie").value == 0.5
+    assert "Set up again from made.png" in texts(at.info)
+    fast_png = PictureRecipe.of("arbitrary", ArbitraryConfig()).png(photo())
+    at.file_uploader(key="classic.recipe_drop").set_value(("f.png", fast_png, "image/png")).run()
+    assert "drop it on the Fast page" in texts(at.error)
+    at.file_uploader(key="classic.recipe_drop").set_value(
+        ("plain.png", images.encode_png(photo()), "image/png")).run()
+    assert "plain.png: holds no recipe" in texts(at.error)
+
+
+def test_dropping_a_fast_png_sets_the_fast_page_up_and_its_picture_carries_the_recipe():
+    from tests.apptest_helpers import texts
+    from ui import shelf
+
+    wave, udnie = images.load_image(WAVE), images.load_image(ROOT / "styles" / "udnie.jpg")
+    config = ArbitraryConfig(size=256, strength=0.6)
+    png = PictureRecipe.of("arbitrary", config, ["styles/wave.jpg", "styles/udnie.jpg"],
+                           [wave, udnie], mix=(0.5, 1.0)).png(photo())
+    at = open_page("pages/fast.py")
+    at.file_uploader(key="fast.recipe_drop").set_value(("made.png", png, "image/png")).run()
+    assert not at.exception and not at.error, texts(at.error)
+    assert at.segmented_control(key="fast.mode").value == "any"
+    assert at.slider(key="fast.size").value == 256 and at.slider(key="fast.strength").value == 0.6
+    assert picked(at, "fast.any.pick.") == ["udnie", "wave"]
+    result = at.session_state[shelf.SHELF][0]
+    carried = picture_recipe.read(result.png)
+    assert carried.method == "arbitrary" and carried.mix == (0.5, 1.0)
+    assert carried.config() == dataclasses.replace(config, precision=carried.config().precision)
+    assert [ref.bundled_file.name for ref in carried.paintings] == ["wave.jpg", "udnie.jpg"]
+
+
+def test_refine_takes_the_fast_picture_into_a_classic_job_that_starts_from_it():
+    from tests.apptest_helpers import texts
+    from ui import shelf
+
+    at = open_page("pages/fast.py", state={"classic.size": 64, "classic.iterations": 2,
+                                           "fast.size": 256})
+    fast_picture = images.load_image(at.session_state[shelf.SHELF][0].png)
+    at.button(key="fast.refine").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    job_id = at.session_state["classic.job_id"]
+    from ui import common
+
+    task = common.engine().get(job_id).task
+    assert task.config.init == "image" and task.config.size == 64
+    np.testing.assert_array_equal(task.init_image, fast_picture)
+    assert task.style_names == ("styles/starry_night.jpg",)
+    assert picked(at, "classic.pick.") == ["starry_night"]  # the classic page shows the same

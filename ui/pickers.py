@@ -69,7 +69,7 @@ def from_upload(upload: uploads.Upload) -> Chosen:
     return Chosen(upload.pixels, upload.preview, upload.name, upload.label, upload.notes)
 
 
-def _page_key(classic_key: str, page: str) -> str:
+def page_key(classic_key: str, page: str) -> str:
     return page + classic_key.removeprefix("classic")
 
 
@@ -79,10 +79,10 @@ PHOTO_PAGES = ("classic", "fast", "compare")  # the pages with a photo picker
 def _take_photo(page: str) -> None:
     """The uploader's on_change: keep the new photo and make it the photo of every page (a
     person who uploads a photo means to work on it, wherever they go next)."""
-    added = uploads.absorb(_page_key(CONTENT_UPLOAD, page), uploads.PHOTO)
+    added = uploads.absorb(page_key(CONTENT_UPLOAD, page), uploads.PHOTO)
     if added:
         for other in {page, *PHOTO_PAGES}:
-            st.session_state[_page_key(PHOTO, other)] = added[-1].id
+            st.session_state[page_key(PHOTO, other)] = added[-1].id
 
 
 def photo_by_id(option: str | None) -> Chosen | None:
@@ -103,7 +103,7 @@ def content_picker(page: str = "classic") -> Chosen | None:
     examples = {picture.stem: picture for picture in catalog.photos()}
     uploaded = {upload.id: upload for upload in uploads.library(uploads.PHOTO)}
     options = [*uploaded, *examples]
-    key = _page_key(PHOTO, page)
+    key = page_key(PHOTO, page)
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]  # the newest upload, else the default example
 
@@ -114,7 +114,7 @@ def content_picker(page: str = "classic") -> Chosen | None:
 
     choice = st.selectbox("Photo", options, key=key, format_func=label,
                           persist_state="session")
-    upload_key = _page_key(CONTENT_UPLOAD, page)
+    upload_key = page_key(CONTENT_UPLOAD, page)
     st.file_uploader("…or upload your own photo", type=uploads.UPLOAD_TYPES, key=upload_key,
                      on_change=_take_photo, args=(page,), help=upload_help("It"))
     if uploads.show_problems(upload_key):
@@ -135,18 +135,18 @@ def content_picker(page: str = "classic") -> Chosen | None:
 def _take_paintings(page: str) -> None:
     """The uploader's on_change: keep the new paintings and tick them on this page. An upload
     replaces the default painting, unless the person has picked paintings themselves."""
-    added = uploads.absorb(_page_key(STYLE_UPLOAD, page), uploads.PAINTING)
+    added = uploads.absorb(page_key(STYLE_UPLOAD, page), uploads.PAINTING)
     if not added:
         return
-    prefix = _page_key(PICK_PREFIX, page)
-    if not st.session_state.get(_page_key(PICKS_TOUCHED, page)):
+    prefix = page_key(PICK_PREFIX, page)
+    if not st.session_state.get(page_key(PICKS_TOUCHED, page)):
         st.session_state[gallery.pick_key(prefix, catalog.DEFAULT_STYLE)] = False
     for upload in added:
         st.session_state[gallery.pick_key(prefix, upload.id)] = True
 
 
 def _touched(page: str) -> None:
-    st.session_state[_page_key(PICKS_TOUCHED, page)] = True
+    st.session_state[page_key(PICKS_TOUCHED, page)] = True
 
 
 def painting_items() -> list[gallery.Item]:
@@ -171,7 +171,7 @@ def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | No
 
     ``page`` prefixes the widget keys, so that each page keeps its own choice.
     """
-    upload_key = _page_key(STYLE_UPLOAD, page)
+    upload_key = page_key(STYLE_UPLOAD, page)
     st.file_uploader(
         "Upload paintings", type=uploads.UPLOAD_TYPES, accept_multiple_files=True,
         key=upload_key, on_change=_take_paintings, args=(page,),
@@ -179,7 +179,7 @@ def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | No
     )
     refused = uploads.show_problems(upload_key)
     st.caption("Tick a painting to use it; tick several to blend them.")
-    picked = gallery.pick_grid(painting_items(), _page_key(PICK_PREFIX, page),
+    picked = gallery.pick_grid(painting_items(), page_key(PICK_PREFIX, page),
                                columns=GRID_COLUMNS, default=[catalog.DEFAULT_STYLE],
                                on_pick=_touched, on_pick_args=(page,))
     uploaded = [upload.id for upload in uploads.library(uploads.PAINTING)]
@@ -197,7 +197,7 @@ def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | No
         for note in painting.notes:
             st.info(f"{uploads.what(uploads.PAINTING, painting.label)}: {note}")
     weights = blend_sliders([(slot, painting.label) for slot, painting in chosen],
-                            _page_key(BLEND_PREFIX, page))
+                            page_key(BLEND_PREFIX, page))
     if weights is None:
         return None
     return [painting for _, painting in chosen], weights

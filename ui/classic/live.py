@@ -216,7 +216,7 @@ def _prepared(job: JobHandle) -> dict:
     prepared = {
         "content": images.shrink_to(job.task.content, side),
         "styles": [images.shrink_to(style, side) for style in job.task.styles],
-        "png": images.encode_png(result.image),
+        "png": job.task.picture_recipe(result.backbone.name).png(result.image),
         "zip": snapshots_zip(view.snapshots, result.image, record),
         "json": json.dumps(record, indent=2),
         "record": record,
@@ -232,7 +232,7 @@ def shelve(job: JobHandle) -> None:
         return
     task, result = job.task, view.result
     height, width = result.image.shape[:2]
-    png = images.encode_png(result.image)
+    png = task.picture_recipe(result.backbone.name).png(result.image)
     snapshots = evenly(view.snapshots, SHELF_SNAPSHOTS)
     if not snapshots or snapshots[-1].iteration != result.iterations:
         snapshots.append(Snapshot(result.iterations, result.seconds, png))  # ends on the result

@@ -49,6 +49,7 @@ PRESET_CAPTIONS = {
 }
 OPTIMIZER_LABELS = {"lbfgs": "L-BFGS-B (pixels kept in 0..255)", "adam": "Adam (as the report)"}
 INIT_LABELS = {
+    "fast": "the fast picture (any-painting network)",
     "content": "the photo",
     "noise": "noise",
     "report-noise": "70% noise + 30% photo (report)",
@@ -105,7 +106,7 @@ def widget_values(config: ClassicConfig, lim: Limits) -> dict:
         TV_WEIGHT: float(config.tv_weight),
         OPTIMIZER: config.optimizer,
         LEARNING_RATE: float(config.learning_rate),
-        INIT: config.init if config.init in INIT_LABELS else "content",
+        INIT: config.init if config.init in INIT_LABELS else "fast",
         POOLING: config.pooling,
         SNAPSHOT_EVERY: config.snapshot_every,
         SEED: config.seed,
@@ -164,6 +165,24 @@ def _load_settings_file(lim: Limits) -> None:
     _use(config, lim)
     st.session_state[LOADED] = ("info", " ".join([f"Settings loaded from {upload.name}.",
                                                   *(f"{note}." for note in notes)]))
+
+
+def apply_recipe(recipe, notes: list[str], lim: Limits) -> str:
+    """Set every widget and the paintings from a picture's recipe (``ui.recipe_drop``)."""
+    from ui import recipe_drop
+
+    config = recipe.config(notes)
+    st.session_state[LOADED] = None
+    _use(config, lim)
+    if st.session_state[SIZE] != config.size:
+        notes.append(f"its size, {config.size} px, is beyond this server's "
+                     f"{lim.min_size}-{lim.max_size} px: {st.session_state[SIZE]} px instead")
+    found, missing = recipe_drop.painted_by(recipe)
+    if found:
+        recipe_drop.set_paintings("classic", found)
+    if missing:
+        notes.append(recipe_drop.missing_note(missing))
+    return f"every setting and {len(found)} of {len(recipe.paintings)} paintings"
 
 
 def init_state(lim: Limits) -> None:

@@ -13,6 +13,7 @@ import streamlit as st
 from core import compare, images
 from core.fast import arbitrary
 from core.fast.registry import ModelError
+from core.picture_recipe import PictureRecipe
 from ui import gallery, pickers, shelf
 from ui.fast import results as fast_results
 from ui.text import fast_duration
@@ -49,9 +50,12 @@ def paint_any(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[
     digest = compare.digest(photo.pixels)
     network = (fast_results.ANY_PAINTING, tuple(compare.digest(p.pixels) for p in paintings),
                tuple(mix))
+    several = len(paintings) > 1
+    made = PictureRecipe.of("arbitrary", config, [p.name for p in paintings],
+                            [p.pixels for p in paintings], mix=tuple(mix) if several else None)
     png, size, seconds = fast_results.painted(
         digest, photo.pixels, network, tuple(p.pixels for p in paintings), config.size,
-        config.strength, config.preserve_colors, config.precision)
+        config.strength, config.preserve_colors, config.precision, made)
     names = " + ".join(p.name.removeprefix("upload: ") for p in paintings)
     label = " + ".join(p.label for p in paintings)
     result = shelf.Result(
@@ -91,10 +95,11 @@ def paint_multistyle(photo: pickers.Chosen, choices: dict[int, float],
     """The photo in a mix of the 26 styles ({index: weight}), cached and shelved."""
     weights = arbitrary.multistyle_weights(choices)
     digest = compare.digest(photo.pixels)
+    spec = ",".join(f"{index}:{weight:g}" for index, weight in sorted(choices.items()))
     png, size, seconds = fast_results.painted(
         digest, photo.pixels, (fast_results.STYLES_26, tuple(float(w) for w in weights)), (),
-        config.size, config.strength, config.preserve_colors, config.precision)
-    spec = ",".join(f"{index}:{weight:g}" for index, weight in sorted(choices.items()))
+        config.size, config.strength, config.preserve_colors, config.precision,
+        PictureRecipe.of("multistyle", config, multistyle=spec))
     result = shelf.Result(
         method=shelf.MULTISTYLE, photo=photo.name, photo_digest=digest, style=spec,
         painting=f"26 styles: {spec}", label=f"26-style network, styles {spec}", png=png,

@@ -15,6 +15,7 @@ import streamlit as st
 from core import compare, images
 from core.fast import arbitrary, registry
 from core.fast.apply import FastConfig, FastResult, compiled, paint, warm_up
+from core.picture_recipe import PictureRecipe
 from ui import catalog, gallery, pickers, shelf
 from ui.text import fast_duration, plural
 
@@ -115,8 +116,8 @@ def multistyle_network(precision: str):
 
 @st.cache_data(show_spinner=False, max_entries=128, ttl=3600)
 def painted(photo_digest: str, _photo: np.ndarray, network: tuple, _paintings: tuple,
-            size: int, strength: float, preserve_colors: bool,
-            precision: str) -> tuple[bytes, tuple[int, int], float]:
+            size: int, strength: float, preserve_colors: bool, precision: str,
+            _recipe: PictureRecipe | None = None) -> tuple[bytes, tuple[int, int], float]:
     """Any fast network's painting, cached per photo (by digest), network and settings:
     (PNG, (width, height), seconds).
 
@@ -124,11 +125,13 @@ def painted(photo_digest: str, _photo: np.ndarray, network: tuple, _paintings: t
     the paintings' digests, their mix)`` with the paintings' pixels in ``_paintings``, or
     ``(STYLES_26, the 26 weights)``. The fast and compare pages both paint through here, so
     a result made on one is not made again on the other. Only the PNG is kept (a 2048 px
-    result is some 3 MB instead of 8 MB of pixels).
+    result is some 3 MB instead of 8 MB of pixels). The PNG carries ``_recipe``
+    (``core.picture_recipe``), which follows from the arguments that are hashed.
     """
     result = _paint(network, _photo, _paintings, size, strength, preserve_colors, precision)
     height, width = result.image.shape[:2]
-    return images.encode_png(result.image), (width, height), result.seconds
+    png = _recipe.png(result.image) if _recipe else images.encode_png(result.image)
+    return png, (width, height), result.seconds
 
 
 def _paint(network: tuple, photo: np.ndarray, paintings: tuple, size: int, strength: float,
@@ -169,7 +172,8 @@ def paint_each(content: pickers.Chosen, models: list[registry.StyleModel],
             try:
                 png, size, seconds = painted(
                     digest, content.pixels, (TRAINED, str(model.weights_path), model.sha256),
-                    (), config.size, config.strength, config.preserve_colors, config.precision)
+                    (), config.size, config.strength, config.preserve_colors, config.precision,
+                    PictureRecipe.of("trained", config, style=model.name))
             except registry.ModelError as error:
                 st.error(str(error))
                 continue
