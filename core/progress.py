@@ -14,12 +14,15 @@ import json
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core import images
-from core.classic import Started, StylizeResult
-from core.losses import Losses
+
+if TYPE_CHECKING:  # annotations only: importing them at run time would load TensorFlow
+    from core.classic import Started, StylizeResult
+    from core.losses import Losses
 
 QUEUED, RUNNING, DONE, FAILED, CANCELLED = "queued", "running", "done", "failed", "cancelled"
 
@@ -172,16 +175,18 @@ def _work(costs: tuple[tuple[int, float], ...], iterations: int) -> float:
     return work
 
 
-def snapshots_zip(snapshots: Sequence[Snapshot], final: np.ndarray | None = None,
+def snapshots_zip(snapshots: Sequence[Snapshot], final: np.ndarray | bytes | None = None,
                   record: dict | None = None) -> bytes:
-    """A ZIP (in memory) of the snapshots as PNGs, plus the final image and settings."""
+    """A ZIP (in memory) of the snapshots as PNGs, plus the final image (pixels, or a PNG
+    already made: one that carries its recipe) and settings."""
     buffer = io.BytesIO()
     # PNGs are already compressed; storing them saves time and loses nothing.
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for snapshot in snapshots:
             archive.writestr(f"snapshot_{snapshot.iteration:05d}.png", snapshot.png)
         if final is not None:
-            archive.writestr("result.png", images.encode_png(final))
+            png = final if isinstance(final, bytes) else images.encode_png(final)
+            archive.writestr("result.png", png)
         if record is not None:
             archive.writestr("settings.json", json.dumps(record, indent=2))
     return buffer.getvalue()

@@ -14,8 +14,7 @@ from core.machine import cpu_name
 
 
 def add_command(commands) -> None:
-    from core.fast.network import NetworkShape
-    from core.fast.train import TrainConfig
+    from core.fast.settings import NetworkShape, TrainConfig
 
     defaults, shape = TrainConfig(), NetworkShape()
     train = commands.add_parser(
@@ -92,7 +91,7 @@ def run(args) -> dict:
 
 def _train_config(args):
     from core.fast import train as training
-    from core.fast.network import NetworkShape
+    from core.fast.settings import NetworkShape
 
     return training.TrainConfig(
         steps=args.steps, batch=args.batch, crop=args.crop, style_size=args.style_size,

@@ -10,6 +10,7 @@
 Everything a caller needs is importable from ``core.classic`` itself.
 """
 
+from core import lazy
 from core.classic.config import (
     INITS,
     MAX_ITERATIONS,
@@ -21,24 +22,16 @@ from core.classic.config import (
     ClassicConfig,
     preset,
 )
-from core.classic.engine import (
-    Objective,
-    Progress,
-    Started,
-    StartImage,
-    StylizeResult,
-    initial_image,
-    stylize,
-)
-from core.classic.optimisers import (
-    LBFGS_HISTORY,
-    AdamState,
-    adam_steps,
-    adam_update,
-    box_lbfgsb,
-    lbfgs_history,
-)
-from core.losses import Losses
+
+# The engine and the optimisers import TensorFlow (seconds): they load on first use, so that
+# reading a config or a preset (the CLI's --help, the settings widgets) stays instant.
+__getattr__ = lazy.exports(__name__, {
+    "core.classic.engine": ("Objective", "Progress", "Started", "StartImage", "StylizeResult",
+                            "initial_image", "stylize"),
+    "core.classic.optimisers": ("LBFGS_HISTORY", "AdamState", "adam_steps", "adam_update",
+                                "box_lbfgsb", "lbfgs_history"),
+    "core.losses": ("Losses",),
+})
 
 __all__ = [
     "INITS", "LBFGS_HISTORY", "MAX_ITERATIONS", "MAX_SCALE_STEP", "OPTIMIZERS", "PRESETS",

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from core.classic import ClassicConfig, stylize
+from core.classic import ClassicConfig
 from core.engine.events import Outcome, step_of
 from core.errors import UserError
 from core.estimates import Pace, measure_pace
@@ -26,6 +26,14 @@ from core.progress import CANCELLED, DONE, FAILED, JobView
 log = logging.getLogger(__name__)
 
 PACES_KEPT = 32  # finished classic jobs' paces an engine remembers for estimates
+
+
+def stylize(*args, **kwargs):
+    """``core.classic.stylize``, imported at the first run: it loads TensorFlow, which a
+    process that only queues or lists jobs (the CLI's start, a page) does not need."""
+    from core.classic import stylize as classic_stylize
+
+    return classic_stylize(*args, **kwargs)
 
 
 @dataclass(frozen=True)

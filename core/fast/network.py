@@ -17,30 +17,14 @@ Only ``keras.ops`` and stock layers: the same network trains under TensorFlow or
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-
 import keras
 from keras import layers, ops
 
 from core.backbone import dtype_policy
-from core.validate import require_count
+from core.fast.settings import NetworkShape
 
 PACKAGE = "style_studio"
-
-
-@dataclass(frozen=True)
-class NetworkShape:
-    """How wide and deep the transformer is; stored in every model's manifest."""
-
-    width: int = 16  # channels of the first conv; the downsampling convs use 2x and 4x
-    residual_blocks: int = 3
-
-    def __post_init__(self):
-        require_count("width", self.width, 4, 128)
-        require_count("residual_blocks", self.residual_blocks, 1, 10)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+DEFAULT_SHAPE = NetworkShape()  # frozen: one instance serves every default
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -118,7 +102,7 @@ def _upsample(x, filters, name, dtype):
     return _conv(x, filters, 3, name, dtype)
 
 
-def build_transformer(shape: NetworkShape = NetworkShape(), precision: str = "float32",
+def build_transformer(shape: NetworkShape = DEFAULT_SHAPE, precision: str = "float32",
                       name: str = "transformer"):
     """(B, H, W, 3) RGB 0..255 -> same shape, RGB 0..255, float32 in and out.
 

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from core import paintings
 from core.errors import UserError
-from core.fast.network import NetworkShape, build_transformer
+from core.fast.network import build_transformer
+from core.fast.settings import NetworkShape
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "styles" / "models"
 MODELS_DIR_ENV = "STYLE_STUDIO_MODELS_DIR"  # a folder of your own trained networks instead

@@ -37,12 +37,7 @@ int8 rounding), ``building`` (the three networks), ``loading`` (the converted we
 Everything is importable from here.
 """
 
-from core.fast.arbitrary.building import (
-    BUILDERS,
-    build_arbitrary_transformer,
-    build_multistyle_transformer,
-    build_style_predictor,
-)
+from core import lazy
 from core.fast.arbitrary.config import (
     ARBITRARY_DIR,
     ARBITRARY_DIR_ENV,
@@ -58,16 +53,6 @@ from core.fast.arbitrary.config import (
     WEIGHTS_FORMAT,
     ArbitraryConfig,
 )
-from core.fast.arbitrary.layers import ConditionalInstanceNorm, FakeQuant, fake_quantize
-from core.fast.arbitrary.loading import (
-    arbitrary_dir,
-    converted_manifest,
-    load_arbitrary_transformer,
-    load_multistyle_transformer,
-    load_network,
-    load_style_predictor,
-    read_weights,
-)
 from core.fast.arbitrary.painting import (
     blend_vectors,
     dithered,
@@ -82,7 +67,16 @@ from core.fast.arbitrary.painting import (
     with_strength,
 )
 
-# The name core/cli.py still uses; the same function as converted_manifest.
+# The networks' modules import Keras and TensorFlow (seconds): they load on first use, so
+# that ArbitraryConfig and the painting helpers stay instant to import (core.lazy).
+__getattr__ = lazy.exports(__name__, {
+    "core.fast.arbitrary.building": ("BUILDERS", "build_arbitrary_transformer",
+                                     "build_multistyle_transformer", "build_style_predictor"),
+    "core.fast.arbitrary.layers": ("ConditionalInstanceNorm", "FakeQuant", "fake_quantize"),
+    "core.fast.arbitrary.loading": ("arbitrary_dir", "converted_manifest",
+                                    "load_arbitrary_transformer", "load_multistyle_transformer",
+                                    "load_network", "load_style_predictor", "read_weights"),
+})
 
 __all__ = [
     "ARBITRARY_DIR", "ARBITRARY_DIR_ENV", "BUILDERS", "EPSILON", "MAX_ARBITRARY_SIDE",

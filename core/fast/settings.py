@@ -1,0 +1,98 @@
+"""The settings of a fast style network and of its training: ``NetworkShape`` (width and
+depth, in every manifest) and ``TrainConfig`` (every training setting, in every checkpoint).
+
+Apart from the networks and the trainer (``core.fast.network``, ``core.fast.train``, which
+import them from here), so that reading them (the CLI's ``--help``, a manifest) does not
+import Keras and TensorFlow.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import asdict, dataclass, field
+
+from core.backbone import BACKBONES, PRECISIONS
+from core.validate import require_choice, require_count, require_number
+
+
+@dataclass(frozen=True)
+class NetworkShape:
+    """How wide and deep the transformer is; stored in every model's manifest."""
+
+    width: int = 16  # channels of the first conv; the downsampling convs use 2x and 4x
+    residual_blocks: int = 3
+
+    def __post_init__(self):
+        require_count("width", self.width, 4, 128)
+        require_count("residual_blocks", self.residual_blocks, 1, 10)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+
+MAX_STEPS = 1_000_000
+JOHNSON_STYLE_LAYERS = (("conv1_2", 1.0), ("conv2_2", 1.0), ("conv3_3", 1.0), ("conv4_3", 1.0))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run; stored in the checkpoint and the model's manifest."""
+
+    steps: int = 1000
+    batch: int = 2
+    crop: int = 256  # px, square training crops
+    style_size: int = 384  # px, the painting's longest side as the loss network sees it
+    # Johnson et al.'s layers (relu2_2 content; relu1_2, 2_2, 3_3, 4_3 style, equal weights),
+    # which exist in VGG16 and VGG19 alike. The report's classic layers (conv4_2; conv1_1 ..
+    # conv5_1 weighted up to 4) drove a network into large dark blobs within 200 steps.
+    content_layer: str = "conv2_2"
+    style_layers: tuple[tuple[str, float], ...] = JOHNSON_STYLE_LAYERS
+    # Each style layer's loss is divided by its value for plain photos (``layer_balance``), so
+    # style_weight is "how many times the photos' own distance from the painting". Unbalanced,
+    # conv1_2 outweighed conv4_3 by 10^5 and the network learned colour speckle, not strokes.
+    # TV 0.1 blurred the strokes away; a learning rate of 5e-3 diverged.
+    content_weight: float = 1.5
+    style_weight: float = 100.0
+    tv_weight: float = 0.02
+    learning_rate: float = 1e-3
+    seed: int = 0
+    backbone: str = "auto"
+    pooling: str = "avg"
+    precision: str = "bfloat16"  # the loss network's; the transformer stays float32
+    network: NetworkShape = field(default_factory=NetworkShape)
+    checkpoint_every: int = 100
+    preview_every: int = 200
+
+    def __post_init__(self):
+        require_count("steps", self.steps, 1, MAX_STEPS)
+        require_count("batch", self.batch, 1, 64)
+        require_count("crop", self.crop, 32, 1024)
+        require_count("style_size", self.style_size, 32, 2048)
+        require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
+        require_count("preview_every", self.preview_every, 0, MAX_STEPS)
+        for name in ("content_weight", "style_weight", "tv_weight", "learning_rate"):
+            require_number(name, getattr(self, name), allow_zero=True)
+        require_choice("backbone", self.backbone, BACKBONES)
+        require_choice("precision", self.precision, PRECISIONS)
+
+    @property
+    def loss_layers(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.content_layer, *(n for n, _ in self.style_layers))))
+
+    def to_dict(self) -> dict:
+        values = dataclasses.asdict(self)
+        values["style_layers"] = [list(pair) for pair in self.style_layers]
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        values = dict(values)
+        values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
+        values["network"] = NetworkShape(**values["network"])
+        return cls(**values)
+
+    def same_training(self, other: TrainConfig) -> bool:
+        """Equal in everything but the number of steps and how often to save: resumable."""
+        loose = dict(steps=1, checkpoint_every=1, preview_every=1)
+        return dataclasses.replace(self, **loose) == dataclasses.replace(other, **loose)
