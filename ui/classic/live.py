@@ -213,11 +213,12 @@ def _prepared(job: JobHandle) -> dict:
     if record["summary"] is not None:  # the page, not the core, knows why "auto" chose it
         record["summary"]["backbone_reason"] = _reason(job)
     side = max(result.image.shape[:2])
+    png = job.task.picture_recipe(result.backbone.name).png(result.image)
     prepared = {
         "content": images.shrink_to(job.task.content, side),
         "styles": [images.shrink_to(style, side) for style in job.task.styles],
-        "png": job.task.picture_recipe(result.backbone.name).png(result.image),
-        "zip": snapshots_zip(view.snapshots, result.image, record),
+        "png": png,
+        "zip": snapshots_zip(view.snapshots, png, record),
         "json": json.dumps(record, indent=2),
         "record": record,
     }

@@ -152,6 +152,8 @@ def snapshot_button(live: LivePainter, playing: bool, stem: str) -> None:
         st.error(f"The snapshot could not be painted ({type(error).__name__}: {error}).")
         return
     height, width = painted.shape[:2]
-    st.session_state[SNAPSHOT] = (images.encode_png(painted),
+    recipe = live.recipe  # the one it was painted with; a PNG download carries it
+    png = recipe.picture_recipe().png(painted) if recipe else images.encode_png(painted)
+    st.session_state[SNAPSHOT] = (png,
                                   f"Snapshot · {width} × {height} px", stem)
     st.rerun(scope="app")  # the snapshot is drawn outside this fragment
