@@ -8,6 +8,12 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+# TensorFlow, imported here on the script thread. The core imports it lazily (core.lazy: the
+# CLI's --help needs none of it), but the app must import it before ui.warmup's thread, which
+# the sidebar starts after importing this module, and before a page's Ray calls: with
+# TensorFlow imported by the warm-up thread while the script thread used Ray, a page on the
+# Ray engine hung (its test waited minutes for an upload's caption).
+import core.classic.engine  # noqa: F401  (for its import of TensorFlow)
 from core.backbone import BackboneChoice, resolve_backbone
 from core.engine import Engine, open_engine
 
