@@ -161,7 +161,8 @@ def test_one_vocabulary_for_sizes_and_colours(page):
     sliders = [s.label for s in at.slider if "px" in s.label]
     assert sliders == ["Size (longest side, px)"]
     assert "Keep photo colours" in [t.label for t in at.toggle]
-    uploader = at.get("file_uploader")[0].proto
+    prefix = page.removeprefix("pages/").removesuffix(".py")  # the photo picker's keys
+    uploader = at.file_uploader(key=f"{prefix}.content_upload").proto
     assert "GIF" in uploader.help and ".gif" in list(uploader.type)
 
 
