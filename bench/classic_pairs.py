@@ -121,8 +121,9 @@ def run_race(index: int, size: int, seconds: float, init: str) -> dict:
     if init == "recipe-pace":
         return recipe_pace(index, size)
     content, style = pair_images(index, size)
-    config = dataclasses.replace(PRESETS["recommended"], size=size, iterations=None,
-                                 max_seconds=seconds, snapshot_every=1, **STARTS[init])
+    changes = {"iterations": None, "max_seconds": seconds, "snapshot_every": 1,
+               **STARTS[init]}
+    config = dataclasses.replace(PRESETS["recommended"], size=size, **changes)
     trajectory = []
 
     def on_event(event):
