@@ -78,6 +78,37 @@ def style_layer_loss(features, target_gram):
     return ops.mean(per_image) / (4.0 * channels**2)
 
 
+def masked_gram(features, mask):
+    """(1, H, W, N) features and an (H, W) mask in 0..1 -> the region's (N, N) Gram matrix.
+
+    sum_p m_p F_p^T F_p / sum_p m_p: the mean of the region's positions only, so a region's
+    Gram compares with a whole painting's whatever the region's area (neural-style-tf's
+    masked Grams, normalised by the area rather than by the picture's size).
+    """
+    flat = ops.reshape(ops.cast(features, "float32"), (-1, ops.shape(features)[-1]))
+    weights = ops.reshape(ops.cast(mask, "float32"), (-1, 1))
+    area = ops.maximum(ops.sum(weights), 1e-6)
+    return ops.matmul(ops.transpose(flat * weights), flat) / area
+
+
+def regional_style_loss(features: dict, region_grams: list, region_masks: list,
+                        region_weights: list):
+    """The style loss of a picture with regions: for each region (its painting's target
+    Grams, its mask at each layer's resolution, its layer weights) the distance of the
+    region's masked Gram to its painting's, summed.
+
+    The caller folds the region's share of each layer into its layer weights, so that a
+    pixel is pushed as hard as in a run without regions.
+    """
+    total = 0.0
+    for grams, masks, weights in zip(region_grams, region_masks, region_weights, strict=True):
+        for name, weight in weights.items():
+            channels = ops.cast(ops.shape(grams[name])[-1], "float32")
+            distance = ops.sum(ops.square(masked_gram(features[name], masks[name]) - grams[name]))
+            total = total + weight * distance / (4.0 * channels**2)
+    return total
+
+
 def style_loss(features: dict, target_grams: dict, layer_weights: dict):
     """Weighted sum of per-layer style losses over the layers named in ``layer_weights``."""
     return sum(
@@ -110,17 +141,22 @@ def total_variation(image):
 
 
 def weighted_terms(features: dict, image, *, content_layer: str, content_target,
-                   style_grams: dict, layer_weights: dict, term_weights):
+                   style_grams, layer_weights, term_weights, style_masks=None):
     """The one objective: [content, style, tv] losses times ``term_weights``, a (3,) tensor.
 
     ``features`` are the loss network's maps of ``image`` (B, H, W, 3), keyed by layer; the
     content loss compares ``features[content_layer]`` with ``content_target``, the style loss
     each layer of ``layer_weights`` with its Gram in ``style_grams``. What is minimised is
     the sum of the three; a batch gives each term's mean over its images.
+
+    With regions (``style_masks``, one image), ``style_grams``, ``layer_weights`` and
+    ``style_masks`` are lists with one entry per region: ``regional_style_loss``.
     """
+    style = (style_loss(features, style_grams, layer_weights) if style_masks is None else
+             regional_style_loss(features, style_grams, style_masks, layer_weights))
     terms = ops.stack([
         content_loss(features[content_layer], content_target),
-        style_loss(features, style_grams, layer_weights),
+        style,
         total_variation(image),
     ])
     return terms * ops.convert_to_tensor(term_weights, dtype="float32")

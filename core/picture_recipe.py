@@ -86,11 +86,28 @@ class PictureRecipe:
     multistyle: str | None = None  # multistyle: "3:0.5,12:0.5"
     backbone: str | None = None  # classic: the loss network that ran ("vgg16-hed")
     version: str = core.__version__
+    # one mask per painting (or per 26-style index, or the trained network's one), as
+    # ``core.regions.encode`` writes them; None: the whole picture
+    regions: tuple[str, ...] | None = None
+
+    @property
+    def masks(self) -> list[np.ndarray] | None:
+        """The regions' masks, or None; a damaged one is a one-line UserError."""
+        from core import regions
+
+        return None if self.regions is None else regions.decode(self.regions,
+                                                                what="the recipe's regions")
 
     @classmethod
-    def of(cls, method: str, config, names=(), paintings=(), **given) -> PictureRecipe:
-        """The recipe of a run: its method, config dataclass and paintings (pixels)."""
-        return cls(method, plain_settings(config), painting_refs(names, paintings), **given)
+    def of(cls, method: str, config, names=(), paintings=(), masks=None, **given
+           ) -> PictureRecipe:
+        """The recipe of a run: its method, config dataclass, paintings (pixels) and the
+        regions' masks, if any."""
+        from core import regions
+
+        encoded = None if masks is None else tuple(regions.encode(masks))
+        return cls(method, plain_settings(config), painting_refs(names, paintings),
+                   regions=encoded, **given)
 
     def to_dict(self) -> dict:
         return {"format": FORMAT, "studio": "style-studio", "version": self.version,
@@ -98,7 +115,8 @@ class PictureRecipe:
                 "paintings": [dataclasses.asdict(ref) for ref in self.paintings],
                 "mix": list(self.mix) if self.mix is not None else None,
                 "style": self.style, "multistyle": self.multistyle,
-                "backbone": self.backbone, "settings": self.settings}
+                "backbone": self.backbone, "settings": self.settings,
+                "regions": list(self.regions) if self.regions is not None else None}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -115,11 +133,12 @@ class PictureRecipe:
         try:
             refs = tuple(PaintingRef(str(ref["name"]), str(ref["sha256"]))
                          for ref in values.get("paintings") or ())
-            mix = values.get("mix")
+            mix, masks = values.get("mix"), values.get("regions")
             return cls(values["method"], dict(values["settings"]), refs,
                        tuple(float(w) for w in mix) if mix is not None else None,
                        values.get("style"), values.get("multistyle"), values.get("backbone"),
-                       str(values.get("version", "?")))
+                       str(values.get("version", "?")),
+                       tuple(str(text) for text in masks) if masks is not None else None)
         except (KeyError, TypeError, ValueError) as error:
             raise UserError(f"the recipe is damaged: {error}") from None
 

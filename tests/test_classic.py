@@ -455,7 +455,7 @@ def test_a_settings_file_size_written_as_text_is_a_number():
 
 
 def test_the_fast_start_is_the_any_painting_networks_picture_blended_as_the_run_blends():
-    from core.classic.engine import fast_start, load_fast_networks
+    from core.classic.starts import fast_start, load_fast_networks
     from core.fast import arbitrary
 
     networks = load_fast_networks()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import cli, images, picture_recipe
+from core import cli, fast_command, images, picture_recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -146,7 +146,7 @@ def test_a_bug_is_not_called_a_mistake(monkeypatch, capsys):
     def library_fails(args):
         raise ValueError("operands could not be broadcast together")
 
-    monkeypatch.setattr(cli, "run_styles", library_fails)
+    monkeypatch.setattr(fast_command, "run_styles", library_fails)
     code, _, error = run_cli(["styles"], capsys)
     assert code == cli.INTERNAL_ERROR == 1
     assert "Traceback" in error and error.endswith(

@@ -5,7 +5,8 @@
   their validation.
 * ``optimisers``: Adam on raw pixels, resumable (``AdamState``, ``adam_steps``), and the
   box-bounded L-BFGS-B driver (``box_lbfgsb``).
-* ``engine``: ``stylize``, the report's ``Objective``, and the progress events.
+* ``engine``: ``stylize``, the report's ``Objective`` (with regions: masked Grams), and the
+  progress events; ``starts``: the starting pictures, the fast one included.
 
 Everything a caller needs is importable from ``core.classic`` itself.
 """
@@ -27,7 +28,8 @@ from core.classic.config import (
 # reading a config or a preset (the CLI's --help, the settings widgets) stays instant.
 __getattr__ = lazy.exports(__name__, {
     "core.classic.engine": ("Objective", "Progress", "Started", "StartImage", "StylizeResult",
-                            "initial_image", "stylize"),
+                            "stylize"),
+    "core.classic.starts": ("initial_image",),
     "core.classic.optimisers": ("LBFGS_HISTORY", "AdamState", "adam_steps", "adam_update",
                                 "box_lbfgsb", "lbfgs_history"),
     "core.losses": ("Losses",),

@@ -23,7 +23,7 @@ from core.validate import require_choice, require_count, require_number, validat
 
 OPTIMIZERS = ("lbfgs", "adam")
 # "fast": the any-painting network's picture of the same painting(s), blended as the run
-# blends them (core.classic.engine.fast_start); issue 19 measured it against "content".
+# blends them (core.classic.starts.fast_start); issue 19 measured it against "content".
 INITS = ("content", "fast", "noise", "report-noise", "style", "image")
 MAX_ITERATIONS = 100_000
 MAX_SCALE_STEP = 2.5  # multi-scale runs: the most one scale grows over the one before

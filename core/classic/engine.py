@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import images, losses
+from core import images, losses, regions
 from core.backbone import BackboneChoice, FeatureExtractor, feature_extractor, resolve_backbone
 from core.classic.config import PRESETS, ClassicConfig
 from core.classic.optimisers import Cancelled, adam, lbfgs
+from core.classic.starts import fast_start, initial_image, load_fast_networks
 from core.errors import SettingsError, UserError
 from core.losses import Losses
-from core.machine import default_precision
 from core.validate import MAX_OUTPUT_SIDE, MIN_SIDE
 
 log = logging.getLogger(__name__)
@@ -119,26 +119,34 @@ class Objective:
     """
 
     def __init__(self, extractor: FeatureExtractor, config: ClassicConfig, content, styles,
-                 style_blend):
+                 style_blend, masks=None):
         self.extractor = extractor
         self.content_layer = config.content_layer
-        self.layer_weights = dict(config.style_layers)
-        self.content_target = extractor(_batch(content))[config.content_layer]
-        style_grams = [self._grams(style) for style in styles]
-        self.style_grams = losses.blend_grams(style_grams, style_blend)
+        layer_weights = dict(config.style_layers)
+        content_features = extractor(_batch(content))
+        self.content_target = content_features[config.content_layer]
+        style_grams = [self._grams(style, layer_weights) for style in styles]
+        if masks is None:  # one (blended) target for the whole picture
+            self.style_grams = losses.blend_grams(style_grams, style_blend)
+            self.layer_weights, self.style_masks = layer_weights, None
+        else:  # regions: each painting's own Grams, on its region only
+            self.style_grams = style_grams
+            self.style_masks, self.layer_weights = region_terms(
+                masks, {name: content_features[name].shape[1:3] for name in layer_weights},
+                layer_weights, style_blend)
         self.term_weights = np.array(
             [config.content_weight, config.style_weight, config.tv_weight], dtype=np.float32
         )
         self._step = _compiled_step(extractor)
 
-    def _grams(self, style: np.ndarray) -> dict:
+    def _grams(self, style: np.ndarray, layer_weights: dict) -> dict:
         features = self.extractor(_batch(style))
-        return {name: losses.gram(features[name]) for name in self.layer_weights}
+        return {name: losses.gram(features[name]) for name in layer_weights}
 
     def __call__(self, image: np.ndarray) -> tuple[Losses, np.ndarray]:
         terms, gradient = self._step(
             _batch(image), self.content_target, self.style_grams, self.layer_weights,
-            self.term_weights, self.content_layer,
+            self.term_weights, self.content_layer, self.style_masks,
         )
         return Losses.of(np.asarray(terms)), np.asarray(gradient[0], dtype=np.float32)
 
@@ -153,18 +161,39 @@ def _compiled_step(extractor: FeatureExtractor):
     import tensorflow as tf
 
     @tf.function(reduce_retracing=True)
-    def step(image, content_target, style_grams, layer_weights, term_weights, content_layer):
+    def step(image, content_target, style_grams, layer_weights, term_weights, content_layer,
+             style_masks):
         with tf.GradientTape() as tape:
             tape.watch(image)
             terms = losses.weighted_terms(
                 extractor(image), image, content_layer=content_layer,
                 content_target=content_target, style_grams=style_grams,
-                layer_weights=layer_weights, term_weights=term_weights,
+                layer_weights=layer_weights, term_weights=term_weights, style_masks=style_masks,
             )
             total = tf.reduce_sum(terms)
         return terms, tape.gradient(total, image)
 
     return step
+
+
+def region_terms(masks, layer_shapes: dict, layer_weights: dict, style_blend
+                 ) -> tuple[list[dict], list[dict]]:
+    """Each region's mask at each style layer's resolution, and its layer weights.
+
+    A region's weight at a layer is the layer's weight x the region's share of that layer's
+    positions x its painting's weight (the largest counting 1): a masked Gram is a mean over
+    the region, so without the share a small region would be pushed harder per pixel than
+    the whole picture is in a run without regions.
+    """
+    top = max(style_blend)
+    layer_masks, weights = [], []
+    for mask, blend in zip(masks, style_blend, strict=True):
+        at_layer = {name: regions.resize_mask(mask, int(height), int(width))
+                    for name, (height, width) in layer_shapes.items()}
+        layer_masks.append(at_layer)
+        weights.append({name: float(weight * at_layer[name].mean() * blend / top)
+                        for name, weight in layer_weights.items()})
+    return layer_masks, weights
 
 
 def stylize(
@@ -174,10 +203,15 @@ def stylize(
     *,
     style_blend: Sequence[float] | None = None,
     init_image: np.ndarray | None = None,
+    masks: Sequence[np.ndarray] | None = None,
     on_event: Callable[[Started | StartImage | Progress], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> StylizeResult:
-    """Paint ``content`` in the style of ``styles`` (uint8 RGB arrays, any size)."""
+    """Paint ``content`` in the style of ``styles`` (uint8 RGB arrays, any size).
+
+    ``masks`` (``core.regions``: one per style, any size) give each painting its region
+    instead of blending them; what no mask covers keeps the photo.
+    """
     started = time.perf_counter()
     styles = list(styles)
     if not styles:
@@ -188,15 +222,11 @@ def stylize(
 
     full_content = images.resize_longest(content, config.size)
     height, width = full_content.shape[:2]
+    if masks is not None:
+        masks = regions.fit_masks(masks, len(styles), height, width)
     choice = resolve_backbone(config.backbone)
     extractor = feature_extractor(choice, config.loss_layers, config.pooling, config.precision)
-    fast_networks = None
-    if config.init == "fast":
-        try:
-            fast_networks = load_fast_networks()
-        except UserError as error:  # the converted networks missing or damaged on this server
-            log.warning("classic: starting from the photo, not the fast picture: %s", error)
-            config = dataclasses.replace(config, init="content")
+    config, fast_networks = _with_fast_networks(config)
     setup_seconds = time.perf_counter() - started
     if on_event is not None:
         on_event(Started(choice, config.precision, width, height, setup_seconds))
@@ -209,7 +239,7 @@ def stylize(
     sizes = config.stage_sizes
     try:
         image = _optimise_stages(content, styles, config, style_blend, init_image, extractor,
-                                 run, optimise, sizes, fast_networks)
+                                 run, optimise, sizes, fast_networks, masks)
     finally:
         run.close()
     image = _resize_float(image, width, height)
@@ -226,25 +256,41 @@ def stylize(
     )
 
 
+def _with_fast_networks(config: ClassicConfig) -> tuple[ClassicConfig, tuple | None]:
+    """The networks a "fast" start paints with (None for other starts); where they are
+    missing or damaged on this server, the run starts from the photo instead, logged."""
+    if config.init != "fast":
+        return config, None
+    try:
+        return config, load_fast_networks()
+    except UserError as error:
+        log.warning("classic: starting from the photo, not the fast picture: %s", error)
+        return dataclasses.replace(config, init="content"), None
+
+
 def _optimise_stages(content, styles, config, style_blend, init_image, extractor, run,
-                     optimise, sizes, fast_networks=None) -> np.ndarray:
+                     optimise, sizes, fast_networks=None, masks=None) -> np.ndarray:
     """Each scale in turn, from the previous scale's result; the last scale's pixels."""
     image = None
     for stage, stage_size in enumerate(sizes, 1):
         stage_content = images.resize_longest(content, stage_size)
         stage_height, stage_width = stage_content.shape[:2]
         stage_styles = [fit_style(style, stage_width, stage_height, config) for style in styles]
+        stage_masks = None if masks is None else [
+            regions.resize_mask(mask, stage_height, stage_width) for mask in masks]
         limit = config.iterations if stage == 1 else config.refine_iterations
         run.begin_stage(stage, len(sizes), stage_content, limit)
         if image is None:
             if config.init == "fast":  # painted here, so the run's clock counts it
-                init_image = fast_start(stage_content, styles, style_blend, fast_networks)
+                init_image = fast_start(stage_content, styles, style_blend, fast_networks,
+                                        stage_masks)
             image = initial_image(config, stage_content, stage_styles[0], init_image,
                                   extractor.bgr_mean)
             run.starting_image(image)
         else:  # the previous scale's result, upsampled, is this scale's start
             image = _resize_float(image, stage_width, stage_height)
-        objective = Objective(extractor, config, stage_content, stage_styles, style_blend)
+        objective = Objective(extractor, config, stage_content, stage_styles, style_blend,
+                              stage_masks)
         image = optimise(objective, image, run)
         if run.stopped_by in ("cancel", "time"):
             break
@@ -337,50 +383,6 @@ class Run:
         if self.config.preserve_colors:
             picture = images.preserve_colors(self.content, picture)
         return picture
-
-
-def load_fast_networks() -> tuple:
-    """The any-painting networks (style predictor, transformer) a "fast" start paints with,
-    loaded once per process (``core.batch.painting.loaded``: a batch's workers share them)."""
-    from core.batch.painting import loaded
-    from core.fast import arbitrary
-
-    precision = default_precision()
-    return (loaded((arbitrary.PREDICTOR,)),
-            loaded((arbitrary.TRANSFORMER, precision, False)))
-
-
-def fast_start(content: np.ndarray, styles: Sequence[np.ndarray], style_blend: Sequence[float],
-               networks: tuple) -> np.ndarray:
-    """The "fast" start: ``content`` (at the first scale's size) painted in one pass by the
-    any-painting network, with the paintings' style vectors blended by ``style_blend`` as the
-    run blends their Gram matrices. Full strength, no dither: the optimiser takes it from
-    there. Measured against the photo start on six photo x painting pairs (BENCHMARKS.md)."""
-    from core.fast import arbitrary
-
-    predictor, transformer = networks
-    side = min(max(content.shape[:2]), arbitrary.MAX_ARBITRARY_SIDE)  # initial_image resizes
-    config = arbitrary.ArbitraryConfig(size=side, dither=0.0)
-    return arbitrary.paint_with_paintings(predictor, transformer, content, list(styles),
-                                          list(style_blend), config).image
-
-
-def initial_image(config, content, style, init_image, bgr_mean) -> np.ndarray:
-    """The starting pixels (H, W, 3) float32, RGB in 0..255 (may leave it for noise)."""
-    height, width = content.shape[:2]
-    rng = np.random.default_rng(config.seed)
-    noise = rng.uniform(-20, 20, size=content.shape).astype(np.float32)
-    mean_rgb = bgr_mean[::-1]
-    if config.init == "content":
-        return content.astype(np.float32)
-    if config.init == "style":
-        return images.resize_exact(style, width, height).astype(np.float32)
-    if config.init in ("image", "fast"):
-        return images.resize_exact(images.to_uint8(init_image), width, height).astype(np.float32)
-    if config.init == "noise":
-        return mean_rgb + noise
-    # The report: 0.7 * noise + 0.3 * content, in the mean-subtracted space.
-    return 0.7 * noise + 0.3 * (content - mean_rgb) + mean_rgb
 
 
 def _resize_float(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -49,10 +49,12 @@ class ClassicTask:
     content_name: str = "content"
     style_names: tuple[str, ...] = ()
     requested_backbone: str | None = None  # e.g. "auto" when the caller resolved it itself
+    masks: tuple[np.ndarray, ...] | None = field(default=None, repr=False)  # core.regions
 
     def run(self, on_event: Callable, cancel: threading.Event):
         return stylize(self.content, self.styles, self.config, style_blend=self.style_blend,
-                       init_image=self.init_image, on_event=on_event, cancel=cancel)
+                       init_image=self.init_image, masks=self.masks, on_event=on_event,
+                       cancel=cancel)
 
     @property
     def classic_config(self) -> ClassicConfig:
@@ -63,7 +65,7 @@ class ClassicTask:
         from core.picture_recipe import PictureRecipe
 
         names = self.style_names or tuple(f"painting-{i}" for i in range(1, len(self.styles) + 1))
-        return PictureRecipe.of("classic", self.config, names, self.styles,
+        return PictureRecipe.of("classic", self.config, names, self.styles, self.masks,
                                 mix=self.style_blend, backbone=backbone)
 
     def describe(self) -> dict:
@@ -74,6 +76,7 @@ class ClassicTask:
             "style_blend": list(self.style_blend) if self.style_blend else None,
             "config": self.config.to_dict(),
             "requested_backbone": self.requested_backbone,
+            "regions": len(self.masks) if self.masks is not None else 0,
         }
 
 
