@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.engine import ClassicTask
 from ui import common, frame, pickers, recipe_drop
+from ui import regions as regions_ui
 from ui.classic import live, settings
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
@@ -39,6 +40,10 @@ with photo_col:
 with painting_col:
     st.subheader("2 · Painting")
     painted_with = pickers.style_picker()
+masks = None
+if content is not None and painted_with is not None:
+    masks = regions_ui.regions_panel("classic", content.pixels,
+                                     [regions_ui.short_name(p.name) for p in painted_with[0]])
 st.subheader("3 · Settings")
 config = settings.settings_panel(limits, common.backbone_name())
 
@@ -47,6 +52,8 @@ if content is None:
     problem = "Choose a photo that can be used."
 elif painted_with is None:
     problem = "Choose a painting that can be used."
+elif masks is None and regions_ui.wanted("classic"):
+    problem = "Fix the regions above, or turn them off."
 elif config is None:
     problem = "Fix the settings above."
 else:
@@ -64,6 +71,7 @@ if run_col.button("Run", type="primary", key="classic.run", icon=":material/play
         content_name=content.name,
         style_names=tuple(style.name for style in styles),
         requested_backbone=st.session_state[settings.BACKBONE],
+        masks=None if masks is None else tuple(masks),
     )
     st.session_state[live.JOB] = engine.submit(common.session_owner(), task).id
     st.rerun()

@@ -15,8 +15,9 @@ import streamlit as st
 from core.fast import arbitrary
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from ui import frame, pickers
+from ui import regions as regions_ui
+from ui.fast import link, repeat
 from ui.fast import magenta as arbitrary_results
-from ui.fast import repeat
 from ui.fast import results as fast_results
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
@@ -35,6 +36,7 @@ st.caption(
     "trained for one painting, and a network that knows 26 styles are one click away."
 )
 repeat.drop_zone()
+link.read_once(MODE)
 mode = st.segmented_control("Method", list(MODES), format_func=MODES.__getitem__, key=MODE,
                             default="any", required=True, persist_state="session",
                             label_visibility="collapsed")
@@ -72,6 +74,18 @@ with style_col:
                    "them in the gallery below, which shows your photo in each; several are "
                    "blended by their weights.")
 
+masks = None
+if mode == "any" and content is not None and painted_with is not None:
+    masks = regions_ui.regions_panel("fast", content.pixels,
+                                     [regions_ui.short_name(p.name) for p in painted_with[0]])
+    if masks is not None and len(painted_with[0]) > 1:
+        st.caption("By region, each painting paints its own part alone: the blend weights "
+                   "are not used.")
+elif mode != "any" and regions_ui.wanted("fast"):
+    st.caption("Regions are on, but this page paints them with Any painting only: here "
+               "this method paints the whole photo. The command line does regions with it "
+               "too: `python -m core fast ... --masks a.png b.png`.")
+
 st.subheader("3 · Settings")
 size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
 size = size_col.slider("Size (longest side, px)", 256, MAX_FAST_SIDE,
@@ -92,10 +106,18 @@ if mode == "any":
         paintings, mix = painted_with
         config = arbitrary.ArbitraryConfig(size=size, strength=strength,
                                            preserve_colors=keep_colours)
-        with st.spinner("Painting…"):
-            result = arbitrary_results.paint_any(content, paintings, mix, config)
+        if masks is not None:
+            with st.spinner("Painting each region…"):
+                result = arbitrary_results.paint_regions(content, paintings, masks, config)
+        elif regions_ui.wanted("fast"):
+            st.stop()  # regions on but not usable: the panel has said why
+        else:
+            with st.spinner("Painting…"):
+                result = arbitrary_results.paint_any(content, paintings, mix, config)
         arbitrary_results.show(result, "any-painting")
-        repeat.refine_button(content, paintings, mix, result)
+        repeat.refine_button(content, paintings, mix, result, masks)
+        if masks is not None:
+            link.share(content, paintings, masks)
 elif mode == "trained":
     config = FastConfig(size=size, strength=strength, preserve_colors=keep_colours)
     if chosen:

@@ -5,7 +5,8 @@ bundled networks, driven by headless Chromium (Debian's, through Playwright).
 
 Writes screenshot-home.png, -classic.png (after a short real run and a second one, so the
 earlier-runs list shows), -fast.png (Any painting), -fast-trained.png, -fast-26-styles.png,
--compare.png (styles grid), -compare-versus.png, -compare-slider.png and
+-fast-regions.png (two paintings by colour regions, touched up with
+a brush stroke), -compare.png (styles grid), -compare-versus.png, -compare-slider.png and
 -compare-evolution.png, -batch.png (a small batch of the example photos, one of them in a
 ZIP, one file broken) and -video.png (a two-second pan across an example photo, with a tone,
 previewed and painted, the original beside the painted clip). ``--only PAGE`` shoots one
@@ -106,6 +107,32 @@ def shoot_fast(page, nav, shot) -> None:
     page.get_by_text("26 styles", exact=True).click()
     page.get_by_text(re.compile(r"26-style network, styles ")).first.wait_for(timeout=LONG)
     shot("fast-26-styles")
+    shoot_fast_regions(page, shot)
+
+
+def shoot_fast_regions(page, shot) -> None:
+    """Any painting with two paintings, a painting per colour region, and a wave stroke drawn
+    across the canvas; then regions off and one painting again, as the page was."""
+    page.get_by_role("radio", name="Any painting").click()
+    page.locator(".st-key-fast-any-pick-wave label").click()
+    page.get_by_text("A painting per region").click(timeout=LONG)
+    painted = page.get_by_text(re.compile(r" \| .* · painted in \d+\.\d+ s · "))
+    painted.first.wait_for(timeout=LONG)
+    page.get_by_role("radiogroup", name="Brush").get_by_text("wave").last.click()
+    canvas = page.locator('[class*="st-key-fast-regions-canvas"] canvas').last
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.15, box["y"] + box["height"] * 0.2)
+    page.mouse.down()
+    for step in range(1, 25):
+        page.mouse.move(box["x"] + box["width"] * (0.15 + step * 0.02),
+                        box["y"] + box["height"] * (0.2 + step * 0.01), steps=2)
+    page.mouse.up()
+    time.sleep(3)
+    painted.first.wait_for(timeout=LONG)
+    shot("fast-regions")
+    page.get_by_text("A painting per region").click()
+    page.locator(".st-key-fast-any-pick-wave label").click()
 
 
 def shoot_compare(page, nav, shot) -> None:

@@ -170,6 +170,7 @@ def _load_settings_file(lim: Limits) -> None:
 def apply_recipe(recipe, notes: list[str], lim: Limits) -> str:
     """Set every widget and the paintings from a picture's recipe (``ui.recipe_drop``)."""
     from ui import recipe_drop
+    from ui import regions as regions_ui
 
     config = recipe.config(notes)
     st.session_state[LOADED] = None
@@ -182,7 +183,8 @@ def apply_recipe(recipe, notes: list[str], lim: Limits) -> str:
         recipe_drop.set_paintings("classic", found)
     if missing:
         notes.append(recipe_drop.missing_note(missing))
-    return f"every setting and {len(found)} of {len(recipe.paintings)} paintings"
+    regions = regions_ui.from_recipe("classic", recipe)
+    return f"every setting and {len(found)} of {len(recipe.paintings)} paintings{regions}"
 
 
 def init_state(lim: Limits) -> None:

@@ -8,9 +8,12 @@ results go on the shelf so the compare page can put them next to the other metho
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 import streamlit as st
 
-from core import compare, images
+from core import compare, images, regions
 from core.fast import arbitrary
 from core.fast.registry import ModelError
 from core.picture_recipe import PictureRecipe
@@ -64,6 +67,50 @@ def paint_any(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[
         size=size, settings=_settings_note(config, mix if len(paintings) > 1 else None))
     shelf.put(result)
     return result
+
+
+def paint_regions(photo: pickers.Chosen, paintings: list[pickers.Chosen],
+                  masks: list[np.ndarray], config: arbitrary.ArbitraryConfig) -> shelf.Result:
+    """Each painting alone (the same cached picture as when it is chosen alone), joined by
+    the regions' masks (``core.regions.composite``), shelved."""
+    digest = compare.digest(photo.pixels)
+    pictures, seconds = [], 0.0
+    for painting in paintings:
+        alone = PictureRecipe.of("arbitrary", config, [painting.name], [painting.pixels])
+        png, _, took = fast_results.painted(
+            digest, photo.pixels, (fast_results.ANY_PAINTING, (compare.digest(painting.pixels),),
+                                   (1.0,)), (painting.pixels,), config.size, config.strength,
+            config.preserve_colors, config.precision, alone)
+        pictures.append(png)
+        seconds += took
+    names = tuple(p.name for p in paintings)
+    made = PictureRecipe.of("arbitrary", config, names, [p.pixels for p in paintings],
+                            masks=masks)
+    png, size = joined(digest, photo.pixels, tuple(pictures), names, masks_digest(masks),
+                       masks, made)
+    result = shelf.Result(
+        method=shelf.ARBITRARY, photo=photo.name, photo_digest=digest,
+        style=" | ".join(p.name.removeprefix("upload: ") for p in paintings) + " (regions)",
+        painting=" + ".join(names), label=" | ".join(p.label for p in paintings), png=png,
+        seconds=seconds, size=size, settings=_settings_note(config, None) + ", by region")
+    shelf.put(result)
+    return result
+
+
+def masks_digest(masks: list[np.ndarray]) -> str:
+    return hashlib.sha256(b"".join(np.asarray(mask, np.float32).tobytes() + str(
+        mask.shape).encode() for mask in masks)).hexdigest()
+
+
+@st.cache_data(show_spinner=False, max_entries=8, ttl=3600)
+def joined(photo_digest: str, _photo: np.ndarray, pictures: tuple[bytes, ...],
+           names: tuple[str, ...], regions_digest: str, _masks: list[np.ndarray],
+           _recipe: PictureRecipe) -> tuple[bytes, tuple[int, int]]:
+    """The painted pictures joined over the photo by their regions: (PNG with ``_recipe``,
+    (width, height)), cached per photo, pictures and masks (by digest)."""
+    picture = regions.composite(_photo, [compare.decode_png(png) for png in pictures], _masks)
+    height, width = picture.shape[:2]
+    return _recipe.png(picture), (width, height)
 
 
 def _settings_note(config: arbitrary.ArbitraryConfig, mix: list[float] | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
 import streamlit as st
 
 from core import images
@@ -20,6 +21,7 @@ from core.fast import arbitrary
 from core.fast.apply import MAX_FAST_SIDE
 from core.picture_recipe import PictureRecipe
 from ui import common, gallery, pickers, recipe_drop, shelf, uploads
+from ui import regions as regions_ui
 from ui.classic import live
 from ui.classic import settings as classic_settings
 from ui.fast import magenta
@@ -45,7 +47,9 @@ def apply_recipe(recipe: PictureRecipe, notes: list[str]) -> str:
         recipe_drop.set_paintings(ANY_PAGE, found)
         if missing:
             notes.append(recipe_drop.missing_note(missing))
-        return f"any painting, {len(found)} of {len(recipe.paintings)} paintings, size, strength"
+        regions = regions_ui.from_recipe("fast", recipe)
+        return (f"any painting, {len(found)} of {len(recipe.paintings)} paintings{regions}, "
+                "size, strength")
     if recipe.method == "multistyle":
         choices = arbitrary.multistyle_choices(recipe.multistyle)
         top = max(choices.values())
@@ -65,8 +69,9 @@ def drop_zone() -> None:
 
 
 def refine_button(content: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[float],
-                  result: shelf.Result) -> None:
-    """"Refine with classic": a classic job from this picture, and the classic page."""
+                  result: shelf.Result, masks: list[np.ndarray] | None = None) -> None:
+    """"Refine with classic": a classic job from this picture (in the same regions, if
+    any), and the classic page."""
     engine = common.engine()
     followed = engine.get(st.session_state.get(live.JOB))  # this session's classic run
     busy = followed is not None and followed.active
@@ -84,11 +89,15 @@ def refine_button(content: pickers.Chosen, paintings: list[pickers.Chosen], mix:
     several = len(paintings) > 1
     task = ClassicTask(
         content=content.pixels, styles=tuple(p.pixels for p in paintings), config=config,
-        style_blend=tuple(mix) if several else None,
+        # By region the fast picture used no blend weights: neither does its refinement.
+        style_blend=tuple(mix) if several and masks is None else None,
         init_image=images.load_image(result.png, what="fast picture"),
         content_name=content.name, style_names=tuple(p.name for p in paintings),
-        requested_backbone=st.session_state[classic_settings.BACKBONE])
+        requested_backbone=st.session_state[classic_settings.BACKBONE],
+        masks=None if masks is None else tuple(masks))
     st.session_state[live.JOB] = engine.submit(common.session_owner(), task).id
+    if masks is not None:
+        regions_ui.load("classic", masks, "the fast page")
     # The classic page shows this run's photo and paintings, so what it draws matches the job.
     st.session_state[pickers.page_key(pickers.PHOTO, "classic")] = (
         st.session_state.get(pickers.page_key(pickers.PHOTO, "fast")))
