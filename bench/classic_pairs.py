@@ -3,6 +3,7 @@
     python bench/classic_pairs.py targets [--pairs 1 2 ...] [--iterations 300]
     python bench/classic_pairs.py race [--pairs ...] [--seconds 30] [--size 512]
     python bench/classic_pairs.py summary
+    python bench/classic_pairs.py race --races-dir bench/results/pairs-bf16 --starts fast content
 
 ``targets`` runs the report recipe (``preset("report")`` at 512 px: Adam from 70 % noise,
 float32) on each pair and scores its 8-bit snapshot every 25 iterations on the report's own
@@ -15,7 +16,8 @@ clock, so tracing and the fast start count, loading does not) once from each sta
 every iteration's 8-bit picture with its time, and scores them afterwards on the report's
 objective: the first time at or below the target gives the speed-up against the recipe's
 1000 iterations. Each pair's results go to ``bench/results/pairs/``, so an interrupted run
-loses one pair at most.
+loses one pair at most; ``--races-dir`` keeps another machine's races apart (the targets,
+float32 on any CPU, stay where they are).
 """
 
 from __future__ import annotations
@@ -162,12 +164,12 @@ def value_at(trajectory, seconds):
     return min(values) if values else None
 
 
-def summary() -> str:
+def summary(races_dir: Path = RESULTS) -> str:
     """The pair table (one row per pair and start) and each start's median and worst."""
     rows, ratios = [], {}
     for index in range(1, len(PAIRS) + 1):
         target_file = RESULTS / f"target-{index}.json"
-        race_file = RESULTS / f"race-{index}.json"
+        race_file = races_dir / f"race-{index}.json"
         if not (target_file.is_file() and race_file.is_file()):
             continue
         target = json.loads(target_file.read_text())
@@ -212,10 +214,12 @@ def main(argv=None) -> int:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--iterations", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--races-dir", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    args.races_dir.mkdir(parents=True, exist_ok=True)
     if args.command == "summary":
-        print(summary())
+        print(summary(args.races_dir))
         return 0
     if args.command == "race-one":
         print(json.dumps(run_race(args.pairs[0], args.size, args.seconds, args.init)))
@@ -232,7 +236,8 @@ def main(argv=None) -> int:
             record["recipe_seconds"] = pace["recipe_seconds"]
             name = f"race-{index}.json"
         record.update(machine=describe(), date=time.strftime("%Y-%m-%d"))
-        (RESULTS / name).write_text(json.dumps(record, indent=1) + "\n")
+        folder = RESULTS if args.command == "targets" else args.races_dir
+        (folder / name).write_text(json.dumps(record, indent=1) + "\n")
         print(f"pair {index}: {name} written", flush=True)
     return 0
 

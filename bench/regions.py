@@ -65,7 +65,8 @@ def example(out_dir: Path) -> None:
         subprocess.run([sys.executable, "-m", "core", *command, *common, "--out",
                         str(outputs[name])], check=True, cwd=ROOT)
         seconds[name] = time.perf_counter() - started
-    tinted = _tinted(images.resize_longest(photo, 512), [sky, ground])
+    tinted = regions.tinted(images.resize_longest(photo, 512), [sky, ground],
+                            [(60, 120, 255), (255, 140, 40)], opacity=0.45)
     cells = [Cell(tinted, "the regions (automatic: bright against dark)\n"
                           "sky: The Starry Night, ground: The Scream"),
              Cell(images.load_image(outputs["fast"]),
@@ -76,12 +77,6 @@ def example(out_dir: Path) -> None:
     for path in outputs.values():
         path.unlink()
     print(json.dumps({"seconds": {k: round(v, 1) for k, v in seconds.items()}}))
-
-
-def _tinted(photo: np.ndarray, masks) -> np.ndarray:
-    colours = np.array([(60, 120, 255), (255, 140, 40)], np.float32)
-    tint = sum(mask[..., None] * colour for mask, colour in zip(masks, colours, strict=True))
-    return images.to_uint8(0.55 * photo.astype(np.float32) + 0.45 * tint)
 
 
 def region_losses(picture, paintings, masks, config, extractor) -> list[float]:
@@ -120,6 +115,9 @@ def measure(json_path: Path | None) -> None:
                   for name, objective in (("plain", unmasked), ("regions", masked))}
         rows.append({"photo": photo_name, "paintings": [bright, dark],
                      "bright_share": round(float(masks[0].mean()), 3),
+                     # the unpainted photo, scored alike: where a region starts
+                     "photo_own_over_other": [round(r, 3) for r in region_losses(
+                         photo, paintings, masks, config, extractor)],
                      "fast_own_over_other": [round(r, 3) for r in region_losses(
                          fast, paintings, masks, config, extractor)],
                      "classic_own_over_other": [round(r, 3) for r in region_losses(
@@ -128,7 +126,7 @@ def measure(json_path: Path | None) -> None:
                      "evaluation_seconds": timing})
         print(json.dumps(rows[-1]), flush=True)
     summary = {}
-    for method in ("fast", "classic"):
+    for method in ("photo", "fast", "classic"):
         ratios = [r for row in rows for r in row[f"{method}_own_over_other"]]
         summary[method] = {"median": round(statistics.median(ratios), 3),
                            "worst": round(max(ratios), 3), "regions": len(ratios)}

@@ -128,7 +128,8 @@ def run_classic(args) -> dict:
     content = images.load_image(args.content, what="content image")
     names, styles = load_paintings(args.style, recipe, "--style")
     blend = args.style_weights if args.style_weights or recipe is None else recipe.mix
-    masks = load_masks(args.masks, recipe, content, names)
+    # the recipe's regions only with its paintings (no --style given)
+    masks = load_masks(args.masks, None if args.style else recipe, content, names)
     made = PictureRecipe.of("classic", config, names, styles, masks,
                             mix=tuple(blend) if blend else None)
 

@@ -75,7 +75,8 @@ def run(args) -> dict:
     base = recipe_config(recipe) if recipe is not None and recipe.method == method else None
     if method == "arbitrary":
         return run_arbitrary(args, recipe, base)
-    same = recipe if base is not None else None  # its regions fit this method's paintings
+    # the recipe's regions only where its styles are used too (no style flag given)
+    same = recipe if base is not None and not chosen else None
     if method == "multistyle":
         return run_multistyle(args, same, base)
     return run_bundled(args, same, base)
@@ -106,6 +107,7 @@ def run_bundled(args, recipe=None, base=None) -> dict:
     out = output_path(args.out)
     model = find_model(args.style)
     content = images.load_image(args.content, what="content image")
+    masks = load_masks(args.masks, recipe, content, [model.name])  # before the slow part
     started = time.perf_counter()
     transformer = compiled(load_transformer(model, config.precision))
     load_seconds = time.perf_counter() - started
@@ -113,7 +115,6 @@ def run_bundled(args, recipe=None, base=None) -> dict:
           f"{model.manifest.get('backbone', 'unknown backbone')} features); "
           f"loaded in {load_seconds:.1f}s", flush=True)
     result = paint(transformer, content, config)
-    masks = load_masks(args.masks, recipe, content, [model.name])
     picture = _joined(content, [result.image], masks)
     PictureRecipe.of("trained", config, masks=masks, style=model.name).save(picture, out)
     height, width = picture.shape[:2]
@@ -140,6 +141,11 @@ def run_arbitrary(args, recipe=None, base=None) -> dict:
     if mix is not None and len(mix) != len(paintings):
         raise UserError(f"--mix needs one weight per --style-image ({len(paintings)}), "
                          f"got {len(mix)}")
+    from_recipe = recipe is not None and recipe.method == "arbitrary" and not args.style_image
+    masks = load_masks(args.masks, recipe if from_recipe else None, content, names)
+    if masks is not None and args.mix is not None:
+        raise UserError("--mix blends paintings everywhere; with --masks each painting "
+                        "has its own region: give one or the other")
     started = time.perf_counter()
     predictor = arbitrary.load_style_predictor()
     transformer = compiled(arbitrary.load_arbitrary_transformer(config.precision))
@@ -149,16 +155,11 @@ def run_arbitrary(args, recipe=None, base=None) -> dict:
           f"{source['version']}): {len(paintings)} painting{'s' if several else ''}"
           f"{' mixed ' + ', '.join(f'{w:g}' for w in mix) if mix else ''}; "
           f"loaded in {load_seconds:.1f}s", flush=True)
-    masks = load_masks(args.masks, recipe if recipe is not None and recipe.method == "arbitrary"
-                   and not args.style_image else None, content, names)
     if masks is None:
         result = arbitrary.paint_with_paintings(predictor, transformer, content, paintings, mix,
                                                 config)
         picture = result.image
     else:  # each painting alone (at full strength of its own), joined by region
-        if args.mix is not None:
-            raise UserError("--mix blends paintings everywhere; with --masks each painting "
-                            "has its own region: give one or the other")
         mix = None
         parts = [arbitrary.paint_with_paintings(predictor, transformer, content, [painting],
                                                 None, config) for painting in paintings]
@@ -183,13 +184,13 @@ def run_multistyle(args, recipe=None, base=None) -> dict:
     weights = arbitrary.multistyle_weights(choices)
     out = output_path(args.out)
     content = images.load_image(args.content, what="content image")
+    masks = load_masks(args.masks, recipe, content, [f"style {i}" for i in choices])
     started = time.perf_counter()
     network = compiled(arbitrary.load_multistyle_transformer(config.precision))
     load_seconds = time.perf_counter() - started
     print(f"multi-style network (Dumoulin et al. 2017, {arbitrary.MULTISTYLE_COUNT} styles): "
           + ", ".join(f"style {i} {weights[i]:.2g}" for i in sorted(choices))
           + f"; loaded in {load_seconds:.1f}s", flush=True)
-    masks = load_masks(args.masks, recipe, content, [f"style {i}" for i in choices])
     started = time.perf_counter()
     if masks is None:
         painted = arbitrary.paint_multistyle(network, content, weights, config)

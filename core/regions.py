@@ -54,6 +54,10 @@ def load_mask(data: bytes | str | os.PathLike, *, what: str = "mask") -> np.ndar
         with Image.open(io.BytesIO(raw)) as picture:
             if picture.width * picture.height > images.MAX_INPUT_PIXELS:
                 raise UserError(f"{what} is too large ({picture.width}x{picture.height})")
+            if picture.mode in ("I;16", "I;16B", "I;16L", "I", "F"):  # 16-bit, 32-bit grey
+                values = np.asarray(picture, np.float64)
+                top = 65535.0 if picture.mode.startswith("I;16") or values.max() > 255 else 255.0
+                return np.clip(values / top, 0.0, 1.0).astype(np.float32)
             mode = "RGBA" if "A" in picture.getbands() or "transparency" in picture.info \
                 else "L"
             return mask_from_pixels(np.asarray(picture.convert(mode)))
@@ -74,8 +78,8 @@ def fit_masks(masks: Sequence[np.ndarray], count: int, height: int, width: int,
               names: Sequence[str] | None = None) -> list[np.ndarray]:
     """One mask per painting at ``height`` x ``width``: a mask of another size is resized
     (stretched, as a mask drawn over a smaller copy of the photo is); a count that is not
-    ``count`` or a mask that covers nothing is refused in one line. Values come in steps
-    of 1/255."""
+    ``count`` or a mask that covers nothing is refused in one line. Float masks are 0..1,
+    integer ones 0..255; what comes back is float, in steps of 1/255."""
     masks = list(masks)
     if len(masks) != count:
         raise UserError(f"give one mask per painting: {count} painting"
@@ -83,7 +87,10 @@ def fit_masks(masks: Sequence[np.ndarray], count: int, height: int, width: int,
                         f"{'s' if len(masks) != 1 else ''}")
     fitted = []
     for number, mask in enumerate(masks, 1):
-        mask = np.clip(np.asarray(mask, np.float32), 0.0, 1.0)
+        mask = np.asarray(mask)
+        if np.issubdtype(mask.dtype, np.integer):  # an 8-bit picture's 0..255
+            mask = mask / 255.0
+        mask = np.clip(mask.astype(np.float32), 0.0, 1.0)
         if mask.ndim != 2:
             raise UserError(f"mask {number} must be one channel, not shape {mask.shape}")
         if float(mask.max(initial=0.0)) < EMPTY_BELOW:
@@ -145,6 +152,17 @@ def composite(photo: np.ndarray, pictures: Sequence[np.ndarray], masks: Sequence
     return images.to_uint8(blended)
 
 
+def tinted(photo: np.ndarray, masks: Sequence[np.ndarray], colours: Sequence[Sequence[int]],
+           opacity: float = 0.45) -> np.ndarray:
+    """The photo with each region washed in its colour (RGB), for showing the regions."""
+    height, width = photo.shape[:2]
+    shown = photo.astype(np.float32)
+    for colour, mask in zip(colours, masks, strict=False):
+        weight = resize_mask(mask, height, width)[..., None] * opacity
+        shown = shown * (1.0 - weight) + np.array(colour, np.float32) * weight
+    return images.to_uint8(shown)
+
+
 def automatic(photo: np.ndarray, count: int, method: str = "colour", seed: int = 0
               ) -> list[np.ndarray]:
     """``count`` hard masks that split the photo, brightest region first.
@@ -168,10 +186,18 @@ def automatic(photo: np.ndarray, count: int, method: str = "colour", seed: int =
     else:
         labels = _kmeans_labels(lab.reshape(-1, 3), count, seed).reshape(small.shape[:2])
     labels = _tidied(labels, count, small.shape[:2])
-    order = np.argsort([-lab[..., 0][labels == k].mean() if np.any(labels == k) else 0.0
-                        for k in range(count)], kind="stable")
-    masks = [(labels == k).astype(np.float32) for k in order]
-    return [np.round(resize_mask(mask, height, width)) for mask in masks]
+    found = [k for k in range(count) if np.any(labels == k)]
+    if len(found) < count:
+        raise UserError(f"the photo has only {len(found)} distinct part"
+                        f"{'s' if len(found) != 1 else ''} by {method}, not {count}: choose "
+                        "fewer paintings, or draw the regions")
+    order = np.argsort([-lab[..., 0][labels == k].mean() for k in range(count)], kind="stable")
+    # Enlarged softly, then each pixel to the one region that holds most of it: rounding
+    # each mask alone would leave border pixels in none.
+    enlarged = np.stack([resize_mask((labels == k).astype(np.float32), height, width)
+                         for k in order])
+    winner = enlarged.argmax(axis=0)
+    return [(winner == k).astype(np.float32) for k in range(count)]
 
 
 def _lab(pixels: np.ndarray) -> np.ndarray:
@@ -226,6 +252,8 @@ def _otsu(values: np.ndarray) -> float:
     mean = np.cumsum(histogram * centres)
     with np.errstate(divide="ignore", invalid="ignore"):
         between = (mean[-1] * weight / total - mean) ** 2 / (weight * (total - weight))
+    if not np.any(np.isfinite(between)):  # one brightness everywhere: nothing to split
+        raise UserError("the photo has no bright and dark parts to split: draw the regions")
     return float(centres[int(np.nanargmax(between))])
 
 

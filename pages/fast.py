@@ -121,7 +121,7 @@ if mode == "any":
 elif mode == "trained":
     config = FastConfig(size=size, strength=strength, preserve_colors=keep_colours)
     if chosen:
-        fast_results.show(content, chosen, config)
+        fast_results.show(content, chosen, config, refine=repeat.refine_trained)
     elif models:
         st.info("Choose at least one painting.")
     with st.expander("Train a network for your own painting"):

@@ -221,3 +221,25 @@ def test_refine_takes_the_fast_picture_into_a_classic_job_that_starts_from_it():
     np.testing.assert_array_equal(task.init_image, fast_picture)
     assert task.style_names == ("styles/starry_night.jpg",)
     assert picked(at, "classic.pick.") == ["starry_night"]  # the classic page shows the same
+
+
+def test_refine_under_a_trained_network_paints_with_that_networks_painting():
+    from tests.apptest_helpers import texts
+    from ui import common, shelf
+
+    at = open_page("pages/fast.py", state={"classic.size": 64, "classic.iterations": 2,
+                                           "fast.size": 256, "fast.mode": "trained"})
+    assert not at.exception, at.exception
+    keys = [button.key for button in at.button if button.key.startswith("fast.refine.")]
+    assert keys, "no Refine button under the trained networks' pictures"
+    model = keys[0].removeprefix("fast.refine.")
+    painted = next(r for r in at.session_state[shelf.SHELF] if r.style == model)
+    at.button(key=keys[0]).click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    task = common.engine().get(at.session_state["classic.job_id"]).task
+    assert task.config.init == "image"
+    np.testing.assert_array_equal(task.init_image, images.load_image(painted.png))
+    manifest = json.loads((ROOT / "styles" / "models" / f"{model}.json").read_text())
+    assert task.style_names == (f"styles/{manifest['painting']}",)
+    np.testing.assert_array_equal(task.styles[0],
+                                  images.load_image(ROOT / "styles" / manifest["painting"]))

@@ -8,6 +8,7 @@ import pytest
 
 from core import cli, images, losses, picture_recipe, regions
 from core.classic import ClassicConfig, Objective, stylize
+from core.classic.engine import region_terms
 from core.errors import UserError
 
 
@@ -99,6 +100,45 @@ def test_automatic_regions_split_sky_from_ground_brightest_first():
         regions.automatic(photo, 5)
 
 
+def test_automatic_regions_leave_no_pixel_out_and_refuse_what_the_photo_lacks():
+    photo = images.resize_exact(two_colour_photo(), 801, 603)  # enlarged: border pixels
+    masks = regions.automatic(photo, 2, "colour")
+    np.testing.assert_array_equal(np.sum(masks, axis=0), 1.0)
+    flat = np.full((40, 60, 3), 128, np.uint8)
+    with pytest.raises(UserError, match="no bright and dark parts") as uniform:
+        regions.automatic(flat, 2, "brightness")
+    assert "\n" not in str(uniform.value)
+    two_tones = np.zeros((40, 60, 3), np.uint8)
+    two_tones[20:] = (40, 90, 30)
+    with pytest.raises(UserError, match="only 2 distinct parts"):
+        regions.automatic(two_tones, 4, "colour")
+
+
+def test_sixteen_bit_and_integer_masks_are_read_at_their_scale(tmp_path):
+    from PIL import Image
+
+    values = np.zeros((8, 8), np.uint16)
+    values[:, 4:] = 32768
+    Image.fromarray(values).save(tmp_path / "grey16.png")
+    mask = regions.load_mask(tmp_path / "grey16.png")
+    assert mask[:, :4].max() == 0.0 and abs(float(mask[0, 5]) - 0.5) < 0.01
+    eight_bit = np.zeros((8, 8), np.uint8)
+    eight_bit[:, 4:] = 51
+    fitted = regions.fit_masks([eight_bit], 1, 8, 8)[0]
+    assert abs(float(fitted[0, 5]) - 0.2) < 1e-6
+
+
+def test_a_regions_layer_weight_is_the_layer_weight_times_its_share_and_strength():
+    half = np.zeros((8, 8), np.float32)
+    half[:4] = 1.0
+    masks, weights = region_terms([half, 1 - half], {"conv1_1": (4, 4), "conv2_1": (2, 2)},
+                                  {"conv1_1": 2.0, "conv2_1": 4.0}, [1.0, 0.5])
+    assert masks[0]["conv1_1"].shape == (4, 4) and masks[1]["conv2_1"].shape == (2, 2)
+    assert weights[0] == {"conv1_1": 1.0, "conv2_1": 2.0}  # half the picture, full strength
+    assert weights[1] == {"conv1_1": 0.5, "conv2_1": 1.0}  # half, at half strength
+    assert all(isinstance(w, np.float32) for w in weights[0].values())  # no retracing
+
+
 def test_the_fast_join_keeps_the_photo_outside_the_regions_and_shows_no_seam():
     height, width = 64, 96
     photo = np.full((height, width, 3), 128, np.uint8)
@@ -161,15 +201,17 @@ def test_each_region_ends_closer_to_its_own_painting_than_to_the_other():
     assert region_style(swapped, dots(), top) < region_style(swapped, stripes(), top)
 
 
-def test_what_no_mask_covers_keeps_the_photo():
+@pytest.mark.parametrize("init", ["content", "noise", "style"])
+def test_what_no_mask_covers_keeps_the_photo(init):
     photo = two_colour_photo()
     top, _ = halves()
-    config = dataclasses.replace(TINY, iterations=15)
+    config = dataclasses.replace(TINY, iterations=15, init=init)
     painted = stylize(photo, [stripes()], config, masks=[top]).image.astype(float)
     change = np.abs(painted - photo).mean(axis=-1)
     # The loss network's receptive field reaches a few pixels over the edge; far below it,
-    # only the content loss (and TV) acts.
+    # only the content loss (and TV) acts, from the photo whatever the start.
     assert change[:20].mean() > 3 * change[34:].mean()
+    assert change[34:].mean() < 12
 
 
 def test_regions_work_with_the_fast_start_and_several_scales():
@@ -260,6 +302,16 @@ def test_classic_masks_run_and_travel_in_the_recipe(files, capsys):
     assert code == 0, error
     masks = picture_recipe.read(out).masks
     assert masks[0][:10].min() == 1.0 and masks[0][26:].max() == 0.0
+    # repeated: the recipe's regions come back with its paintings, not with other ones
+    again = files / "again.png"
+    code, _, error = run_cli(["classic", "--content", files / "photo.png", "--recipe", out,
+                              "--iterations", 1, "--out", again], capsys)
+    assert code == 0, error
+    assert len(picture_recipe.read(again).masks) == 2
+    code, _, error = run_cli(["classic", "--content", files / "photo.png", "--recipe", out,
+                              "--style", WAVE, "--iterations", 1, "--out", again], capsys)
+    assert code == 0, error
+    assert picture_recipe.read(again).masks is None
 
 
 @pytest.mark.parametrize("masks, message", [

@@ -174,13 +174,13 @@ def test_uploaded_masks_are_the_regions_and_an_empty_one_is_named():
     at.radio(key="classic.regions.source").set_value("upload").run()
     left = np.zeros((30, 40), np.uint8)
     left[:, :10] = 255
-    for number, mask in enumerate((left, 255 - left)):
-        at.file_uploader(key=f"classic.regions.upload.{number}").set_value(
-            (f"mask{number}.png", images.encode_png(np.dstack([mask] * 3)), "image/png"))
+    for name, mask in (("starry_night", left), ("wave", 255 - left)):  # keyed by painting
+        at.file_uploader(key=f"classic.regions.upload.{name}").set_value(
+            (f"{name}.png", images.encode_png(np.dstack([mask] * 3)), "image/png"))
     at.run()
     assert not at.error, texts(at.error)
     assert "Of the picture: starry_night 25 % · wave 75 % · photo 0 %" in texts(at.caption)
-    at.file_uploader(key="classic.regions.upload.1").set_value(
+    at.file_uploader(key="classic.regions.upload.wave").set_value(
         ("black.png", images.encode_png(np.zeros((30, 40, 3), np.uint8)), "image/png")).run()
     assert texts(at.error) == ("mask 2 (wave) is empty: it has no white, so its painting "
                                "would be used nowhere")
@@ -192,11 +192,13 @@ def test_uploaded_masks_are_the_regions_and_an_empty_one_is_named():
     ("fast", "arbitrary", ArbitraryConfig(size=256)),
 ])
 def test_a_dropped_recipe_with_regions_turns_them_on(page, method, config):
+    """The recipe lists udnie before wave; the page's picker lists wave first: each mask
+    must stay with its own painting (a quarter for udnie, the rest for wave)."""
     wave, udnie = (images.load_image(ROOT / "styles" / f"{n}.jpg") for n in ("wave", "udnie"))
-    left = np.zeros((30, 40), np.float32)
-    left[:, :20] = 1
-    png = PictureRecipe.of(method, config, ["styles/wave.jpg", "styles/udnie.jpg"],
-                           [wave, udnie], masks=[left, 1 - left]).png(castle()[:60, :80])
+    quarter = np.zeros((30, 40), np.float32)
+    quarter[:, :10] = 1
+    png = PictureRecipe.of(method, config, ["styles/udnie.jpg", "styles/wave.jpg"],
+                           [udnie, wave], masks=[quarter, 1 - quarter]).png(castle()[:60, :80])
     at = open_app(f"pages/{page}.py")
     at.file_uploader(key=f"{page}.recipe_drop").set_value(("made.png", png, "image/png")).run()
     assert not at.exception and not at.error, texts(at.error)
@@ -204,13 +206,13 @@ def test_a_dropped_recipe_with_regions_turns_them_on(page, method, config):
     assert at.toggle(key=f"{page}.regions.on").value
     assert at.radio(key=f"{page}.regions.source").value == "loaded"
     loaded = at.session_state[f"{page}.regions.loaded"]
-    np.testing.assert_array_equal(loaded[0], left)
-    assert "Of the picture: wave 50 % · udnie 50 % · photo 0 %" in texts(at.caption)
+    np.testing.assert_array_equal(loaded["udnie"], quarter)
+    assert "Of the picture: wave 75 % · udnie 25 % · photo 0 %" in texts(at.caption)
 
-    empty = PictureRecipe.of(method, config, ["styles/wave.jpg", "styles/udnie.jpg"],
-                             [wave, udnie], masks=[left, 0 * left]).png(castle()[:60, :80])
+    empty = PictureRecipe.of(method, config, ["styles/udnie.jpg", "styles/wave.jpg"],
+                             [udnie, wave], masks=[quarter, 0 * quarter]).png(castle()[:60, :80])
     at.file_uploader(key=f"{page}.recipe_drop").set_value(("empty.png", empty, "image/png")).run()
-    assert "mask 2 (udnie) is empty" in texts(at.error)
+    assert "mask 1 (wave) is empty" in texts(at.error)
 
 
 # --------------------------------------------------------------------------- in a browser

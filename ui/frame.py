@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import runpy
 import threading
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -34,3 +36,10 @@ def require_frame() -> None:
     if getattr(_state, "depth", 0) == 0:
         runpy.run_path(str(APP), run_name="__main__")
         st.stop()
+
+
+def page_address(page: str, query: Mapping[str, str]) -> str:
+    """A full link to ``page`` with ``query``: the address the browser sees (a proxy's or a
+    hosted demo's), else this server's on localhost. Commas stay commas: lists read well."""
+    base = st.context.url or f"http://localhost:{st.get_option('server.port')}/{page}"
+    return f"{base.split('?')[0]}?{urlencode(query, safe=',')}"

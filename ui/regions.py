@@ -55,11 +55,14 @@ def wanted(page: str) -> bool:
     return bool(st.session_state.get(key(page, "on")))
 
 
-def load(page: str, masks: Sequence[np.ndarray], where: str) -> None:
-    """Turn regions on for ``page`` with these masks (from a recipe, a link, another page)."""
+def load(page: str, masks: Sequence[np.ndarray], where: str, names: Sequence[str]) -> None:
+    """Turn regions on for ``page`` with these masks (from a recipe, a link, another page),
+    one per painting of ``names``: kept by painting, since the picker lists the paintings in
+    its own order."""
     state = st.session_state
     state[key(page, "on")] = True
-    state[key(page, LOADED)] = [np.asarray(mask, np.float32) for mask in masks]
+    state[key(page, LOADED)] = {short_name(name): np.asarray(mask, np.float32)
+                                for name, mask in zip(names, masks, strict=True)}
     state[key(page, LOADED_FROM)] = where
     state[key(page, "source")] = "loaded"
     state[key(page, CLEARED)] = state.get(key(page, CLEARED), 0) + 1  # a fresh canvas
@@ -71,7 +74,10 @@ def from_recipe(page: str, recipe) -> str:
     if masks is None:
         st.session_state[key(page, "on")] = False
         return ""
-    load(page, masks, "the recipe")
+    if len(masks) != len(recipe.paintings):
+        raise UserError(f"the recipe has {len(masks)} regions for "
+                        f"{len(recipe.paintings)} paintings")
+    load(page, masks, "the recipe", [ref.name for ref in recipe.paintings])
     return f", {len(masks)} regions"
 
 
@@ -141,8 +147,13 @@ def _base(page: str, source: str, photo: np.ndarray, names: Sequence[str]
         return [np.zeros((height, width), np.float32) for _ in names]
     if source == "loaded":
         loaded = st.session_state[key(page, LOADED)]
+        missing = [name for name in names if name not in loaded]
         try:
-            return regions.fit_masks(loaded, count, height, width, names)
+            if missing:
+                raise UserError(f"they give no region to {', '.join(missing)}; they are for "
+                                f"{', '.join(loaded)}")
+            return regions.fit_masks([loaded[name] for name in names], count, height, width,
+                                     names)
         except UserError as error:
             st.error(f"The regions from {st.session_state.get(key(page, LOADED_FROM))}: "
                      f"{error}")
@@ -162,9 +173,9 @@ def _uploaded(page: str, photo: np.ndarray, names: Sequence[str]) -> list[np.nda
     height, width = photo.shape[:2]
     masks = []
     for number, column in enumerate(st.columns(len(names))):
-        upload = column.file_uploader(
+        upload = column.file_uploader(  # keyed by painting: another choice, another slot
             f"{_swatch(number, names)}'s region", type=["png", "jpg", "jpeg", "webp"],
-            key=key(page, f"upload.{number}"),
+            key=key(page, f"upload.{names[number]}"),
             help="A picture as big as the photo (or of its shape): white where this painting "
                  "goes, black elsewhere.")
         if upload is None:
@@ -207,7 +218,7 @@ def _drawing(page: str, photo: np.ndarray, base: list[np.ndarray], names: Sequen
         state[key(page, CLEARED)] = state.get(key(page, CLEARED), 0) + 1
     small = images.resize_longest(photo, min(CANVAS_SIDE, max(photo.shape[:2])))
     canvas_height, canvas_width = small.shape[:2]
-    drawn_on = _fingerprint(photo, count, source, state.get(key(page, CLEARED), 0),
+    drawn_on = _fingerprint(photo, names, source, state.get(key(page, CLEARED), 0),
                             state.get(key(page, LOADED_FROM)))
     if state.get(key(page, DRAWN_ON)) != drawn_on:  # another photo, paintings or start
         state[key(page, DRAWN_ON)] = drawn_on
@@ -232,8 +243,10 @@ def _drawing(page: str, photo: np.ndarray, base: list[np.ndarray], names: Sequen
     return base if strokes is None else touched_up(base, strokes)
 
 
-def _fingerprint(photo: np.ndarray, count: int, *more) -> str:
-    text = f"{compare.digest(photo)}|{count}|{'|'.join(map(str, more))}"
+def _fingerprint(photo: np.ndarray, names: Sequence[str], *more) -> str:
+    """What the strokes were drawn for: the photo, the paintings (by name: strokes belong to
+    a painting, not to a place in the list), where the regions came from."""
+    text = f"{compare.digest(photo)}|{'/'.join(names)}|{'|'.join(map(str, more))}"
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -277,12 +290,7 @@ def touched_up(base: Sequence[np.ndarray], strokes: np.ndarray) -> list[np.ndarr
 
 def tinted(photo: np.ndarray, masks: Sequence[np.ndarray]) -> np.ndarray:
     """The photo with each region washed in its painting's colour."""
-    height, width = photo.shape[:2]
-    shown = photo.astype(np.float32)
-    for (_, colour), mask in zip(PALETTE, masks, strict=False):
-        weight = regions.resize_mask(mask, height, width)[..., None] * TINT_OPACITY
-        shown = shown * (1.0 - weight) + np.array(colour, np.float32) * weight
-    return images.to_uint8(shown)
+    return regions.tinted(photo, masks, [rgb for _, rgb in PALETTE], TINT_OPACITY)
 
 
 def shares(masks: Sequence[np.ndarray], names: Sequence[str]) -> str:

@@ -191,7 +191,9 @@ def region_terms(masks, layer_shapes: dict, layer_weights: dict, style_blend
         at_layer = {name: regions.resize_mask(mask, int(height), int(width))
                     for name, (height, width) in layer_shapes.items()}
         layer_masks.append(at_layer)
-        weights.append({name: float(weight * at_layer[name].mean() * blend / top)
+        # numpy scalars, not Python floats: a traced step takes a Python number as a
+        # constant and would trace again for every new share
+        weights.append({name: np.float32(weight * at_layer[name].mean() * blend / top)
                         for name, weight in layer_weights.items()})
     return layer_masks, weights
 
@@ -286,6 +288,9 @@ def _optimise_stages(content, styles, config, style_blend, init_image, extractor
                                         stage_masks)
             image = initial_image(config, stage_content, stage_styles[0], init_image,
                                   extractor.bgr_mean)
+            if stage_masks is not None:  # what no region covers starts as (and stays) photo
+                covered = regions.coverage(stage_masks)[..., None]
+                image = covered * image + (1.0 - covered) * stage_content.astype(np.float32)
             run.starting_image(image)
         else:  # the previous scale's result, upsampled, is this scale's start
             image = _resize_float(image, stage_width, stage_height)

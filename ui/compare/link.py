@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
-from ui import catalog, recipe, uploads
+from ui import catalog, frame, recipe, uploads
 from ui.fast import results as fast_results
 
 READ = "compare.link_read"  # not a widget: the URL was read into the widgets this session
@@ -257,17 +257,11 @@ def write(*, with_photo: bool) -> dict[str, str]:
     return query
 
 
-def address(query: Mapping[str, str]) -> str:
-    """The full link: the page's address as the browser sees it, then the query."""
-    base = st.context.url or f"http://localhost:{st.get_option('server.port')}/compare"
-    return f"{base}?{query_string(query)}"
-
-
 def share_hint(query: Mapping[str, str], *, uploaded: bool) -> None:
     st.caption("**Share this view:** copy this link (the address bar holds it too). It "
                "opens this same comparison: pictures do not travel in a link, so a new "
                "session paints the fast ones again and offers to run a classic one.")
-    st.code(address(query), language=None, wrap_lines=True)
+    st.code(frame.page_address("compare", query), language=None, wrap_lines=True)
     if uploaded:
         st.info("Your photo is an upload, and uploads cannot travel in a link (they are never "
                 "stored on the server): the link opens with an example photo. Download the "

@@ -9,15 +9,14 @@ warning, and the rest is set up. (The compare page's link, ``ui.compare.link``, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from urllib.parse import urlencode
+from collections.abc import Sequence
 
 import numpy as np
 import streamlit as st
 
 from core import regions
 from core.errors import UserError
-from ui import catalog, pickers, recipe_drop
+from ui import catalog, frame, pickers, recipe_drop
 from ui import regions as regions_ui
 
 READ = "fast.link.read"  # not a widget: this session has read the page's link
@@ -50,20 +49,20 @@ def read_once(mode_key: str) -> None:
         state[mode_key] = "any"
         recipe_drop.set_paintings(ANY_PAGE, dict.fromkeys(stems, 1.0))
     if "regions" in params and not unknown:
-        problems += _read_regions(params["regions"], len(stems))
+        problems += _read_regions(params["regions"], stems)
     if problems:
         st.warning("Some of this link's settings were ignored: " + "; ".join(problems),
                    icon=":material/link_off:")
 
 
-def _read_regions(text: str, count: int) -> list[str]:
+def _read_regions(text: str, stems: list[str]) -> list[str]:
     try:
         masks = regions.decode(text.split(SEPARATOR), what="regions")
     except UserError as error:
         return [str(error)]
-    if count and len(masks) != count:
-        return [f"regions: {len(masks)} masks for {count} paintings"]
-    regions_ui.load(PAGE, masks, "the link")
+    if len(masks) != len(stems):
+        return [f"regions: {len(masks)} masks for {len(stems)} paintings"]
+    regions_ui.load(PAGE, masks, "the link", stems)
     return []
 
 
@@ -77,12 +76,6 @@ def query(photo: pickers.Chosen, paintings: Sequence[pickers.Chosen],
             "regions": SEPARATOR.join(regions.encode(masks, max_side=regions.LINK_SIDE))}
 
 
-def address(params: Mapping[str, str]) -> str:
-    """The page's address as the browser sees it, with ``params``."""
-    base = st.context.url or f"http://localhost:{st.get_option('server.port')}/fast"
-    return f"{base.split('?')[0]}?{urlencode(params, safe=',')}"
-
-
 def share(photo: pickers.Chosen, paintings: Sequence[pickers.Chosen],
           masks: Sequence[np.ndarray]) -> None:
     """"Share these regions": the link, or why there is none."""
@@ -94,4 +87,4 @@ def share(photo: pickers.Chosen, paintings: Sequence[pickers.Chosen],
             return
         st.caption("This link opens the fast page with this photo, these paintings and these "
                    f"regions (at {regions.LINK_SIDE} px: their edges a little softer).")
-        st.code(address(params), language=None, wrap_lines=True)
+        st.code(frame.page_address("fast", params), language=None, wrap_lines=True)

@@ -20,7 +20,7 @@ from core.engine import ClassicTask
 from core.fast import arbitrary
 from core.fast.apply import MAX_FAST_SIDE
 from core.picture_recipe import PictureRecipe
-from ui import common, gallery, pickers, recipe_drop, shelf, uploads
+from ui import catalog, common, gallery, pickers, recipe_drop, shelf, uploads
 from ui import regions as regions_ui
 from ui.classic import live
 from ui.classic import settings as classic_settings
@@ -69,13 +69,14 @@ def drop_zone() -> None:
 
 
 def refine_button(content: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[float],
-                  result: shelf.Result, masks: list[np.ndarray] | None = None) -> None:
+                  result: shelf.Result, masks: list[np.ndarray] | None = None,
+                  key: str = "fast.refine") -> None:
     """"Refine with classic": a classic job from this picture (in the same regions, if
     any), and the classic page."""
     engine = common.engine()
     followed = engine.get(st.session_state.get(live.JOB))  # this session's classic run
     busy = followed is not None and followed.active
-    if not st.button("Refine with classic", icon=":material/brush:", key="fast.refine",
+    if not st.button("Refine with classic", icon=":material/brush:", key=key,
                      disabled=busy, help=(
                          "A classic run (the classic page's settings) that starts from this "
                          "picture instead of the photo: the classic look in a fraction of its "
@@ -96,14 +97,29 @@ def refine_button(content: pickers.Chosen, paintings: list[pickers.Chosen], mix:
         requested_backbone=st.session_state[classic_settings.BACKBONE],
         masks=None if masks is None else tuple(masks))
     st.session_state[live.JOB] = engine.submit(common.session_owner(), task).id
+    # The classic page shows this run's photo, paintings and regions, so what it draws
+    # matches the job (by region the weights were not used: the page shows them all at 1).
     if masks is not None:
-        regions_ui.load("classic", masks, "the fast page")
-    # The classic page shows this run's photo and paintings, so what it draws matches the job.
+        regions_ui.load("classic", masks, "the fast page",
+                        [regions_ui.short_name(p.name) for p in paintings])
+        mix = [1.0] * len(paintings)
+    else:
+        st.session_state[regions_ui.key("classic", "on")] = False
     st.session_state[pickers.page_key(pickers.PHOTO, "classic")] = (
         st.session_state.get(pickers.page_key(pickers.PHOTO, "fast")))
     recipe_drop.set_paintings("classic", {_pick_id(chosen): weight
                                           for chosen, weight in zip(paintings, mix, strict=True)})
     st.switch_page("pages/classic.py")
+
+
+def refine_trained(content: pickers.Chosen, result: shelf.Result, model) -> None:
+    """"Refine with classic" under a trained network's picture: its painting is bundled
+    (the manifest names it), so the classic run paints with it from that picture."""
+    picture = next((p for p in catalog.paintings()
+                    if p.path.name == model.manifest.get("painting")), None)
+    if picture is not None:
+        refine_button(content, [pickers.from_bundled(picture)], [1.0], result,
+                      key=f"fast.refine.{model.name}")
 
 
 def _pick_id(chosen: pickers.Chosen) -> str:

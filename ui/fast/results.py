@@ -184,8 +184,10 @@ def paint_each(content: pickers.Chosen, models: list[registry.StyleModel],
     return results
 
 
-def show(content: pickers.Chosen, models: list[registry.StyleModel], config: FastConfig):
-    """Paint the photo with each chosen network, show the results in a grid, shelve them."""
+def show(content: pickers.Chosen, models: list[registry.StyleModel], config: FastConfig,
+         refine=None):
+    """Paint the photo with each chosen network, show the results in a grid, shelve them;
+    ``refine(content, result, model)``, if given, draws a button under each picture."""
     started = time.perf_counter()
     results = paint_each(content, models, config)
     for result in reversed(results):  # the first painting ends up first on the shelf
@@ -206,6 +208,8 @@ def show(content: pickers.Chosen, models: list[registry.StyleModel], config: Fas
         for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
             with column:
                 _result_buttons(result, by_name[result.style])
+                if refine is not None:
+                    refine(content, result, by_name[result.style])
 
 
 def _result_buttons(result: shelf.Result, model: registry.StyleModel) -> None:
