@@ -70,14 +70,14 @@ def drop_zone() -> None:
 
 def refine_button(content: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[float],
                   result: shelf.Result, masks: list[np.ndarray] | None = None,
-                  key: str = "fast.refine") -> None:
+                  key: str = "fast.refine", width: str = "content") -> None:
     """"Refine with classic": a classic job from this picture (in the same regions, if
     any), and the classic page."""
     engine = common.engine()
     followed = engine.get(st.session_state.get(live.JOB))  # this session's classic run
     busy = followed is not None and followed.active
     if not st.button("Refine with classic", icon=":material/brush:", key=key,
-                     disabled=busy, help=(
+                     width=width, disabled=busy, help=(
                          "A classic run (the classic page's settings) that starts from this "
                          "picture instead of the photo: the classic look in a fraction of its "
                          "time." + (" Your classic run is still going." if busy else ""))):
@@ -119,7 +119,7 @@ def refine_trained(content: pickers.Chosen, result: shelf.Result, model) -> None
                     if p.path.name == model.manifest.get("painting")), None)
     if picture is not None:
         refine_button(content, [pickers.from_bundled(picture)], [1.0], result,
-                      key=f"fast.refine.{model.name}")
+                      key=f"fast.refine.{model.name}", width="stretch")
 
 
 def _pick_id(chosen: pickers.Chosen) -> str:
