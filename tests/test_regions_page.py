@@ -50,6 +50,9 @@ def test_shares_name_each_painting_and_the_photo():
     bottom[5:] = 1
     assert regions_ui.shares([top, bottom], ["wave", "udnie"]) == \
         "wave 40 % · udnie 50 % · photo 10 %"
+    bottom[3:] = 1  # row 3 claimed by both
+    assert regions_ui.shares([top, bottom], ["wave", "udnie"]).endswith(
+        "(regions overlap on 10 %: blended there)")
 
 
 # --------------------------------------------------------------------------- the pages
@@ -258,3 +261,23 @@ def test_a_stroke_on_the_canvas_gives_that_part_of_the_picture_back_to_the_photo
             raise
         finally:
             browser.close()
+
+
+def test_the_regions_source_comes_back_when_the_paintings_allow_it_again():
+    at = fast_with_regions()
+    at.radio(key="fast.regions.source").set_value("brightness").run()
+    at.checkbox(key="fast.any.pick.the_scream").check().run()  # 3 paintings: no bright/dark
+    assert at.radio(key="fast.regions.source").value == "colour"
+    at.checkbox(key="fast.any.pick.the_scream").uncheck().run()
+    assert at.radio(key="fast.regions.source").value == "brightness"
+    assert not at.exception and not at.error, texts(at.error)
+
+
+def test_a_refused_drop_says_so_only_while_the_file_is_there():
+    png = PictureRecipe.of("arbitrary", ArbitraryConfig()).png(castle()[:40, :60])
+    at = open_app("pages/classic.py")
+    at.file_uploader(key="classic.recipe_drop").set_value(("fast.png", png, "image/png")).run()
+    assert "painted by the any-painting method: drop it on the Fast page" in texts(at.error)
+    at.file_uploader(key="classic.recipe_drop").set_value(None).run()
+    assert not texts(at.error)
+

@@ -19,6 +19,8 @@ from core.picture_recipe import PictureRecipe
 from ui import catalog, gallery, pickers, uploads
 
 MESSAGE = "{page}.recipe_message"  # not a widget: (kind, text) after a drop
+METHOD_NAMES = {"classic": "classic", "arbitrary": "any-painting", "multistyle": "26-style",
+                "trained": "trained-network"}  # as the pages call them
 
 
 def painted_by(recipe: PictureRecipe) -> tuple[dict[str, float], list[str]]:
@@ -55,15 +57,16 @@ def set_paintings(page: str, weights: dict[str, float]) -> None:
 def _on_drop(page: str, key: str, methods: tuple[str, ...],
              apply: Callable[[PictureRecipe, list[str]], str]) -> None:
     upload = st.session_state.get(key)
-    if upload is None:
-        return
     message = MESSAGE.format(page=page)
+    if upload is None:  # the file taken away: its message goes with it
+        st.session_state.pop(message, None)
+        return
     try:
         recipe = picture_recipe.read(upload.getvalue(), what=upload.name)
         if recipe.method not in methods:
             other = "Classic" if recipe.method == "classic" else "Fast"
-            raise UserError(f"{upload.name} was painted by the {recipe.method} method: drop it "
-                            f"on the {other} page")
+            raise UserError(f"{upload.name} was painted by the {METHOD_NAMES[recipe.method]} "
+                            f"method: drop it on the {other} page")
         notes: list[str] = []
         done = apply(recipe, notes)
     except UserError as error:
@@ -85,7 +88,7 @@ def drop_zone(page: str, methods: tuple[str, ...],
         help="Every PNG the studio writes (downloads, command line, batch) carries its recipe: "
              "method, settings and paintings. Dropping it here sets the same run up again.")
     shown = st.session_state.get(MESSAGE.format(page=page))
-    if shown:
+    if shown and st.session_state.get(key) is not None:  # about the file still there
         kind, text = shown
         (st.error if kind == "error" else st.info)(text)
 

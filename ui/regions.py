@@ -31,7 +31,7 @@ ERASED, UNTOUCHED = -1, -2  # a canvas pixel's brush: a painting's index, the er
 STROKE_OPACITY = 0.7  # the photo shows through a stroke
 TINT_OPACITY = 0.45  # ... and through a region's tint
 STROKE_ALPHA_MIN = 64  # canvas alpha (0..255) from which a pixel counts as painted
-CANVAS_SIDE = 560  # px: the canvas's longest side
+CANVAS_SIDE = 520  # px: the canvas's longest side (its column is about 530 px wide)
 PREVIEW_SIDE = 320
 SOURCES = {
     "colour": "Automatic: by colour",
@@ -64,7 +64,7 @@ def load(page: str, masks: Sequence[np.ndarray], where: str, names: Sequence[str
     state[key(page, LOADED)] = {short_name(name): np.asarray(mask, np.float32)
                                 for name, mask in zip(names, masks, strict=True)}
     state[key(page, LOADED_FROM)] = where
-    state[key(page, "source")] = "loaded"
+    state[key(page, "source")] = state[key(page, "chosen_source")] = "loaded"
     state[key(page, CLEARED)] = state.get(key(page, CLEARED), 0) + 1  # a fresh canvas
 
 
@@ -105,7 +105,7 @@ def regions_panel(page: str, photo: np.ndarray, names: Sequence[str]
         return None
     draw_col, preview_col = st.columns([3, 2], gap="large")
     with draw_col:
-        masks = _drawing(page, photo, base, names, source)
+        masks = _drawing(page, photo, base, names)
     with preview_col:
         if source == "draw" and st.session_state.get(key(page, STROKES)) is None:
             st.info("Paint each painting's part of the photo with its brush.")
@@ -114,7 +114,12 @@ def regions_panel(page: str, photo: np.ndarray, names: Sequence[str]
         try:
             fitted = regions.fit_masks(masks, count, height, width, names)
         except UserError as error:
-            st.error(str(error))
+            unpainted = [name for name, mask in zip(names, masks, strict=True)
+                         if float(np.max(mask)) < regions.EMPTY_BELOW]
+            if source == "draw" and unpainted:  # still drawing: what is left to do
+                st.info(f"Now paint {', '.join(unpainted)}'s part with its brush.")
+            else:
+                st.error(str(error))
             return None
         _summary(photo, fitted, names)
     return fitted
@@ -127,12 +132,19 @@ def _source(page: str, count: int) -> str:
                *(["brightness"] if count == 2 else []), "draw", "upload"]
     if state.get(key(page, LOADED)) is not None:
         options.append("loaded")
-    source_key = key(page, "source")
-    if state.get(source_key) not in options:
+    source_key, chosen_key = key(page, "source"), key(page, "chosen_source")
+    chosen = state.get(chosen_key)  # the person's (or a load's) choice, kept apart: a
+    if chosen in options:  # third painting hides bright/dark, unticking it brings it back
+        state[source_key] = chosen
+    elif state.get(source_key) not in options:
         state[source_key] = options[0]
     where = state.get(key(page, LOADED_FROM), "the recipe")
+
+    def remember() -> None:
+        state[chosen_key] = state[source_key]
+
     return st.radio("Regions from", options, key=source_key, horizontal=True,
-                    persist_state="session",
+                    persist_state="session", on_change=remember,
                     format_func=lambda option: SOURCES[option].format(where=where))
 
 
@@ -193,8 +205,8 @@ def _uploaded(page: str, photo: np.ndarray, names: Sequence[str]) -> list[np.nda
     return masks
 
 
-def _drawing(page: str, photo: np.ndarray, base: list[np.ndarray], names: Sequence[str],
-             source: str) -> list[np.ndarray]:
+def _drawing(page: str, photo: np.ndarray, base: list[np.ndarray], names: Sequence[str]
+             ) -> list[np.ndarray]:
     """The canvas: the photo tinted by ``base``, painted over with the brushes; the masks with
     the strokes applied."""
     # Imported here: the component registers its files on import, which needs the manifests
@@ -218,7 +230,9 @@ def _drawing(page: str, photo: np.ndarray, base: list[np.ndarray], names: Sequen
         state[key(page, CLEARED)] = state.get(key(page, CLEARED), 0) + 1
     small = images.resize_longest(photo, min(CANVAS_SIDE, max(photo.shape[:2])))
     canvas_height, canvas_width = small.shape[:2]
-    drawn_on = _fingerprint(photo, names, source, state.get(key(page, CLEARED), 0),
+    # Strokes go over whatever regions are chosen: another source keeps them (Clear, another
+    # photo, other paintings or newly loaded regions do not)
+    drawn_on = _fingerprint(photo, names, state.get(key(page, CLEARED), 0),
                             state.get(key(page, LOADED_FROM)))
     if state.get(key(page, DRAWN_ON)) != drawn_on:  # another photo, paintings or start
         state[key(page, DRAWN_ON)] = drawn_on
@@ -298,7 +312,11 @@ def shares(masks: Sequence[np.ndarray], names: Sequence[str]) -> str:
     labels = regions.labels_of(masks)
     parts = [(name, float(np.mean(labels == index))) for index, name in enumerate(names)]
     parts.append(("photo", float(np.mean(labels == -1))))
-    return " · ".join(f"{name} {round(100 * share)} %" for name, share in parts)
+    text = " · ".join(f"{name} {round(100 * share)} %" for name, share in parts)
+    overlap = float(np.mean(np.sum(np.asarray(masks) >= 0.5, axis=0) > 1))
+    if overlap > 0:  # counted above for the first of them; painted as a blend of them
+        text += f" (regions overlap on {max(1, round(100 * overlap))} %: blended there)"
+    return text
 
 
 def _summary(photo: np.ndarray, masks: list[np.ndarray], names: Sequence[str]) -> None:

@@ -46,7 +46,8 @@ def read_once(mode_key: str) -> None:
     if unknown:
         problems.append("paintings " + ", ".join(map(repr, unknown)) + " are not bundled")
     elif stems:
-        state[mode_key] = "any"
+        if state.get(mode_key, "any") != "any":  # (set only when needed: Streamlit warns
+            state[mode_key] = "any"  # about a widget with a default set from outside)
         recipe_drop.set_paintings(ANY_PAGE, dict.fromkeys(stems, 1.0))
     if "regions" in params and not unknown:
         problems += _read_regions(params["regions"], stems)
