@@ -52,13 +52,15 @@ def example(out_dir: Path) -> None:
     for mask, path in zip((sky, ground), masks.values(), strict=True):
         images.save_png(np.repeat((mask[..., None] * 255).astype(np.uint8), 3, axis=-1), path)
     common = ["--content", str(photo_path), "--masks", *map(str, masks.values())]
-    outputs = {"fast": out_dir / "regions-fast.png", "classic": out_dir / "regions-classic.png"}
+    classic = ["classic", "--style", str(sky_painting), "--style", str(ground_painting),
+               "--size", "512"]
     commands = {
         "fast": ["fast", "--style-image", str(sky_painting), "--style-image",
                  str(ground_painting), "--size", "512"],
-        "classic": ["classic", "--style", str(sky_painting), "--style", str(ground_painting),
-                    "--size", "512"],
+        "classic": classic,
+        "classic-gentle-sky": [*classic, "--style-weights", "0.3", "1"],
     }
+    outputs = {name: out_dir / f"regions-{name}.png" for name in commands}
     seconds = {}
     for name, command in commands.items():
         started = time.perf_counter()
@@ -72,8 +74,11 @@ def example(out_dir: Path) -> None:
              Cell(images.load_image(outputs["fast"]),
                   f"fast (any-painting network), feathered join: {seconds['fast']:.0f} s"),
              Cell(images.load_image(outputs["classic"]),
-                  f"classic, recommended preset, masked Grams: {seconds['classic']:.0f} s")]
-    images.save_png(contact_sheet(cells, 3, cell_width=512), out_dir / "regions-example.png")
+                  f"classic, recommended preset, masked Grams: {seconds['classic']:.0f} s"),
+             Cell(images.load_image(outputs["classic-gentle-sky"]),
+                  "classic, the sky's painting at weight 0.3 (--style-weights 0.3 1): "
+                  f"{seconds['classic-gentle-sky']:.0f} s")]
+    images.save_png(contact_sheet(cells, 2, cell_width=512), out_dir / "regions-example.png")
     for path in outputs.values():
         path.unlink()
     print(json.dumps({"seconds": {k: round(v, 1) for k, v in seconds.items()}}))
