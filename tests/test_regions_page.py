@@ -281,3 +281,25 @@ def test_a_refused_drop_says_so_only_while_the_file_is_there():
     at.file_uploader(key="classic.recipe_drop").set_value(None).run()
     assert not texts(at.error)
 
+
+
+def test_swapped_automatic_regions_reach_the_job_and_its_result_names_them():
+    from ui import common
+
+    at = open_app("pages/classic.py", state={
+        "classic.size": 64, "classic.iterations": 2, "classic.regions.on": True,
+        "classic.pick.wave": True, "classic.picks_touched": True})
+    at.radio(key="classic.regions.source").set_value("brightness").run()
+    at.button(key="classic.regions.turn_button").click().run()
+    at.button(key="classic.run").click().run()
+    assert not at.exception and not at.error, texts(at.error)
+    job = common.engine().get(at.session_state["classic.job_id"])
+    bright, dark = regions.automatic(castle(), 2, "brightness")
+    np.testing.assert_array_equal(job.task.masks[0], dark)  # starry_night: now the dark part
+    np.testing.assert_array_equal(job.task.masks[1], bright)
+    job.wait(timeout=120)
+    at.run()
+    share = round(100 * float(np.mean(dark >= 0.5)))
+    captions = [image.caption for element in at.get("image") for image in element.proto.imgs]
+    assert any("The Starry Night" in caption and f"its region: {share} % of the picture"
+               in caption for caption in captions), captions

@@ -100,6 +100,11 @@ def regions_panel(page: str, photo: np.ndarray, names: Sequence[str]
         st.info(f"Regions take at most {len(PALETTE)} paintings: untick some.")
         return None
     source = _source(page, count)
+    if source in regions.AUTO_METHODS:
+        st.button("Swap the regions" if count == 2 else "Give each painting the next region",
+                  key=key(page, "turn_button"), icon=":material/swap_horiz:",
+                  on_click=_turn, args=(page,),
+                  help="The automatic regions go to the paintings in another order.")
     base = _base(page, source, photo, names)
     if base is None:
         return None
@@ -123,6 +128,11 @@ def regions_panel(page: str, photo: np.ndarray, names: Sequence[str]
             return None
         _summary(photo, fitted, names)
     return fitted
+
+
+def _turn(page: str) -> None:
+    state = st.session_state
+    state[key(page, "turn")] = state.get(key(page, "turn"), 0) + 1
 
 
 def _source(page: str, count: int) -> str:
@@ -153,8 +163,10 @@ def _base(page: str, source: str, photo: np.ndarray, names: Sequence[str]
     """The regions before the brush: one mask per painting at the photo's size."""
     height, width = photo.shape[:2]
     count = len(names)
-    if source in regions.AUTO_METHODS:
-        return list(automatic(compare.digest(photo), photo, count, source))
+    if source in regions.AUTO_METHODS:  # brightest first, turned as the person asked
+        found = list(automatic(compare.digest(photo), photo, count, source))
+        turn = st.session_state.get(key(page, "turn"), 0) % count
+        return found[turn:] + found[:turn]
     if source == "draw":
         return [np.zeros((height, width), np.float32) for _ in names]
     if source == "loaded":

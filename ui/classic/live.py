@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import compare, images
+from core import compare, images, regions
 from core.classic import ClassicConfig
 from core.engine import ClassicTask, Engine, JobHandle
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, JobView, Snapshot, snapshots_zip
@@ -266,8 +266,13 @@ def _result(job: JobHandle) -> None:
     photo.image(prepared["content"], caption=f"Photo: {title(task.content_name)}",
                 width="stretch")
     blend = task.style_blend or (1.0,) * len(task.styles)
-    for style, name, weight in zip(prepared["styles"], task.style_names, blend, strict=False):
+    labels = None if task.masks is None else regions.labels_of(task.masks)
+    for index, (style, name, weight) in enumerate(
+            zip(prepared["styles"], task.style_names, blend, strict=False)):
         weight_note = f" (weight {weight:g})" if len(task.styles) > 1 else ""
+        if labels is not None:  # by region: the weight is that region's strength
+            weight_note = (f" (its region: {round(100 * float(np.mean(labels == index)))} % of "
+                           f"the picture{f', strength {weight:g}' if weight != 1 else ''})")
         paintings.image(style, caption=f"Painting: {title(name)}{weight_note}",
                         width="stretch")
     height, width = result.image.shape[:2]
