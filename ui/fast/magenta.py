@@ -49,14 +49,7 @@ def paint_any(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[
               config: arbitrary.ArbitraryConfig) -> shelf.Result:
     """The photo in the style of the paintings (mixed by ``mix``), cached and shelved."""
     digest = compare.digest(photo.pixels)
-    network = (fast_results.ANY_PAINTING, tuple(compare.digest(p.pixels) for p in paintings),
-               tuple(mix))
-    several = len(paintings) > 1
-    made = PictureRecipe.of("arbitrary", config, [p.name for p in paintings],
-                            [p.pixels for p in paintings], mix=tuple(mix) if several else None)
-    png, size, seconds = fast_results.painted(
-        digest, photo.pixels, network, tuple(p.pixels for p in paintings), config.size,
-        config.strength, config.preserve_colors, config.precision, made)
+    png, size, seconds = _painted_any(digest, photo, paintings, mix, config)
     names = " + ".join(p.name.removeprefix("upload: ") for p in paintings)
     label = " + ".join(p.label for p in paintings)
     result = shelf.Result(
@@ -67,18 +60,28 @@ def paint_any(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[
     return result
 
 
+def _painted_any(digest: str, photo: pickers.Chosen, paintings: list[pickers.Chosen],
+                 mix: list[float], config: arbitrary.ArbitraryConfig
+                 ) -> tuple[bytes, tuple[int, int], float]:
+    """(PNG with its recipe, size, seconds) of the any-painting picture, from the cache."""
+    network = (fast_results.ANY_PAINTING, tuple(compare.digest(p.pixels) for p in paintings),
+               tuple(mix))
+    several = len(paintings) > 1
+    made = PictureRecipe.of("arbitrary", config, [p.name for p in paintings],
+                            [p.pixels for p in paintings], mix=tuple(mix) if several else None)
+    return fast_results.painted(
+        digest, photo.pixels, network, tuple(p.pixels for p in paintings), config.size,
+        config.strength, config.preserve_colors, config.precision, made)
+
+
 def paint_regions(photo: pickers.Chosen, paintings: list[pickers.Chosen],
                   masks: list[np.ndarray], config: arbitrary.ArbitraryConfig) -> shelf.Result:
     """Each painting alone (the same cached picture as when it is chosen alone), joined by
     the regions' masks (``core.regions.composite``), shelved."""
     digest = compare.digest(photo.pixels)
     pictures, seconds = [], 0.0
-    for painting in paintings:
-        alone = PictureRecipe.of("arbitrary", config, [painting.name], [painting.pixels])
-        png, _, took = fast_results.painted(
-            digest, photo.pixels, (fast_results.ANY_PAINTING, (compare.digest(painting.pixels),),
-                                   (1.0,)), (painting.pixels,), config.size, config.strength,
-            config.preserve_colors, config.precision, alone)
+    for painting in paintings:  # the very picture (and cache entry) of it chosen alone
+        png, _, took = _painted_any(digest, photo, [painting], [1.0], config)
         pictures.append(png)
         seconds += took
     names = tuple(p.name for p in paintings)
