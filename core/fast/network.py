@@ -2,8 +2,8 @@
 
 Photo (RGB 0..255) in, painting (RGB 0..255) out, in one pass:
 
-    9x9 conv -> two stride-2 3x3 convs -> residual blocks -> two (nearest upsample, 3x3 conv)
-    -> 9x9 conv -> linear RGB (clipped to 0..255 when saved)
+    KxK conv -> two stride-2 3x3 convs -> residual blocks -> two (nearest upsample, 3x3 conv)
+    -> KxK conv -> linear RGB (clipped to 0..255 when saved)
 
 with the refinements the field settled on after the paper: instance normalisation
 (Ulyanov et al., 2016) instead of batch normalisation, reflection padding instead of zero
@@ -114,15 +114,15 @@ def build_transformer(shape: NetworkShape = DEFAULT_SHAPE, precision: str = "flo
     rgb = keras.Input((None, None, 3), name="photo")
     x = PadToMultiple(4, name="pad_to_4")(rgb)
     x = layers.Rescaling(1 / 127.5, offset=-1.0, name="to_unit", dtype=dtype)(x)
-    x = _conv(x, width, 9, "in", dtype)
+    x = _conv(x, width, shape.edge_kernel, "in", dtype)
     x = _conv(x, 2 * width, 3, "down1", dtype, stride=2)
     x = _conv(x, 4 * width, 3, "down2", dtype, stride=2)
     for index in range(shape.residual_blocks):
         x = _residual(x, 4 * width, f"res{index + 1}", dtype)
     x = _upsample(x, 2 * width, "up1", dtype)
     x = _upsample(x, width, "up2", dtype)
-    x = ReflectionPad(4, name="out_pad", dtype=dtype)(x)
-    x = layers.Conv2D(3, 9, name="out_conv", dtype=dtype)(x)
+    x = ReflectionPad(shape.edge_kernel // 2, name="out_pad", dtype=dtype)(x)
+    x = layers.Conv2D(3, shape.edge_kernel, name="out_conv", dtype=dtype)(x)
     # Linear output, clipped only when saved as 8-bit: a tanh here saturated in the photos'
     # dark regions early in training and left flat black blobs that never recovered.
     x = layers.Rescaling(127.5, offset=127.5, name="to_rgb", dtype="float32")(x)

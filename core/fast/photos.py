@@ -21,6 +21,10 @@ HELD_OUT = (
     "explore_world_animals_animals_panda.jpg",
 )
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+# Bundled training photos (examples/training/CREDITS.md): what the bundled networks learned
+# from, and what the Train page and ``train-fast --photos examples/training`` use.
+TRAINING_PHOTOS_DIR = EXAMPLES_DIR / "training"
 
 class PhotoSampler:
     """Random square crops of the training photos, with flips and scale jitter, seeded.
@@ -74,6 +78,14 @@ def load_photos(folder: str | Path, held_out=HELD_OUT) -> tuple[list[np.ndarray]
     if not training:
         raise UserError(f"no training photos in {folder}")
     return training, validation
+
+
+def bundled_photos() -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(the bundled training photos, the example photos as the held-out ones)."""
+    training, _ = load_photos(TRAINING_PHOTOS_DIR)
+    held_out = [images.load_image(path, what=f"photo {path.name}")
+                for path in sorted(EXAMPLES_DIR.glob("*.jpg"))]
+    return training, held_out
 
 
 def photo_set_digest(photos: list[np.ndarray]) -> str:

@@ -12,6 +12,7 @@ import dataclasses
 from dataclasses import asdict, dataclass, field
 
 from core.backbone import BACKBONES, PRECISIONS
+from core.errors import SettingsError
 from core.validate import require_choice, require_count, require_number
 
 
@@ -19,15 +20,28 @@ from core.validate import require_choice, require_count, require_number
 class NetworkShape:
     """How wide and deep the transformer is; stored in every model's manifest."""
 
-    width: int = 16  # channels of the first conv; the downsampling convs use 2x and 4x
+    # The any-painting network's widths (8, 16, 32) with fewer residual blocks and 5x5
+    # first and last convolutions: it knows one painting, so it can be smaller, and at
+    # 1080x720 it paints in 0.17 s against the any-painting network's 0.20 s (BENCHMARKS.md).
+    # Width 16 with 9x9 edges, the networks before issue 21, took 0.44 s.
+    width: int = 8  # channels of the first conv; the downsampling convs use 2x and 4x
     residual_blocks: int = 3
+    edge_kernel: int = 5  # the first and the last convolution's kernel (Johnson et al.: 9)
 
     def __post_init__(self):
         require_count("width", self.width, 4, 128)
         require_count("residual_blocks", self.residual_blocks, 1, 10)
+        require_count("edge_kernel", self.edge_kernel, 1, 15)
+        if self.edge_kernel % 2 == 0:
+            raise SettingsError(f"edge_kernel must be odd (got {self.edge_kernel})")
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> NetworkShape:
+        """From a manifest or checkpoint; those written before ``edge_kernel`` existed used 9."""
+        return cls(**{"edge_kernel": 9, **values})
 
 
 
@@ -39,7 +53,12 @@ JOHNSON_STYLE_LAYERS = (("conv1_2", 1.0), ("conv2_2", 1.0), ("conv3_3", 1.0), ("
 class TrainConfig:
     """Every setting of a training run; stored in the checkpoint and the model's manifest."""
 
+    # Steps are counted over both phases: the first ``distil_steps`` learn per pixel from
+    # the any-painting network's pictures of the training crops (cheap: no loss network),
+    # the rest fine-tune on the painting's Gram matrices (see core.fast.train).
     steps: int = 1000
+    distil_steps: int = 0
+    distil_batch: int = 4  # crops per distillation step (a step is cheap: no loss network)
     batch: int = 2
     crop: int = 256  # px, square training crops
     style_size: int = 384  # px, the painting's longest side as the loss network sees it
@@ -67,8 +86,10 @@ class TrainConfig:
     def __post_init__(self):
         require_count("steps", self.steps, 1, MAX_STEPS)
         require_count("batch", self.batch, 1, 64)
+        require_count("distil_batch", self.distil_batch, 1, 64)
         require_count("crop", self.crop, 32, 1024)
         require_count("style_size", self.style_size, 32, 2048)
+        require_count("distil_steps", self.distil_steps, 0, self.steps)
         require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "learning_rate"):
@@ -89,10 +110,10 @@ class TrainConfig:
     def from_dict(cls, values: dict) -> TrainConfig:
         values = dict(values)
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
-        values["network"] = NetworkShape(**values["network"])
+        values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)
 
     def same_training(self, other: TrainConfig) -> bool:
         """Equal in everything but the number of steps and how often to save: resumable."""
-        loose = dict(steps=1, checkpoint_every=1, preview_every=1)
+        loose = dict(steps=MAX_STEPS, checkpoint_every=1, preview_every=1)
         return dataclasses.replace(self, **loose) == dataclasses.replace(other, **loose)

@@ -1,9 +1,19 @@
-"""Training a style network (Johnson et al., 2016) on a folder of photos.
+"""Training a style network (Johnson et al., 2016) on a folder of photos, in two phases.
 
-The loss is the classic engine's: the same VGG feature extractor (``core.backbone``) and the
-same loss functions (``core.losses``), here averaged over a batch of random photo crops. The
-transformer is float32; the frozen loss network may run in bfloat16, which on a CPU with
-bfloat16 instructions (AVX512_BF16, AMX) does most of the work in about half the time.
+1. **Distillation** (``TrainConfig.distil_steps``): the network learns, per pixel, to paint
+   each training crop as the any-painting network (Magenta's, ``core.fast.arbitrary``) paints
+   it with the same painting. A per-pixel target says exactly what each output pixel should
+   be, so it converges in far fewer steps than Gram losses, which only say what the
+   picture's statistics should be; and a step needs no loss network, so it is several
+   times cheaper.
+2. **Fine-tuning** on the painting's Gram matrices, as Johnson et al. train from scratch:
+   this takes the network past its teacher, towards the painting itself.
+
+The loss of phase 2 is the classic engine's: the same VGG feature extractor
+(``core.backbone``) and the same loss functions (``core.losses``), here averaged over a
+batch of random photo crops. The transformer is float32; the frozen loss network may run
+in bfloat16, which on a CPU with bfloat16 instructions (AVX512_BF16, AMX) does most of the
+work in about half the time.
 
 ``train`` reports progress as small frozen events, writes a checkpoint every N steps and
 resumes from it (the weights, Adam's moments, the step, the data sampler's random state), and
@@ -40,17 +50,32 @@ class TrainStarted:
     parameters: int
 
 
+DISTIL = "learning from the any-painting network"
+FINE_TUNE = "fine-tuning on the painting"
+# A fine-tuning step over a distillation step, measured on a 2-core AMD EPYC with
+# AVX512_BF16 (batch 2, 256 px crops, the loss network in bfloat16); the ETA uses it for the
+# fine-tuning steps until it has timed some.
+FINE_TUNE_COST = 6.0
+
+
 @dataclass(frozen=True)
 class TrainProgress:
     step: int
     steps: int
     elapsed: float  # seconds of training, over all sessions of this run
-    seconds_per_step: float  # recent average
-    losses: Losses  # weighted loss terms of this step's batch
+    seconds_per_step: float  # recent average, in this phase
+    losses: Losses | None  # fine-tuning: weighted loss terms of this step's batch
+    phase: str = FINE_TUNE
+    pixel_error: float | None = None  # distillation: RMS error against the teacher, 0..255
+    distil_steps: int = 0
 
     @property
     def eta_seconds(self) -> float:
-        return (self.steps - self.step) * self.seconds_per_step
+        if self.phase == FINE_TUNE:
+            return (self.steps - self.step) * self.seconds_per_step
+        distilling = max(0, self.distil_steps - self.step)
+        tuning = self.steps - max(self.step, self.distil_steps)
+        return (distilling + tuning * FINE_TUNE_COST) * self.seconds_per_step
 
 
 @dataclass(frozen=True)
@@ -95,10 +120,16 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             return extractor(rgb)  # runs self.loss_network on BGR minus the mean
 
         def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            # The content target: the teacher's picture ``y`` when there is one, else the
+            # photo. Against the photo, the content term pulls the picture back towards it
+            # and washed out a network distilled from the any-painting network within 100
+            # steps; against the teacher's picture it keeps the teacher's composition and
+            # brush texture while the Gram term moves the colours and strokes to the painting.
             layer = config.content_layer
+            target = x if y is None else y
             weighted = losses.weighted_terms(
                 self.features(y_pred), y_pred, content_layer=layer,
-                content_target=ops.stop_gradient(self.features(x)[layer]),
+                content_target=ops.stop_gradient(self.features(target)[layer]),
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
             for index, tracker in enumerate(self.terms):
@@ -183,8 +214,12 @@ class Checkpoint:
         images.save_png(preview_sheet(transformer, held_out), path)
         return path
 
-    def restore(self, trainer, transformer, sampler: PhotoSampler) -> tuple[int, float]:
+    def restore(self, trainer_at: Callable[[int], object], transformer,
+                sampler: PhotoSampler) -> tuple[int, float]:
+        """Weights, the optimizer state of the phase saved in (``trainer_at(step)``'s),
+        the sampler; returns (step, elapsed)."""
         state = self.read_state()
+        trainer = trainer_at(state["step"])
         transformer.load_weights(self.folder / state["weights"])
         with np.load(self.folder / state["optimizer"]) as saved:
             arrays = [saved[f"arr_{i}"] for i in range(len(saved.files))]
@@ -247,12 +282,54 @@ def _build_trainer(style, photos, config: TrainConfig, saved: dict | None):
     choice = resolve_backbone(saved["backbone"] if saved else config.backbone)
     extractor = FeatureExtractor(choice, config.loss_layers, config.pooling, config.precision)
     grams = style_targets(extractor, style, config)
-    balance = saved["balance"] if saved else layer_balance(extractor, grams, photos, config)
+    balance = (saved or {}).get("balance") or layer_balance(extractor, grams, photos, config)
     transformer = build_transformer(config.network)
     trainer = _make_trainer(transformer, extractor, grams, config, balance)
     trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     trainer.optimizer.build(trainer.trainable_variables)
     return choice, balance, transformer, trainer
+
+
+TEACHER_DITHER = 2.0  # grey levels, as the any-painting network's default (ArbitraryConfig)
+
+
+class Teacher:
+    """The any-painting network with one painting's style vector: the pictures that the
+    distillation phase learns from.
+
+    Its input gets the app's dither (seeded by the step, so a resumed run sees the same
+    targets): the student, fed the clean crop, learns the dithered pictures' average,
+    without the streaks the any-painting network draws from an 8-bit sky's banding.
+    """
+
+    def __init__(self, style: np.ndarray, seed: int):
+        from core.fast import arbitrary
+        from core.fast.apply import compiled
+
+        try:
+            predictor = arbitrary.load_style_predictor()
+            self.network = compiled(arbitrary.load_arbitrary_transformer())
+        except UserError as error:
+            raise UserError(f"learning from the any-painting network needs it: {error} "
+                            "(or train on Gram losses alone: distil_steps 0)") from None
+        self.vector = arbitrary.style_vector(predictor, style)
+        self.seed = seed
+
+    def __call__(self, batch: np.ndarray, step: int) -> np.ndarray:
+        noise = np.random.default_rng((self.seed, step)).normal(0, TEACHER_DITHER, batch.shape)
+        photos = np.clip(batch + noise.astype(np.float32), 0, 255) / 255.0
+        vectors = np.repeat(self.vector[None], len(batch), axis=0)
+        return np.asarray(self.network([photos, vectors]), np.float32) * 255.0
+
+
+def _make_distiller(transformer, config: TrainConfig):
+    """The transformer compiled against per-pixel targets (mean squared error, 0..255)."""
+    import keras
+
+    distiller = keras.Model(transformer.inputs, transformer.outputs, name="distiller")
+    distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    distiller.optimizer.build(distiller.trainable_variables)
+    return distiller
 
 
 def _load_warm_start(transformer, path: str | Path) -> None:
@@ -285,17 +362,19 @@ def train(
     if not resume:
         checkpoint.forget()
     saved = checkpoint.resumable_state(config, photos_digest) if resume else None
-    choice, balance, transformer, trainer = _build_trainer(style, photos, config, saved)
-    sampler = PhotoSampler(photos, config.crop, config.seed)
-    extra = {"config": config.to_dict(), "backbone": choice.name, "photos": photos_digest,
-             "balance": balance}
-
+    run = _Run(config, *_build_trainer(style, photos, config, saved), PhotoSampler(
+        photos, config.crop, config.seed))
+    extra = {"config": config.to_dict(), "backbone": run.choice.name, "photos": photos_digest,
+             "balance": run.balance}
     step, elapsed = 0, 0.0
     if saved is not None:
-        step, elapsed = checkpoint.restore(trainer, transformer, sampler)
+        step, elapsed = checkpoint.restore(run.trainer_at, run.transformer, run.sampler)
     elif warm_start is not None:
-        _load_warm_start(transformer, warm_start)
-    emit(TrainStarted(choice, len(photos), len(held_out), step, transformer.count_params()))
+        _load_warm_start(run.transformer, warm_start)
+    # With distillation the teacher also gives phase 2 its content target.
+    teacher = Teacher(style, config.seed) if config.distil_steps else None
+    emit(TrainStarted(run.choice, len(photos), len(held_out), step,
+                      run.transformer.count_params()))
 
     recent: list[float] = []
     stopped_early = False
@@ -304,19 +383,49 @@ def train(
             stopped_early = True
             break
         started = time.perf_counter()
-        batch = sampler.batch(config.batch)
-        logs = trainer.train_on_batch(batch, return_dict=True)
+        report = run.step(step, teacher)
+        recent = [] if step == config.distil_steps else recent  # a new phase's pace
         step += 1
         took = time.perf_counter() - started
         elapsed += took
         recent = (recent + [took])[-20:]
         emit(TrainProgress(step, config.steps, elapsed, float(np.median(recent)),
-                           Losses.of(logs[name] for name in ("content", "style", "tv"))))
+                           distil_steps=config.distil_steps, **report))
         last = step == config.steps
         if config.checkpoint_every and (step % config.checkpoint_every == 0 or last):
-            checkpoint.save(trainer, transformer, step, elapsed, extra, sampler)
+            checkpoint.save(run.trainer_at(step), run.transformer, step, elapsed, extra,
+                            run.sampler)
         if held_out and config.preview_every and (step % config.preview_every == 0 or last):
-            emit(TrainPreview(step, checkpoint.save_preview(transformer, held_out, step)))
+            emit(TrainPreview(step, checkpoint.save_preview(run.transformer, held_out, step)))
     if stopped_early and config.checkpoint_every:
-        checkpoint.save(trainer, transformer, step, elapsed, extra, sampler)
-    return transformer, TrainResult(step, balance, elapsed, choice, stopped_early)
+        checkpoint.save(run.trainer_at(step), run.transformer, step, elapsed, extra, run.sampler)
+    return run.transformer, TrainResult(step, run.balance, elapsed, run.choice, stopped_early)
+
+
+class _Run:
+    """One run's networks and data: the step of either phase, and whose optimizer a
+    checkpoint at a step holds."""
+
+    def __init__(self, config: TrainConfig, choice, balance, transformer, trainer,
+                 sampler: PhotoSampler):
+        self.config, self.choice, self.balance = config, choice, balance
+        self.transformer, self.trainer, self.sampler = transformer, trainer, sampler
+        self.distiller = _make_distiller(transformer, config) if config.distil_steps else None
+
+    def trainer_at(self, step: int):
+        """The model whose optimizer state a checkpoint at ``step`` holds (the last step of
+        distillation saves the distiller's: fine-tuning starts with a fresh Adam)."""
+        if self.distiller is not None and step <= self.config.distil_steps:
+            return self.distiller
+        return self.trainer
+
+    def step(self, step: int, teacher: Teacher | None) -> dict:
+        """Trains one step (0-based); returns TrainProgress's fields for it."""
+        if step < self.config.distil_steps:
+            batch = self.sampler.batch(self.config.distil_batch)
+            logs = self.distiller.train_on_batch(batch, teacher(batch, step), return_dict=True)
+            return dict(losses=None, phase=DISTIL, pixel_error=float(np.sqrt(logs["loss"])))
+        batch = self.sampler.batch(self.config.batch)
+        target = None if teacher is None else teacher(batch, step)
+        logs = self.trainer.train_on_batch(batch, target, return_dict=True)
+        return dict(losses=Losses.of(logs[name] for name in ("content", "style", "tv")))

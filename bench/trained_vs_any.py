@@ -1,0 +1,136 @@
+"""Each trained network against the any-painting network with the same painting (issue 21).
+
+    python bench/trained_vs_any.py [--size 1080] [--models DIR] [--json FILE] [--sheet PNG]
+
+On photos no network trained on (``core.fast.photos.HELD_OUT``, from ``--photos``; the
+three example photos when that folder is absent): both pictures at ``--size`` (longest
+side), as the app paints them (defaults of ``FastConfig`` and ``ArbitraryConfig``), scored
+on the report's objective (``bench/fast_quality.report_terms``: content and style terms,
+float32, 8-bit pictures), and both networks timed at that size in alternation (median of
+``--repeats`` calls after a warm-up; the any-painting time includes its style vector, as
+the app computes it per painting). Prints a markdown table with each network's median and
+worst ratio over the photos; ``--sheet`` writes a contact sheet: per painting, the photos
+painted by the any-painting network above those of the trained one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fast_quality import cell, report_terms, sheet, square  # noqa: E402
+
+from core import images  # noqa: E402
+from core.fast import arbitrary  # noqa: E402
+from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
+from core.fast.photos import HELD_OUT  # noqa: E402
+from core.fast.registry import bundled_models, load_transformer  # noqa: E402
+
+SHARED_PHOTOS = ROOT.parent / "shared" / "data" / "photos"
+
+
+def held_out_photos(folder: Path) -> dict[str, np.ndarray]:
+    paths = [folder / name for name in HELD_OUT if (folder / name).is_file()]
+    if not paths:
+        paths = sorted((ROOT / "examples").glob("*.jpg"))
+    return {path.stem.split("_")[-1]: images.load_image(path) for path in paths}
+
+
+def timed(paint_once, repeats: int) -> float:
+    paint_once()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        paint_once()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
+def compare(model, photos, size, repeats, any_networks):
+    """Rows (one per photo) and the sheet's two rows for one trained network."""
+    predictor, transformer = any_networks
+    painting = images.load_image(ROOT / "styles" / model.painting)
+    network = compiled(load_transformer(model, FastConfig.precision))
+    any_config = arbitrary.ArbitraryConfig(size=size)
+    rows, any_row, trained_row = [], [cell(square(painting), model.display_name)], [
+        cell(square(painting), "trained")]
+    for name, photo in photos.items():
+        any_picture = arbitrary.paint_with_paintings(predictor, transformer, photo, [painting],
+                                                     config=any_config).image
+        trained_picture = paint(network, photo, FastConfig(size=size)).image
+        score = report_terms(photo, painting, size)
+        (any_content, any_style), (own_content, own_style) = score(any_picture), score(
+            trained_picture)
+        photo_style = score(images.resize_longest(photo, size))[1]
+        any_seconds = timed(lambda p=photo: arbitrary.paint_with_paintings(
+            predictor, transformer, p, [painting], config=any_config), repeats)
+        own_seconds = timed(lambda p=photo: paint(network, p, FastConfig(size=size)), repeats)
+        rows.append({"style": model.name, "photo": name, "photo_style": photo_style,
+                     "any_content": any_content, "any_style": any_style,
+                     "trained_content": own_content, "trained_style": own_style,
+                     "any_seconds": any_seconds, "trained_seconds": own_seconds})
+        print(json.dumps(rows[-1]), flush=True)
+        any_row.append(cell(any_picture, f"any painting {any_seconds:.2f} s"))
+        trained_row.append(cell(trained_picture, f"trained {own_seconds:.2f} s"))
+    return rows, [any_row, trained_row]
+
+
+def summary(rows) -> list[str]:
+    lines = ["| network | style / any (median, worst) | content / any (median, worst) | "
+             "seconds: trained / any (median) |", "|---|---|---|---|"]
+    for style in dict.fromkeys(r["style"] for r in rows):
+        mine = [r for r in rows if r["style"] == style]
+        style_ratio = [r["trained_style"] / r["any_style"] for r in mine]
+        content_ratio = [r["trained_content"] / r["any_content"] for r in mine]
+        speed = [r["trained_seconds"] / r["any_seconds"] for r in mine]
+        lines.append(f"| {style} | {np.median(style_ratio):.2f}, {max(style_ratio):.2f} | "
+                     f"{np.median(content_ratio):.2f}, {max(content_ratio):.2f} | "
+                     f"{np.median([r['trained_seconds'] for r in mine]):.3f} / "
+                     f"{np.median([r['any_seconds'] for r in mine]):.3f} s "
+                     f"({np.median(speed):.2f}x) |")
+    return lines
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=1080)
+    parser.add_argument("--photos", default=str(SHARED_PHOTOS))
+    parser.add_argument("--models", help="a folder of trained networks (default: bundled)")
+    parser.add_argument("--only", nargs="*", help="these networks only")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json")
+    parser.add_argument("--sheet")
+    args = parser.parse_args(argv)
+
+    photos = held_out_photos(Path(args.photos))
+    any_networks = (arbitrary.load_style_predictor(),
+                    compiled(arbitrary.load_arbitrary_transformer(
+                        arbitrary.ArbitraryConfig.precision)))
+    models = bundled_models(Path(args.models) if args.models else None)
+    rows, sheet_rows = [], [[cell(np.full((8, 8, 3), 255, np.uint8))] + [
+        cell(images.resize_longest(p, args.size), name) for name, p in photos.items()]]
+    for model in models:
+        if args.only and model.name not in args.only:
+            continue
+        more, pair = compare(model, photos, args.size, args.repeats, any_networks)
+        rows += more
+        sheet_rows += pair
+    print("\n".join(["", *summary(rows)]))
+    if args.sheet:
+        images.save_png(sheet(sheet_rows), args.sheet)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"size": args.size, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

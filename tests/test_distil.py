@@ -1,0 +1,68 @@
+"""Training's first phase: learning from the any-painting network's pictures (issue 21)."""
+
+import numpy as np
+import pytest
+
+from core.errors import SettingsError
+from core.fast import train as training
+from core.fast.network import build_transformer
+from core.fast.settings import NetworkShape
+from tests.conftest import TINY, painting, photo, tiny_config
+
+
+def teacher_error(transformer, teacher, crops):
+    """RMS distance (0..255) of the network's pictures from the teacher's (no dither)."""
+    target = teacher.network([crops / 255.0, np.repeat(teacher.vector[None], len(crops), 0)])
+    target = np.asarray(target) * 255.0
+    return float(np.sqrt(np.mean((np.asarray(transformer(crops)) - target) ** 2)))
+
+
+def test_distillation_brings_the_network_to_the_any_painting_networks_pictures(tmp_path):
+    photos = [photo(shift=s) for s in (0, 40, 80)]
+    crops = np.stack([p[:32, :32] for p in photos]).astype(np.float32)
+    teacher = training.Teacher(painting(), seed=0)
+    untrained = build_transformer(TINY)
+    config = tiny_config(steps=40, distil_steps=40, learning_rate=1e-2, checkpoint_every=0)
+    events = []
+    trained, result = training.train(painting(), photos, [], config, tmp_path / "run",
+                                     on_event=events.append)
+    before, after = teacher_error(untrained, teacher, crops), teacher_error(trained, teacher,
+                                                                            crops)
+    assert result.steps == 40 and after < 0.6 * before, (before, after)
+    progress = [e for e in events if isinstance(e, training.TrainProgress)]
+    assert {e.phase for e in progress} == {training.DISTIL}
+    assert all(e.losses is None and e.pixel_error > 0 for e in progress)
+
+
+def test_a_run_resumes_across_the_phase_boundary_exactly(tmp_path):
+    photos = [photo(shift=s) for s in (0, 30)]
+    config = tiny_config(steps=4, distil_steps=2)
+    straight, _ = training.train(painting(), photos, [], config, tmp_path / "straight")
+    training.train(painting(), photos, [], tiny_config(steps=2, distil_steps=2),
+                   tmp_path / "split")
+    resumed, result = training.train(painting(), photos, [], config, tmp_path / "split")
+    assert result.steps == 4
+    for mine, theirs in zip(straight.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_progress_names_each_phase_and_the_eta_counts_fine_tuning_as_dearer(tmp_path):
+    events = []
+    training.train(painting(), [photo()], [], tiny_config(steps=3, distil_steps=2),
+                   tmp_path / "run", on_event=events.append)
+    first, second, third = [e for e in events if isinstance(e, training.TrainProgress)]
+    assert (first.phase, second.phase, third.phase) == (training.DISTIL, training.DISTIL,
+                                                        training.FINE_TUNE)
+    assert third.losses is not None and third.losses.style > 0 and third.pixel_error is None
+    # one distillation step and one fine-tuning step left after the first
+    assert first.eta_seconds == pytest.approx(
+        (1 + training.FINE_TUNE_COST) * first.seconds_per_step)
+    assert third.eta_seconds == 0
+
+
+def test_distillation_cannot_outnumber_the_steps_and_old_shapes_keep_9x9_edges():
+    with pytest.raises(SettingsError, match="distil_steps"):
+        tiny_config(steps=3, distil_steps=4)
+    assert NetworkShape.from_dict({"width": 16, "residual_blocks": 3}).edge_kernel == 9
+    with pytest.raises(SettingsError, match="odd"):
+        NetworkShape(edge_kernel=4)
