@@ -36,6 +36,8 @@ PAGES = [
             url_path="video"),
     st.Page("pages/live.py", title="Live", icon=":material/videocam:",
             url_path="live"),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:",
+            url_path="train"),
 ]
 page = st.navigation(PAGES)  # its own list is hidden (.streamlit/config.toml)...
 sidebar.page_links(PAGES)  # ...these links are the app's navigation, drawn at once

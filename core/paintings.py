@@ -47,3 +47,18 @@ def bundled() -> dict[str, Painting]:
 
 def find(file_name: str) -> Painting | None:
     return bundled().get(file_name)
+
+
+def credits(file_name: str, *, title: str | None = None, artist: str | None = None,
+            year: str | None = None, licence: str | None = None) -> dict:
+    """A trained network's painting fields (its manifest's): those given, else the bundled
+    painting's record, else "unknown" (the title: one made from the file name)."""
+    record = find(file_name)
+    return {
+        "painting": file_name,
+        "display_name": title or (record.title if record else
+                                  Path(file_name).stem.replace("_", " ").title()),
+        "artist": artist or (record.artist if record else "unknown"),
+        "year": year or (record.year if record else "unknown"),
+        "licence": licence or (record.licence if record else "unknown"),
+    }

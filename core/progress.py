@@ -43,7 +43,8 @@ class LossRow:
 
     iteration: int
     elapsed: float
-    losses: Losses  # the one loss triple (core.losses), its total a property
+    losses: Losses | None  # the one loss triple (core.losses); None: a training step that
+    # learned per pixel (core.fast.train's distillation)
     stage: int = 1  # coarse-to-fine: the scale this iteration ran at, 1 = the coarsest
 
 

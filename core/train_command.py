@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 from core import images, paintings
 from core.backbone import BACKBONES, PRECISIONS
 from core.errors import UserError
-from core.machine import cpu_name
 
 
 def add_command(commands) -> None:
@@ -28,7 +25,8 @@ def add_command(commands) -> None:
     train.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     train.add_argument("--warm-start", metavar="WEIGHTS",
                        help="start from another network's weights (same width and depth)")
-    for flag, kind in (("steps", int), ("batch", int), ("crop", int), ("style_size", int),
+    for flag, kind in (("steps", int), ("distil_steps", int), ("distil_batch", int),
+                       ("batch", int), ("crop", int), ("style_size", int),
                        ("content_layer", str), ("content_weight", float),
                        ("style_weight", float), ("tv_weight", float),
                        ("learning_rate", float), ("seed", int), ("checkpoint_every", int),
@@ -41,6 +39,8 @@ def add_command(commands) -> None:
                        help="default " + " ".join(f"{n}:{w:g}" for n, w in defaults.style_layers))
     train.add_argument("--width", type=int, default=shape.width, help="network width")
     train.add_argument("--residual-blocks", type=int, default=shape.residual_blocks)
+    train.add_argument("--edge-kernel", type=int, default=shape.edge_kernel,
+                       help="the first and last convolution's kernel")
     train.add_argument("--backbone", choices=BACKBONES, default=defaults.backbone)
     train.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
                        help="the loss network's compute precision")
@@ -53,11 +53,9 @@ def add_command(commands) -> None:
 
 
 def run(args) -> dict:
-    import keras
-
     from core.fast import train as training
     from core.fast.photos import load_photos
-    from core.fast.registry import WEIGHTS_SUFFIX, lineage, write_manifest
+    from core.fast.registry import WEIGHTS_SUFFIX, save_network
 
     out = Path(args.out)
     if not out.name.endswith(WEIGHTS_SUFFIX):
@@ -72,18 +70,10 @@ def run(args) -> dict:
         style, photos, held_out, config, Path(args.checkpoint_dir or Path("runs") / name),
         on_event=_train_reporter(max(1, min(25, config.steps // 20))),
         resume=not args.fresh, warm_start=args.warm_start)
-    transformer.save_weights(out)
-    manifest = write_manifest(
-        out, **_painting_credits(args), backbone=result.backbone.name, steps=result.steps,
-        batch=config.batch, training_seconds=round(result.seconds),
-        machine=f"{cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
-                f"({keras.backend.backend()} backend)",
-        network=config.network.to_dict(), training=config.to_dict(),
-        style_layer_balance=result.balance,
-        **lineage(args.warm_start, result.steps, round(result.seconds)),
-        trained=time.strftime("%Y-%m-%d"),
-        **({"note": args.note} if args.note else {}),
-    )
+    credits = paintings.credits(Path(args.style).name, title=args.display_name,
+                                artist=args.artist, year=args.year, licence=args.licence)
+    manifest = save_network(transformer, result, config, out, credits,
+                            warm_start=args.warm_start, note=args.note)
     return {"style": name, "weights": str(out), "manifest": str(manifest),
             "steps": result.steps, "seconds": round(result.seconds),
             "backbone": result.backbone.name}
@@ -94,30 +84,18 @@ def _train_config(args):
     from core.fast.settings import NetworkShape
 
     return training.TrainConfig(
-        steps=args.steps, batch=args.batch, crop=args.crop, style_size=args.style_size,
+        steps=args.steps, distil_steps=args.distil_steps,
+        distil_batch=args.distil_batch, batch=args.batch, crop=args.crop,
+        style_size=args.style_size,
         content_layer=args.content_layer, style_layers=_layer_weights(args.style_layers),
         content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight,
         learning_rate=args.learning_rate, seed=args.seed, backbone=args.backbone,
         precision=args.precision, checkpoint_every=args.checkpoint_every,
         preview_every=args.preview_every,
-        network=NetworkShape(width=args.width, residual_blocks=args.residual_blocks),
+        network=NetworkShape(width=args.width, residual_blocks=args.residual_blocks,
+                             edge_kernel=args.edge_kernel),
     )
-
-
-def _painting_credits(args) -> dict:
-    """The manifest's painting fields: the flags, else the bundled painting's one record
-    (styles/paintings.json), else the file name."""
-    file_name = Path(args.style).name
-    record = paintings.find(file_name)
-    return {
-        "painting": file_name,
-        "display_name": args.display_name or (record.title if record else
-                                              Path(file_name).stem.replace("_", " ").title()),
-        "artist": args.artist or (record.artist if record else "unknown"),
-        "year": args.year or (record.year if record else "unknown"),
-        "licence": args.licence or (record.licence if record else "unknown"),
-    }
 
 
 def _train_reporter(every: int):
@@ -133,10 +111,12 @@ def _train_reporter(every: int):
         elif isinstance(event, training.TrainProgress) and (
                 event.step % every == 0 or event.step == event.steps):
             losses = event.losses
+            measured = (f"pixel error {event.pixel_error:.2f}" if losses is None else
+                        f"content {losses.content:.4g}  style {losses.style:.4g}  "
+                        f"tv {losses.tv:.4g}")
             print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "
                   f"{event.seconds_per_step:.2f} s/step  ETA {event.eta_seconds / 60:.1f} min  "
-                  f"content {losses.content:.4g}  style {losses.style:.4g}  tv {losses.tv:.4g}",
-                  flush=True)
+                  f"{measured}", flush=True)
         elif isinstance(event, training.TrainPreview):
             print(f"preview: {event.path}", flush=True)
 

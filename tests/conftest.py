@@ -1,6 +1,8 @@
 """Shared fixtures."""
 
 import dataclasses
+import os
+import tempfile
 
 import numpy as np
 import pytest
@@ -10,6 +12,10 @@ from core.fast import train as training
 from core.fast.network import NetworkShape
 
 TINY = NetworkShape(width=4, residual_blocks=1)
+# Networks trained by the tests (the Train page, its task) go to a folder of this run, never
+# into the app's runs/trained, and the app under test lists none trained before; set here, at
+# import, so that servers the tests start inherit it.
+os.environ.setdefault(registry.TRAINED_DIR_ENV, tempfile.mkdtemp(prefix="trained-networks-"))
 
 
 def photo(height=40, width=48, shift=0):

@@ -3,8 +3,10 @@
 A classic run reports ``Started``, ``StartImage`` and ``Progress`` (``core.classic``); the
 worker turns the last two into a ``Step`` at once, PNG-encoding the snapshot where the run
 is, so that records, and the wire between a Ray worker and the job board, carry bytes ready
-to show or zip, never raw pixels. ``Placed`` says which machine took the job; ``Outcome``
-ends it.
+to show or zip, never raw pixels. A training job (``core.fast.training_job``) reports a
+``TrainProgress`` per step, a loss row here (no losses while it distils), and its previews,
+snapshots; its two phases are the job's stages. ``Placed`` says which machine took the
+job; ``Outcome`` ends it.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def step_of(event):
     """A classic run's event as the record takes it: ``Started`` as it is, the others as a
     ``Step`` with the snapshot encoded."""
     from core.classic import Progress, StartImage
+    from core.fast.train import TrainProgress
+    from core.fast.training_job import PreviewSheet, phase_stage
 
     if isinstance(event, StartImage):  # iteration 0: a snapshot, not a loss row
         snapshot = Snapshot(event.iteration, event.elapsed, images.encode_png(event.snapshot))
@@ -58,4 +62,9 @@ def step_of(event):
         if event.snapshot is not None:
             snapshot = Snapshot(event.iteration, event.elapsed, images.encode_png(event.snapshot))
         return Step(row, snapshot, (event.stage, event.stages))
+    if isinstance(event, TrainProgress):
+        stage = phase_stage(event.step, event.distil_steps)
+        return Step(LossRow(event.step, event.elapsed, event.losses, stage[0]), None, stage)
+    if isinstance(event, PreviewSheet):
+        return Step(None, Snapshot(event.step, event.elapsed, event.png), event.stage)
     return event

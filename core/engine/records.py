@@ -31,8 +31,12 @@ class Plan:
 
 
 def plan_of(task) -> Plan:
-    """The task's plan, from its ``classic_config`` (None: one pass). Read where the task
+    """The task's plan, from its ``classic_config`` (None: one pass), or its own steps and
+    their costs (a training job: ``planned_steps``, ``step_costs``). Read where the task
     is whole: on Ray, the board holds it with its larger parts as object references."""
+    steps = getattr(task, "planned_steps", None)
+    if steps is not None:
+        return Plan(steps, None, task.step_costs)
     config = getattr(task, "classic_config", None)
     if config is None:
         return Plan()

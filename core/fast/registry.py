@@ -1,7 +1,8 @@
 """Every fast network's files: a weights file plus a JSON manifest holding its sha256.
 
 The trained per-painting networks are ``styles/models/NAME.weights.h5`` plus ``NAME.json``
-(which painting the network learned, how it was trained); Magenta's converted networks
+(which painting the network learned, how it was trained), and those a person trains in the
+app (the Train page) are the same two files in ``trained_dir()``; Magenta's converted networks
 (``core.fast.arbitrary``) live in ``styles/arbitrary/``. Both are read by one manifest reader
 (``read_manifest``) and loaded by one loader (``load_verified``), which refuses a file whose
 checksum differs (a truncated download, a Git LFS pointer, a file swapped by hand) with a
@@ -13,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +26,21 @@ from core.fast.settings import NetworkShape
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "styles" / "models"
 MODELS_DIR_ENV = "STYLE_STUDIO_MODELS_DIR"  # a folder of your own trained networks instead
+# Networks trained in the app (and their checkpoints): not in the repository's styles/models.
+TRAINED_DIR = Path(__file__).resolve().parents[2] / "runs" / "trained"
+TRAINED_DIR_ENV = "STYLE_STUDIO_TRAINED_DIR"
 WEIGHTS_SUFFIX = ".weights.h5"
+PAINTING_SUFFIX = ".painting.png"  # a trained-here network's painting, beside its weights
 NEEDS_WORDS = {"weights": "its weights' name", "sha256": "sha256"}  # of a manifest's fields
 
 
 def models_dir() -> Path:
     return Path(os.environ.get(MODELS_DIR_ENV) or MODELS_DIR)
+
+
+def trained_dir() -> Path:
+    """Where the Train page saves networks: ``$STYLE_STUDIO_TRAINED_DIR``, else runs/trained."""
+    return Path(os.environ.get(TRAINED_DIR_ENV) or TRAINED_DIR)
 
 
 class ModelError(UserError):
@@ -119,6 +130,19 @@ class StyleModel:
         return paintings.credit(self.display_name, self.artist, self.year)
 
     @property
+    def painting_path(self) -> Path:
+        """The painting it learned: the bundled one in styles/, else the copy saved beside
+        the weights (an uploaded painting; ``PAINTING_SUFFIX``)."""
+        bundled = MODELS_DIR.parent / self.painting
+        return bundled if bundled.is_file() else self.weights_path.with_name(
+            self.name + PAINTING_SUFFIX)
+
+    @property
+    def trained_here(self) -> bool:
+        """Trained in the app (it lives in ``trained_dir()``), not bundled."""
+        return self.weights_path.parent == trained_dir()
+
+    @property
     def what(self) -> str:
         """How messages name it: "style network udnie"."""
         return f"style network {self.name}"
@@ -137,7 +161,7 @@ def style_model(path: Path) -> StyleModel:
             artist=manifest["artist"],
             year=str(manifest["year"]),
             licence=manifest["licence"],
-            network=NetworkShape(**manifest["network"]),
+            network=NetworkShape.from_dict(manifest["network"]),
             sha256=manifest["sha256"],
             weights_path=path.with_name(name + WEIGHTS_SUFFIX),
             manifest=manifest,
@@ -148,22 +172,26 @@ def style_model(path: Path) -> StyleModel:
 
 def bundled_models(folder: Path | None = None, problems: list[str] | None = None
                    ) -> list[StyleModel]:
-    """Every model with a readable manifest in ``folder`` (default ``models_dir()``).
+    """Every model with a readable manifest in ``folder``; by default the bundled networks
+    (``models_dir()``) and then those trained in the app (``trained_dir()``).
 
     An unreadable manifest is skipped (its message goes to ``problems`` when given), so one
-    damaged file does not hide the other networks.
+    damaged file does not hide the other networks. A trained-here network named like a
+    bundled one is left out: a name means one network.
     """
-    folder = models_dir() if folder is None else folder
-    if not folder.is_dir():
-        return []
-    models = []
-    for path in sorted(folder.glob("*.json")):
-        try:
-            models.append(style_model(path))
-        except ModelError as error:
-            if problems is not None:
-                problems.append(str(error))
-    return sorted(models, key=lambda model: model.display_name)
+    folders = [models_dir(), trained_dir()] if folder is None else [folder]
+    models: dict[str, StyleModel] = {}
+    for place in dict.fromkeys(folders):
+        found = []
+        for path in sorted(place.glob("*.json")) if place.is_dir() else []:
+            try:
+                found.append(style_model(path))
+            except ModelError as error:
+                if problems is not None:
+                    problems.append(str(error))
+        for model in sorted(found, key=lambda model: model.display_name):
+            models.setdefault(model.name, model)
+    return list(models.values())
 
 
 def find_model(name: str, folder: Path | None = None) -> StyleModel:
@@ -184,6 +212,29 @@ def load_transformer(model: StyleModel, precision: str = "float32"):
     return load_verified(
         model.what, model.weights_path, model.sha256,
         lambda: build_transformer(model.network, precision, name=f"style_{model.name}"))
+
+
+def save_network(transformer, result, config, weights: Path, credits: dict, *,
+                 warm_start: str | None = None, note: str | None = None) -> Path:
+    """The one place a finished training run becomes a network: ``weights``
+    (``NAME.weights.h5``) and its manifest beside it, holding the painting's ``credits``
+    (``core.paintings.credits``), how and where it was trained (``result``, a
+    ``core.fast.train.TrainResult``, and ``config``), its lineage and its sha256. The CLI's
+    ``train-fast`` and the Train page's job both save through here; returns the manifest."""
+    import keras
+
+    from core.machine import cpu_name
+
+    transformer.save_weights(weights)
+    seconds = round(result.seconds)
+    return write_manifest(
+        weights, **credits, backbone=result.backbone.name, steps=result.steps,
+        batch=config.batch, training_seconds=seconds,
+        machine=f"{cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
+                f"({keras.backend.backend()} backend)",
+        network=config.network.to_dict(), training=config.to_dict(),
+        style_layer_balance=result.balance, **lineage(warm_start, result.steps, seconds),
+        trained=time.strftime("%Y-%m-%d"), **({"note": note} if note else {}))
 
 
 def write_manifest(weights_path: Path, **fields) -> Path:

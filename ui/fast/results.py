@@ -17,7 +17,7 @@ from core.fast import arbitrary, registry
 from core.fast.apply import FastConfig, FastResult, compiled, paint, warm_up
 from core.picture_recipe import PictureRecipe
 from ui import catalog, gallery, pickers, shelf
-from ui.text import fast_duration, plural
+from ui.text import duration, fast_duration, plural
 
 PICK_PREFIX = "fast.pick."  # + network name: a tick box
 SIZE = "fast.size"
@@ -29,7 +29,8 @@ TRAINED = "trained"  # + weights path, sha256
 ANY_PAINTING = "any painting"  # + the paintings' digests, their mix
 STYLES_26 = "26 styles"  # + the 26 weights
 TRAINING_HELP = """\
-Any painting works; training takes a few hours on a laptop CPU (minutes on a GPU):
+Any painting works: the **Train** page trains one in the app, in the background. Training
+takes a few hours on a laptop CPU (minutes on a GPU). From the command line:
 
 ```bash
 python -m core train-fast --style my_painting.jpg --photos path/to/photos \\
@@ -69,10 +70,12 @@ def style_picker(models: list[registry.StyleModel]) -> list[registry.StyleModel]
 
 def _item(model: registry.StyleModel, same_title: bool) -> gallery.Item:
     """A network under its painting; two networks of one painting also show their names."""
-    painting = catalog.STYLES_DIR / model.painting
+    painting = model.painting_path
     image = pickers.thumbnail(str(painting)) if painting.is_file() else _blank()
-    title = f"{model.display_name} ({model.name})" if same_title else model.display_name
-    return gallery.Item(model.name, image, title, f"{model.artist}, {model.year}")
+    title = f"{model.display_name} ({model.name})" if same_title or model.trained_here else (
+        model.display_name)
+    byline = f"{model.artist}, {model.year}" + (" · trained here" if model.trained_here else "")
+    return gallery.Item(model.name, image, title, byline)
 
 
 def _blank() -> np.ndarray:
@@ -218,11 +221,20 @@ def _result_buttons(result: shelf.Result, model: registry.StyleModel) -> None:
         key=f"fast.download.{model.name}", on_click="ignore", icon=":material/download:",
         width="stretch")
     with st.popover("About this network", width="stretch"):
-        manifest = model.manifest
-        steps = manifest.get("total_steps", manifest.get("steps"))
-        seconds = manifest.get("total_training_seconds", manifest.get("training_seconds", 0))
-        st.markdown(
-            f"**{model.label}** ({model.licence}). Trained {steps} steps, batch "
-            f"{manifest.get('batch')}, in {seconds / 60:.0f} min on "
-            f"{manifest.get('machine', 'an unknown machine')}; loss network "
-            f"{manifest.get('backbone', 'unknown')}. {manifest.get('note', '')}")
+        st.markdown(manifest_facts(model))
+        if model.manifest.get("note"):
+            st.caption(model.manifest["note"])
+
+
+def manifest_facts(model: registry.StyleModel) -> str:
+    """A trained network's manifest, in a few lines: painting, licence, steps, time, sha256."""
+    manifest = model.manifest
+    seconds = manifest.get("total_training_seconds", manifest.get("training_seconds", 0))
+    steps = manifest.get("total_steps", manifest.get("steps"))
+    return (f"- **Painting:** {model.label} (`{model.painting}`)\n"
+            f"- **Licence:** {model.licence}\n"
+            f"- **Steps:** {steps}, batch {manifest.get('batch')}, loss network "
+            f"{manifest.get('backbone', 'unknown')}\n"
+            f"- **Training time:** {duration(seconds)} on "
+            f"{manifest.get('machine', 'an unknown machine')}\n"
+            f"- **sha256:** `{model.sha256}`")

@@ -1,0 +1,239 @@
+"""Training a network from the app: the ``TrainTask`` on the real local engine (events, the
+two phases, previews, cancel and resume from the checkpoint, the saved network and its
+manifest through the registry) and the Train page through AppTest, on to the fast page's
+list. Real tiny runs, no mocks: a 4-wide network, 32 px crops, a few steps."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import paintings
+from core.engine.local import LocalEngine
+from core.errors import SettingsError
+from core.fast import registry
+from core.fast.train import FINE_TUNE_COST
+from core.fast.training_job import (
+    BENCHMARK_FINE_TUNE_SECONDS,
+    TrainTask,
+    estimate_seconds,
+    name_problem,
+)
+from core.progress import CANCELLED, DONE
+from tests.apptest_helpers import open_app, texts, wait_until
+from tests.conftest import TINY, painting, tiny_config
+from ui.fast import results as fast_results
+from ui.train import job as train_job
+
+STARRY = "starry_night.jpg"
+
+
+@pytest.fixture(autouse=True)
+def trained_dir(tmp_path, monkeypatch):
+    """Each test trains into a folder of its own."""
+    folder = tmp_path / "trained"
+    monkeypatch.setenv(registry.TRAINED_DIR_ENV, str(folder))
+    return folder
+
+
+def task(name="tiny_test", **changes) -> TrainTask:
+    config = tiny_config(steps=4, distil_steps=2, crop=32, preview_every=2, checkpoint_every=1)
+    return TrainTask(name, painting(64), STARRY, dataclasses.replace(config, **changes))
+
+
+def run_on_engine(work: TrainTask, engine: LocalEngine):
+    job = engine.submit("tester.train", work)
+    assert job.wait(300)
+    return job.view()
+
+
+def test_a_training_job_reports_its_steps_phases_and_previews_and_saves_its_network():
+    engine = LocalEngine(slots=1)
+    view = run_on_engine(task(), engine)
+    assert view.status == DONE, view.error
+    assert view.started.first_step == 0 and view.started.held_out == 3
+    assert [row.iteration for row in view.rows] == [1, 2, 3, 4]
+    assert [row.stage for row in view.rows] == [1, 1, 2, 2]  # distilling, then fine-tuning
+    assert view.rows[0].losses is None and view.rows[-1].losses.style > 0
+    assert view.planned_iterations == 4 and view.fraction() == 1.0
+    assert [snapshot.iteration for snapshot in view.snapshots] == [2, 4]
+    assert view.snapshots[-1].png.startswith(b"\x89PNG")
+    result = view.result
+    assert (result.name, result.steps, result.stopped_by) == ("tiny_test", 4, "steps")
+
+    model = registry.find_model("tiny_test")  # the registry's one list has it
+    assert model.trained_here and model.weights_path.parent == registry.trained_dir()
+    assert model.sha256 == registry.sha256_of(model.weights_path) == result.model.sha256
+    record = paintings.find(STARRY)
+    assert (model.painting, model.display_name, model.licence) == (
+        STARRY, record.title, record.licence)
+    assert model.manifest["steps"] == 4 and model.manifest["training"]["distil_steps"] == 2
+    assert model.manifest["network"] == TINY.to_dict()
+    assert model.painting_path.is_file()  # bundled painting: styles/starry_night.jpg
+    registry.load_transformer(model)  # checksum-verified, loads
+    assert "tiny_test" in [m.name for m in registry.bundled_models()]
+    assert engine.get(engine.jobs_of("tester.train")[0].id).record()["summary"]["sha256"] == (
+        model.sha256)
+
+
+def test_cancel_keeps_a_checkpoint_and_the_same_painting_and_settings_resume_from_it():
+    engine = LocalEngine(slots=1)
+    work = task(steps=400, distil_steps=0, preview_every=0)
+    job = engine.submit("tester.train", work)
+    deadline = time.monotonic() + 300
+    while job.view().iteration < 2:
+        assert time.monotonic() < deadline and job.active, job.view().error
+        time.sleep(0.05)
+    job.cancel()
+    assert job.wait(60)
+    view = job.view()
+    stopped_at = view.result.steps
+    assert view.status == CANCELLED and view.result.stopped_by == "cancel"
+    assert 2 <= stopped_at < 400 and view.result.model is None
+    assert not (registry.trained_dir() / "tiny_test.weights.h5").exists()
+
+    # The same painting and settings (but the steps) find the checkpoint...
+    again = task(steps=stopped_at + 2, distil_steps=0, preview_every=0)
+    assert again.checkpoint_dir == work.checkpoint_dir and again.saved_step() == stopped_at
+    view = run_on_engine(again, engine)
+    assert view.status == DONE, view.error
+    assert view.started.first_step == stopped_at
+    assert [row.iteration for row in view.rows] == [stopped_at + 1, stopped_at + 2]
+    assert registry.find_model("tiny_test").manifest["steps"] == stopped_at + 2
+    # ...other settings or another painting do not; "fresh" forgets it.
+    assert task(distil_steps=0, crop=48).checkpoint_dir != work.checkpoint_dir
+    other = TrainTask("tiny_test", painting(48), STARRY, work.config)
+    assert other.checkpoint_dir != work.checkpoint_dir and other.saved_step() is None
+    assert dataclasses.replace(again, fresh=True).saved_step() is None
+
+
+def test_a_network_name_must_be_a_file_name_and_not_a_bundled_networks():
+    assert name_problem("my_wave-2") is None
+    assert "bundled network" in name_problem("starry_night")
+    assert "lower-case letters" in name_problem("My Wave")
+    with pytest.raises(SettingsError, match="bundled network"):
+        task(name="udnie")
+
+
+def test_a_trained_here_network_named_like_a_bundled_one_is_not_listed(trained_dir):
+    bundled = registry.bundled_models(registry.models_dir())
+    trained_dir.mkdir()
+    first = bundled[0]
+    for suffix in (".json", ".weights.h5"):
+        source = first.weights_path.with_name(first.name + suffix)
+        (trained_dir / source.name).write_bytes(source.read_bytes())
+    listed = registry.bundled_models()
+    assert [m.name for m in listed] == [m.name for m in bundled]
+    assert not any(m.trained_here for m in listed)
+
+
+def test_the_estimate_weighs_the_phases_and_uses_a_measured_pace():
+    config = tiny_config(steps=10, distil_steps=4, crop=256, batch=2, precision="bfloat16")
+    per_step = BENCHMARK_FINE_TUNE_SECONDS / FINE_TUNE_COST
+    assert estimate_seconds(config) == pytest.approx((4 + 6 * FINE_TUNE_COST) * per_step)
+    assert estimate_seconds(config, 6) == pytest.approx(4 * FINE_TUNE_COST * per_step)
+    timed = dataclasses.replace(config, crop=128)  # a quarter of the work per step
+    assert estimate_seconds(config, 4, (0.5, timed)) == pytest.approx(6 * FINE_TUNE_COST * 2.0)
+
+
+# --------------------------------------------------------------------------- the page
+
+
+def progress_text(at: AppTest) -> str:
+    return " ".join(bar.proto.text for bar in at.get("progress"))
+
+
+def train_page(steps: int, distil_steps: int) -> AppTest:
+    """The Train page on The Starry Night, with tiny settings."""
+    at = open_app("pages/train.py")
+    assert at.text_input(key="train.name").value == "my_starry_night"
+    assert at.number_input(key="train.steps").value == registry_default("steps")
+    assert "Estimated time: about " in texts(at.caption)
+    at.number_input(key="train.steps").set_value(steps)
+    at.number_input(key="train.distil_steps").set_value(distil_steps)
+    at.number_input(key="train.crop").set_value(32)
+    at.number_input(key="train.batch").set_value(1)
+    at.run()
+    assert not at.error, texts(at.error)
+    return at
+
+
+def registry_default(field: str):
+    from core.fast.settings import TrainConfig
+
+    return getattr(TrainConfig(), field)
+
+
+def job_view(at: AppTest):
+    from ui import common
+
+    return common.engine().get(at.session_state[train_job.JOB]).view()
+
+
+def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to_fast():
+    at = train_page(steps=4, distil_steps=2)
+    assert "for 4 steps" in texts(at.caption)
+    at.button(key="train.start").click().run()
+    assert not at.exception, at.exception
+    seen = set()
+
+    def done(at: AppTest) -> bool:
+        seen.add(progress_text(at).split(":")[0])
+        return progress_text(at).startswith("Done: 4 steps in ")
+
+    wait_until(at, done)
+    assert seen & {"Loading the training photos, the loss network and the painting…",
+                   "Learning from the any-painting network", "Fine-tuning on the painting"}
+    captions = [c for image in at.get("image") for c in image.captions]
+    assert any(c.endswith("step 4") and c.startswith("Held-out photos") for c in captions)
+    assert "my_starry_night** is trained and saved" in texts(at.success)
+    model = registry.find_model("my_starry_night")
+    facts = texts(at.markdown)
+    assert f"`{model.sha256}`" in facts and "**Licence:** public domain" in facts
+    assert "**Steps:** 4, batch 1" in facts and "The Starry Night" in facts
+    assert at.button(key="train.start").label == "Resume"  # its checkpoint is at step 4...
+    assert at.button(key="train.start").disabled  # ...which is all the steps asked for
+    assert "Its checkpoint is at step 4: raise Steps" in texts(at.caption)
+
+    at.button(key="train.open_fast").click().run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Fast style transfer"
+    assert "my_starry_night" in [m.name for m in fast_results.available_models()]
+    assert at.checkbox(key=f"{fast_results.PICK_PREFIX}my_starry_night").value
+
+
+def test_the_page_cancels_and_resumes_from_the_step_it_stopped_at():
+    at = train_page(steps=400, distil_steps=0)
+    at.button(key="train.start").click().run()
+    wait_until(at, lambda at: job_view(at).iteration >= 2)
+    at.button(key="train.cancel").click().run()
+    wait_until(at, lambda at: progress_text(at).startswith("Cancelled at step "))
+    stopped_at = job_view(at).result.steps
+    assert f"Cancelled at step {stopped_at}: Resume" in progress_text(at)
+    assert at.button(key="train.start").label == "Resume"
+    assert f"steps {stopped_at} to 400" in texts(at.caption)
+    at.button(key="train.start").click().run()
+    wait_until(at, lambda at: job_view(at).iteration > stopped_at)
+    assert job_view(at).started.first_step == stopped_at
+    at.button(key="train.cancel").click().run()
+    wait_until(at, lambda at: not job_view(at).active)
+    record = json.loads((registry.trained_dir() / "checkpoints").joinpath(
+        next(p.name for p in (registry.trained_dir() / "checkpoints").iterdir()),
+        "state.json").read_text())
+    assert record["step"] == job_view(at).result.steps > stopped_at
+
+
+def test_a_preview_sheet_loses_its_blank_margins_only():
+    import numpy as np
+
+    from core.fast.training_job import trimmed
+
+    sheet = np.full((512, 300, 3), 255, np.uint8)
+    sheet[:340, :256] = 90  # a landscape photo over its painting, padded as the trainer pads
+    sheet[10, 280] = 0  # a dark pixel further right keeps its column
+    assert trimmed(sheet).shape == (340, 281, 3)
+    assert trimmed(np.full((4, 4, 3), 255, np.uint8)).shape == (4, 4, 3)

@@ -1,0 +1,1 @@
+"""The Train page's parts: its choices (``form``) and its job (``job``)."""

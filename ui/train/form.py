@@ -1,0 +1,128 @@
+"""The Train page's choices: the painting (bundled or uploaded), the new network's name and
+its training settings, whose defaults are ``TrainConfig``'s; together a
+``core.fast.training_job.TrainTask``, or the one line that says what to fix."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import streamlit as st
+
+from core.errors import UserError
+from core.fast.settings import MAX_STEPS, TrainConfig
+from core.fast.training_job import TrainTask, slug
+from ui import catalog, common, pickers, uploads
+
+PAINTING = "train.painting"  # selectbox: an upload's id or a bundled painting's stem
+UPLOAD = "train.painting_upload"
+NAME = "train.name"
+NAMED_FOR = "train.named_for"  # not a widget: the painting the name was made for
+STEPS = "train.steps"
+DISTIL_STEPS = "train.distil_steps"
+CROP = "train.crop"
+BATCH = "train.batch"
+PREVIEW_EVERY = "train.preview_every"
+CREDIT_PREFIX = "train.credit."  # + title, artist, year, licence: an upload's manifest fields
+FRESH = "train.fresh"
+CREDITS = (("title", "Title"), ("artist", "Artist"), ("year", "Year"), ("licence", "Licence"))
+
+
+def _take_painting() -> None:
+    """The uploader's on_change: keep the new painting and choose it."""
+    added = uploads.absorb(UPLOAD, uploads.PAINTING)
+    if added:
+        st.session_state[PAINTING] = added[-1].id
+
+
+def painting_picker() -> pickers.Chosen | None:
+    """One painting, bundled or uploaded (uploads are shared with the other pages)."""
+    bundled = {picture.stem: picture for picture in catalog.paintings()}
+    uploaded = {upload.id: upload for upload in uploads.library(uploads.PAINTING)}
+    options = [*uploaded, *bundled]
+    if st.session_state.get(PAINTING) not in options:
+        st.session_state[PAINTING] = (catalog.DEFAULT_STYLE if catalog.DEFAULT_STYLE in bundled
+                                      else options[0])
+
+    def label(option: str) -> str:
+        if option in uploaded:
+            return f"Your painting: {uploaded[option].file_name}"
+        return bundled[option].label
+
+    choice = st.selectbox("Painting", options, key=PAINTING, format_func=label,
+                          persist_state="session")
+    st.file_uploader("…or upload your own painting", type=uploads.UPLOAD_TYPES, key=UPLOAD,
+                     on_change=_take_painting, help=pickers.upload_help("It"))
+    if uploads.show_problems(UPLOAD):
+        return None
+    chosen = pickers.chosen_painting(choice)
+    for note in chosen.notes:
+        st.info(f"{uploads.what(uploads.PAINTING, chosen.label)}: {note}")
+    height, width = chosen.pixels.shape[:2]
+    st.image(chosen.preview, caption=f"{chosen.label} · {width} × {height} px", width="stretch")
+    return chosen
+
+
+def file_name(chosen: pickers.Chosen) -> str:
+    """'starry_night.jpg' for a bundled painting, the file's name for an upload."""
+    return Path(chosen.name.removeprefix("upload: ")).name
+
+
+def settings_panel(chosen: pickers.Chosen | None) -> tuple[TrainTask | None, str | None]:
+    """The name and settings; (the task, None) or (None, what to fix)."""
+    defaults = TrainConfig()
+    if chosen is not None and st.session_state.get(NAMED_FOR) != chosen.name:
+        st.session_state[NAME] = f"my_{slug(file_name(chosen))}"[:48]  # a new painting's
+        st.session_state[NAMED_FOR] = chosen.name
+    name = st.text_input("Network name", key=NAME, persist_state="session",
+                         help="The fast page lists the network under its painting; this "
+                              "names its files. Training again under a name replaces it.")
+    steps = st.number_input("Steps", 1, MAX_STEPS, defaults.steps, step=100, key=STEPS,
+                            persist_state="session",
+                            help="Each step learns from a batch of crops of the bundled "
+                                 "training photos.")
+    with st.expander("Advanced settings"):
+        distil_col, crop_col, batch_col, preview_col = st.columns([2, 1, 1, 1])
+        distil = distil_col.number_input(
+            "Steps learning from the any-painting network", 0, MAX_STEPS,
+            defaults.distil_steps, key=DISTIL_STEPS, persist_state="session",
+            help="The first steps copy the any-painting network's pictures pixel by pixel "
+                 "(cheap); the rest fine-tune on the painting itself.")
+        crop = crop_col.number_input("Crop (px)", 32, 1024, defaults.crop, step=32, key=CROP,
+                                     persist_state="session")
+        batch = batch_col.number_input("Batch", 1, 64, defaults.batch, key=BATCH,
+                                       persist_state="session")
+        preview_every = preview_col.number_input(
+            "Preview every (steps)", 1, MAX_STEPS, max(1, defaults.preview_every),
+            key=PREVIEW_EVERY, persist_state="session",
+            help="How often the held-out photos are painted for the preview (and at the end).")
+    credits = _credits(chosen) if chosen is not None and chosen.uploaded else {}
+    if chosen is None:
+        return None, "Choose a painting that can be used."
+    try:
+        config = dataclasses.replace(defaults, steps=int(steps), distil_steps=int(distil),
+                                     crop=int(crop), batch=int(batch),
+                                     preview_every=int(preview_every),
+                                     backbone=common.backbone_name())
+        task = TrainTask(name=name.strip(), painting=chosen.pixels,
+                         painting_file=file_name(chosen), config=config, **credits)
+    except UserError as error:
+        return None, str(error)
+    return task, None
+
+
+def _credits(chosen: pickers.Chosen) -> dict:
+    """An uploaded painting's title, artist, year and licence, for the network's manifest."""
+    with st.expander("About your painting (for the network's manifest)"):
+        columns = st.columns(len(CREDITS))
+        values = {field: column.text_input(label, key=CREDIT_PREFIX + field,
+                                           placeholder="unknown", persist_state="session")
+                  for column, (field, label) in zip(columns, CREDITS, strict=True)}
+    return {field: value.strip() or None for field, value in values.items()}
+
+
+def fresh_choice(task: TrainTask, saved_step: int) -> TrainTask:
+    """Offer to start afresh when a checkpoint of this painting and settings exists."""
+    fresh = st.checkbox(f"Start afresh (forget the checkpoint at step {saved_step})",
+                        key=FRESH)
+    return dataclasses.replace(task, fresh=True) if fresh else task
