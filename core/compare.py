@@ -222,3 +222,63 @@ def _check_frames(frames: Sequence[np.ndarray], captions: Sequence[str]) -> None
         raise ValueError("need at least one frame")
     if len(frames) != len(captions):
         raise ValueError(f"{len(frames)} frames but {len(captions)} captions")
+
+
+def sweep_sheet(grid: Sequence[Sequence[np.ndarray | None]], row_title: str,
+                row_labels: Sequence[str], column_title: str, column_labels: Sequence[str],
+                title: str = "", *, cell_width: int = 240,
+                font_size: int = FONT_SIZE) -> np.ndarray:
+    """A sweep's pictures as a table: ``title`` on top, then ``column_title`` and a label over
+    each column, ``row_title`` and a label left of each row; a cell without a picture (not
+    made, failed) is a grey box. ``grid[row][column]``; the layout is ``sweep_layout``'s."""
+    rows, columns = len(row_labels), len(column_labels)
+    if rows < 1 or columns < 1 or len(grid) != rows or any(len(r) != columns for r in grid):
+        raise ValueError(f"a sweep sheet needs a grid of {rows} x {columns} cells, at least "
+                         "1 x 1, one label per row and column")
+    pictures = [cell for row in grid for cell in row if cell is not None]
+    layout = sweep_layout(pictures, row_title, row_labels, title, columns, cell_width,
+                          font_size)
+    label_width, header, box_width, box_height, line = layout
+    canvas = Image.new("RGB", (label_width + columns * cell_width,
+                               header + rows * (box_height + 2 * PADDING)), PAPER)
+    draw = ImageDraw.Draw(canvas)
+    text_font = font(font_size)
+    top = PADDING
+    for text in wrap(title, canvas.width - 2 * PADDING, font_size) if title else ():
+        draw.text((PADDING, top), text, fill=INK, font=text_font)
+        top += line
+    draw.text((PADDING, top), printable(f"rows: {row_title} · columns: {column_title}"), fill=INK,
+              font=text_font)
+    for index, label in enumerate(column_labels):
+        draw.text((label_width + index * cell_width + PADDING, header - line),
+                  printable(label), fill=INK, font=text_font)
+    for row, label in enumerate(row_labels):
+        cell_top = header + row * (box_height + 2 * PADDING) + PADDING
+        draw.text((PADDING, cell_top + box_height // 2 - font_size // 2), printable(label),
+                  fill=INK, font=text_font)
+        for column, picture in enumerate(grid[row]):
+            left = label_width + column * cell_width + PADDING
+            box = fit(picture, box_width, box_height) if picture is not None else np.full(
+                (box_height, box_width, 3), 225, np.uint8)
+            canvas.paste(Image.fromarray(box), (left, cell_top))
+    return np.asarray(canvas)
+
+
+def sweep_layout(pictures: Sequence[np.ndarray], row_title: str, row_labels: Sequence[str],
+                 title: str, columns: int, cell_width: int, font_size: int = FONT_SIZE
+                 ) -> tuple[int, int, int, int, int]:
+    """(label column width, header height, image box width and height, line height) of a
+    sweep sheet: every box as tall as the tallest picture's shape (at most ``MAX_ASPECT``),
+    the header as tall as the title's lines plus the axes' line and the column labels'."""
+    box_width = cell_width - 2 * PADDING
+    aspect = min(MAX_ASPECT, max((p.shape[0] / p.shape[1] for p in pictures), default=0.75))
+    box_height = max(1, round(box_width * aspect))
+    text_font = font(font_size)
+    longest = max(text_font.getlength(printable(label)) for label in row_labels)
+    label_width = round(max(longest, text_font.getlength(printable(row_title)) / 2)) + \
+        3 * PADDING
+    line = font_size + LINE_GAP
+    total_width = label_width + columns * cell_width
+    title_lines = len(wrap(title, total_width - 2 * PADDING, font_size)) if title else 0
+    header = PADDING + (title_lines + 2) * line + PADDING
+    return label_width, header, box_width, box_height, line

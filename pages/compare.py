@@ -1,24 +1,27 @@
-"""Compare page: one photo through many styles, classic against fast, a before/after slider,
-the evolution of a classic run; every view reachable by a link.
+"""Compare page: one photo through many styles, a sweep over two settings, classic against
+fast, a before/after slider, the evolution of a classic run; every view reachable by a link.
 
-Widgets live in ``ui.compare.views`` and ``ui.compare.versus``; pictures come from the fast page's
-cache and the session's shelf (``ui.shelf``), sheets and GIFs from ``core.compare``; the
-view's state travels in the URL through ``ui.compare.link``.
+Widgets live in ``ui.compare`` (``grid``, ``sweep``, ``views``, ``versus``); pictures come from
+the fast page's cache, the session's shelf (``ui.shelf``) and the engine's jobs; sheets and
+GIFs from ``core.compare``; the view's state travels in the URL through ``ui.compare.link``.
 """
 
 import streamlit as st
 
 from ui import catalog, frame, pickers
+from ui.compare import grid, versus
 from ui.compare import link as compare_link
-from ui.compare import versus
+from ui.compare import sweep as compare_sweep
 from ui.compare import views as compare_views
+from ui.fast import magenta
 from ui.fast import results as fast_results
 
 frame.require_frame()  # a deep link on a fresh server runs this file alone
 
 st.title("Compare")
-st.caption("Put results next to each other: one photo in many styles, the classic method "
-           "against the fast one, any two pictures under a slider, a classic run as it forms.")
+st.caption("Put results next to each other: one photo in many styles, a grid over two "
+           "settings, the classic method against the fast one, any two pictures under a "
+           "slider, a classic run as it forms.")
 
 try:
     models = fast_results.available_models()
@@ -34,11 +37,25 @@ compare_link.init_state(compare_link.Choices(
 versus.shelve_finished_jobs()
 
 section = compare_views.section_picker()
+method = grid.method_picker() if section == "grid" else None
+if method in ("any", "multi") or section == "sweep":
+    if (problem := magenta.problem()) is not None:
+        st.error(f"The any-painting networks cannot be used: {problem}")
+        st.stop()
 if section == "evolution":
     photo = pickers.photo_by_id(st.session_state.get(compare_link.PHOTO))
     compare_views.evolution_section(photo)
+elif section == "sweep":
+    photo_col, painting_col = st.columns(2, gap="large")
+    with photo_col:
+        photo = pickers.content_picker("compare")
+    with painting_col:
+        painting = compare_sweep.painting_picker()
+    plan = compare_sweep.settings()
+    if photo is not None and painting is not None and plan is not None:
+        compare_sweep.show(photo, painting, plan)
 else:
-    if not models:
+    if not models and section != "grid":
         st.warning("No style networks are installed, so there are no fast results to compare. "
                    "See the fast page for how to train one.")
     chosen, painting = [], None
@@ -48,11 +65,13 @@ else:
     with style_col:
         if section == "versus":
             painting = compare_views.painting_picker(models)
+        elif section == "grid":
+            chosen = grid.picker(method, models)
         else:
             chosen = compare_views.styles_picker(models)
-    config = compare_views.settings_row()
+    config = compare_views.settings_row() if method != "classic" else None
     if photo is not None and section == "grid":  # (a photo that cannot be used says why)
-        compare_views.styles_grid(photo, chosen, config)
+        grid.styles_grid(photo, method, chosen, config)
     elif photo is not None and section == "versus" and painting is not None:
         versus.classic_vs_fast(photo, painting, config)
     elif photo is not None and section == "slider":

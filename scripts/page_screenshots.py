@@ -6,19 +6,24 @@ bundled networks, driven by headless Chromium (Debian's, through Playwright).
 Writes screenshot-home.png, -classic.png (after a short real run and a second one, so the
 earlier-runs list shows), -fast.png (Any painting), -fast-trained.png, -fast-26-styles.png,
 -fast-regions.png (two paintings by colour regions, touched up with
-a brush stroke), -compare.png (styles grid), -compare-versus.png, -compare-slider.png and
--compare-evolution.png, -batch.png (a small batch of the example photos, one of them in a
-ZIP, one file broken) and -video.png (a two-second pan across an example photo, with a tone,
-previewed and painted, the original beside the painted clip). ``--only PAGE`` shoots one
-page's screenshots. Stops only the server it started.
+a brush stroke), -compare.png (styles grid, any painting), -compare-sweep.png (strength x
+size), -compare-versus.png, -compare-slider.png and -compare-evolution.png (not with
+``--only compare``: it needs the classic page's run), -batch.png (a small batch of the
+example photos, one of them in a ZIP, one file broken) and -video.png (a two-second pan
+across an example photo, with a tone, previewed and painted, the original beside the painted
+clip), -train-running.png and -train.png (a short training run for The Starry Night,
+while it trains and done). ``--only PAGE`` shoots one page's screenshots. Stops only the
+server it started.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import re
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -30,7 +35,7 @@ from tests import test_browser as helpers  # noqa: E402 - the browser tests' own
 from tests.serving import CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 LONG = 600_000  # ms: a first fast picture on a cold 2-core server, a classic run
-ONLY = ("home", "classic", "fast", "batch", "video")  # compare needs the classic run: with the rest
+ONLY = ("home", "classic", "fast", "compare", "batch", "video", "train")
 
 
 def main() -> None:
@@ -41,6 +46,8 @@ def main() -> None:
     parser.add_argument("--only", choices=ONLY, help="shoot only this page")
     args = parser.parse_args()
     args.out.mkdir(exist_ok=True)
+    # Networks the Train page's shot trains go to a temporary folder, not runs/trained.
+    os.environ.setdefault("STYLE_STUDIO_TRAINED_DIR", tempfile.mkdtemp(prefix="shots-"))
     with streamlit_server(ROOT / "runs" / "screenshots-server.log") as (url, _):
         shoot_every_page(url, args)
 
@@ -70,12 +77,15 @@ def shoot_every_page(url: str, args) -> None:
             shoot_classic(page, nav, shot, args)
         if args.only in (None, "fast"):
             shoot_fast(page, nav, shot)
-        if args.only is None:
-            shoot_compare(page, nav, shot)
+        if args.only in (None, "compare"):
+            # Evolution needs the classic page's run: only with the rest.
+            shoot_compare(page, nav, shot, evolution=args.only is None)
         if args.only in (None, "batch"):
             shoot_batch(page, nav, shot)
         if args.only in (None, "video"):
             shoot_video(page, nav, shot)
+        if args.only in (None, "train"):
+            shoot_train(page, nav, shot)
         browser.close()
 
 
@@ -135,14 +145,19 @@ def shoot_fast_regions(page, shot) -> None:
     page.locator(".st-key-fast-any-pick-wave label").click()
 
 
-def shoot_compare(page, nav, shot) -> None:
+def shoot_compare(page, nav, shot, *, evolution: bool = True) -> None:
     nav("Compare", "Compare")
-    page.get_by_text(re.compile(r" · fast · \d+\.\d+ s$")).first.wait_for(timeout=LONG)
+    page.get_by_text(re.compile(r" · any-painting · \d+\.\d+ s$")).first.wait_for(timeout=LONG)
     shot("compare")
-    for view, name, ready in (
-            ("Classic vs fast", "compare-versus", r" · any-painting · "),
-            ("Before/after", "compare-slider", r"Drag across the picture"),
-            ("Evolution of a run", "compare-evolution", r" snapshots, first to last")):
+    page.get_by_text("Sweep", exact=True).click()
+    page.get_by_text(re.compile(r"^\d+\.\d+ s · 768 × \d+ px$")).nth(3).wait_for(timeout=LONG)
+    time.sleep(2)  # the last pictures load
+    shot("compare-sweep")
+    views = [("Classic vs fast", "compare-versus", r" · any-painting · "),
+             ("Before/after", "compare-slider", r"Drag across the picture")]
+    if evolution:
+        views.append(("Evolution of a run", "compare-evolution", r" snapshots, first to last"))
+    for view, name, ready in views:
         page.get_by_text(view, exact=True).click()
         page.get_by_text(re.compile(ready)).first.wait_for(timeout=LONG)
         shot(name)
@@ -215,6 +230,25 @@ def shoot_video(page, nav, shot) -> None:
     page.get_by_role("button", name="Paint the video").click()
     page.get_by_text(re.compile(r"^Done: 48 frames in ")).wait_for(timeout=LONG)
     shot("video")
+
+
+def shoot_train(page, nav, shot) -> None:
+    """The Train page on The Starry Night, a short run (small crops, a preview every 10
+    steps): once while it trains (screenshot-train-running.png), once done. The server saves
+    the network in its trained-networks folder (main sets a temporary one)."""
+    nav("Train", "Train a network")
+    helpers.set_number(page, "Steps", 60)
+    page.get_by_text("Advanced settings").click()
+    for name, value in (("Steps learning from the any-painting network", 40),
+                        ("Crop (px)", 128), ("Preview every (steps)", 10)):
+        helpers.set_number(page, name, value)
+    time.sleep(2)
+    page.get_by_role("button", name="Start", exact=True).click()
+    page.get_by_text(re.compile(r"Held-out photos .*step [2-5]0$")).wait_for(timeout=LONG)
+    shot("train-running")
+    page.get_by_text(re.compile(r"^Done: 60 steps in ")).wait_for(timeout=LONG)
+    time.sleep(1)
+    shot("train")
 
 
 if __name__ == "__main__":

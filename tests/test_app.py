@@ -115,7 +115,7 @@ def shelved_classic_run(photo=CASTLE, painting="styles/wave.jpg"):
 
 
 def test_compare_grid_shows_one_captioned_result_per_chosen_style(app, tiny_models):
-    open_compare(app)
+    open_compare(app, method="trained")
     assert app.title[0].value == "Compare"
     assert app.segmented_control(key="compare.section").value == "grid"
     assert app.pills(key="compare.styles").value == ["other", "tiny"]  # all, by name
@@ -131,11 +131,13 @@ def test_compare_grid_shows_one_captioned_result_per_chosen_style(app, tiny_mode
         next(c for c in captions_of(app) if c.startswith("Tiny — Test, 2026 · fast · "))]
     assert app.query_params["styles"] == "tiny"  # the widgets lead the URL
     assert app.query_params["view"] == "grid" and app.query_params["size"] == "256"
-    assert "http://localhost:8501/compare?view=grid&photo=castle&styles=tiny" in texts(app.code)
+    assert ("http://localhost:8501/compare?view=grid&photo=castle&method=trained&styles=tiny"
+            in texts(app.code))
 
 
 def test_a_link_preselects_the_styles_photo_and_settings(app, tiny_models):
-    open_compare(app, styles="tiny,other", photo="lemurs", strength="0.5", colours="1")
+    open_compare(app, method="trained", styles="tiny,other", photo="lemurs", strength="0.5",
+                 colours="1")
     assert not app.warning
     assert app.pills(key="compare.styles").value == ["tiny", "other"]
     assert app.selectbox(key="compare.photo").value == "lemurs"
@@ -147,7 +149,8 @@ def test_a_link_preselects_the_styles_photo_and_settings(app, tiny_models):
 
 
 def test_bad_link_values_are_ignored_with_a_warning(app, tiny_models):
-    open_compare(app, styles="tiny,no_such_style", size="99999", view="<b>x</b>",
+    open_compare(app, method="trained", styles="tiny,no_such_style", size="99999",
+                 view="<b>x</b>",
                  strength="nan", colours="perhaps")
     assert not app.exception
     warning = texts(app.warning)
@@ -160,7 +163,7 @@ def test_bad_link_values_are_ignored_with_a_warning(app, tiny_models):
 
 
 def test_an_uploaded_photo_cannot_travel_in_the_link(app, tiny_models):
-    open_compare(app, styles="tiny")
+    open_compare(app, method="trained", styles="tiny")
     app.file_uploader(key="compare.content_upload").set_value(
         ("gradient.png", png_bytes(), "image/png")).run()
     assert not app.exception
@@ -187,7 +190,8 @@ def test_a_fast_result_goes_on_the_shelf_and_compare_reuses_it(app, tiny_models,
     assert [(item.method, item.style, item.size) for item in shelf] == [
         ("fast", "other", (256, 171)), ("fast", "other", (1080, 720))]  # newest first
 
-    app.query_params.update({"styles": "other"})  # no size: it follows the fast page
+    # no size: it follows the fast page
+    app.query_params.update({"method": "trained", "styles": "other"})
     open_page(app, "pages/compare.py")
     assert app.slider(key="compare.size").value == 256
     assert len(calls) == 2  # nothing painted again

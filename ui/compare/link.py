@@ -4,8 +4,11 @@ On the first run of the page in a session the query string is read into the widg
 Session State (every value checked; a bad one is ignored and named in a warning); after
 that the widgets lead and each run writes their values back to ``st.query_params``.
 
-A link such as ``compare?view=grid&photo=lemurs&styles=starry_night,wave&size=512``
-names an example photo by its file stem and fast styles by their network names; a classic
+A link such as ``compare?view=grid&photo=lemurs&method=trained&styles=starry_night,wave&size=512``
+names an example photo by its file stem, the grid's method, fast styles by their network
+names and bundled paintings by their stems (``art=wave,udnie``); a sweep by its method,
+painting, axes and seed (``view=sweep&sweep=fast&sweep_art=wave&rows=0.5,1&cols=384,512
+&seed=0``, see ``core.sweep``); a classic
 run by its photo, paintings and recipe (``classic=size:320,iterations:20``, see
 ``ui.recipe``); the slider's two pictures by their ids (``left=photo&right=...``). Pictures
 never travel: a session that lacks one recomputes it (fast results) or says exactly which
@@ -25,6 +28,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from core import sweep as core_sweep
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from ui import catalog, frame, recipe, uploads
 from ui.fast import results as fast_results
@@ -42,13 +46,29 @@ LEFT, RIGHT = "compare.before", "compare.after"  # the slider's two pictures (se
 CLASSIC = "compare.classic"  # not a widget: the recipe of the classic run the view shows
 PAINTINGS = "compare.paintings"  # not a widget: the evolution run's {painting stem: weight}
 # query parameter -> Session State key
-PARAMETERS = {"view": SECTION, "photo": PHOTO, "styles": STYLES, "painting": PAINTING,
-              "size": SIZE, "strength": STRENGTH, "colours": COLOURS, "left": LEFT,
-              "right": RIGHT, "classic": CLASSIC, "paintings": PAINTINGS}
+GRID_METHOD = "compare.grid_method"  # the styles grid's method: one of GRID_METHODS
+ART = "compare.art"  # the grid's bundled paintings (stems), for the any-painting network
+SWEEP_METHOD = "compare.sweep_method"  # core.sweep.FAST or CLASSIC
+SWEEP_PAINTING = "compare.sweep_painting"  # a bundled painting's stem
+ROWS, COLUMNS = "compare.sweep_rows", "compare.sweep_columns"  # text: "0.25, 0.5, 1"
+SEED = "compare.sweep_seed"
+SWEEP_SIZE, ITERATIONS = "compare.sweep_size", "compare.sweep_iterations"  # classic sweeps
+GRID_METHODS = ("any", "trained", "multi", "classic")  # any painting, networks, 26 styles
+# query parameter -> Session State key
+PARAMETERS = {"view": SECTION, "photo": PHOTO, "method": GRID_METHOD, "styles": STYLES,
+              "art": ART, "painting": PAINTING, "size": SIZE, "strength": STRENGTH,
+              "colours": COLOURS, "left": LEFT, "right": RIGHT, "classic": CLASSIC,
+              "paintings": PAINTINGS, "sweep": SWEEP_METHOD, "sweep_art": SWEEP_PAINTING,
+              "rows": ROWS, "cols": COLUMNS, "seed": SEED, "sweep_size": SWEEP_SIZE,
+              "iterations": ITERATIONS}
+SWEEP_ONLY = ("sweep", "sweep_art", "rows", "cols", "seed", "sweep_size", "iterations")
+GRID_SETTINGS = ("size", "strength", "colours")  # the fast settings row (not in a sweep)
 # parameters that belong to one view only
 VIEW_ONLY = {"left": ("slider",), "right": ("slider",), "classic": ("versus", "evolution"),
              "paintings": ("evolution",), "styles": ("grid", "slider"),
-             "painting": ("versus",)}
+             "painting": ("versus",), "method": ("grid",), "art": ("grid",),
+             **{name: ("sweep",) for name in SWEEP_ONLY},
+             **{name: ("grid", "versus", "slider", "evolution") for name in GRID_SETTINGS}}
 MIN_SIZE, SIZE_STEP = 256, 8  # the size slider's bounds, as on the fast page
 STRENGTH_STEP = 0.05
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -89,16 +109,40 @@ def _choice(raw: str, options: tuple[str, ...], what: str) -> tuple[str | None, 
     return None, f"no {what} of that name (known: {', '.join(options) or 'none'})"
 
 
-def _styles(raw: str, choices: Choices) -> tuple[list[str] | None, str | None]:
+def _names(raw: str, options: tuple[str, ...], what: str) -> tuple[list[str] | None, str | None]:
     names = list(dict.fromkeys(name.strip() for name in raw.split(",") if name.strip()))
-    known = [name for name in names if name in choices.styles]
-    unknown = [name for name in names if name not in choices.styles]
+    known = [name for name in names if name in options]
+    unknown = [name for name in names if name not in options]
     problem = None
     if unknown:
-        problem = (f"no fast style named {', '.join(unknown)} "
-                   f"(known: {', '.join(choices.styles) or 'none'})")
+        problem = f"no {what} named {', '.join(unknown)} (known: {', '.join(options) or 'none'})"
     # "styles=" chooses none on purpose; a list of only unknown names chooses nothing.
     return (known if known or not names else None), problem
+
+
+def _styles(raw: str, choices: Choices) -> tuple[list[str] | None, str | None]:
+    return _names(raw, choices.styles, "fast style")
+
+
+def _axis(raw: str, _: Choices) -> tuple[str | None, str | None]:
+    """Numbers, as the sweep's text box holds them; checked against the axis there."""
+    try:
+        values = [float(part) for part in raw.replace(",", " ").split()]
+    except ValueError:
+        values = []
+    if not 1 <= len(values) <= core_sweep.MAX_VALUES or not all(map(math.isfinite, values)):
+        return None, f"give 1 to {core_sweep.MAX_VALUES} numbers, separated by commas"
+    return core_sweep.format_values(values), None
+
+
+def _whole(raw: str, low: int, high: int, what: str) -> tuple[int | None, str | None]:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        return None, f"{what} must be a whole number from {low} to {high}"
+    return value, None
 
 
 def _size(raw: str, _: Choices) -> tuple[int | None, str | None]:
@@ -160,7 +204,18 @@ def _paintings(raw: str, choices: Choices) -> tuple[dict | None, str | None]:
 _PARSERS = {
     "view": lambda raw, choices: _choice(raw, choices.sections, "view"),
     "photo": lambda raw, choices: _choice(raw, choices.photos, "example photo"),
+    "method": lambda raw, choices: _choice(raw, GRID_METHODS, "grid method"),
     "styles": _styles,
+    "art": lambda raw, choices: _names(raw, choices.paintings, "bundled painting"),
+    "sweep": lambda raw, choices: _choice(raw, core_sweep.METHODS, "sweep method"),
+    "sweep_art": lambda raw, choices: _choice(raw, choices.paintings, "bundled painting"),
+    "rows": _axis,
+    "cols": _axis,
+    "seed": lambda raw, choices: _whole(raw, 0, core_sweep.MAX_SEED, "seed"),
+    "sweep_size": lambda raw, choices: _whole(raw, core_sweep.MIN_SIDE,
+                                              core_sweep.MAX_CLASSIC_SIZE, "sweep_size"),
+    "iterations": lambda raw, choices: _whole(raw, 1, core_sweep.MAX_ITERATIONS,
+                                              "iterations"),
     "painting": lambda raw, choices: _choice(raw, choices.styles, "fast style"),
     "size": _size,
     "strength": _strength,
@@ -177,10 +232,16 @@ def encode(state: Mapping, *, with_photo: bool = True) -> dict[str, str]:
     out for an upload."""
     view = state[SECTION]
     paintings = state.get(PAINTINGS) or {}
+    method = state.get(GRID_METHOD)
+    classic_sweep = state.get(SWEEP_METHOD) == core_sweep.CLASSIC
     query = {
         "view": view,
         "photo": state[PHOTO] if with_photo else None,
-        "styles": ",".join(state[STYLES]),
+        "method": method,
+        # the networks only where the grid shows them (a link without a method: before it)
+        "styles": ",".join(state[STYLES]) if view != "grid" or method in (
+            None, "trained") else None,
+        "art": ",".join(state.get(ART) or ()) if method == "any" else None,
         "painting": state[PAINTING],
         "size": str(int(state[SIZE])),
         "strength": f"{float(state[STRENGTH]):g}",
@@ -189,13 +250,27 @@ def encode(state: Mapping, *, with_photo: bool = True) -> dict[str, str]:
         "right": state.get(RIGHT),
         "classic": state.get(CLASSIC),
         "paintings": ",".join(f"{stem}:{weight:g}" for stem, weight in paintings.items()),
+        "sweep": state.get(SWEEP_METHOD),
+        "sweep_art": state.get(SWEEP_PAINTING),
+        "rows": _compact(state.get(ROWS)),
+        "cols": _compact(state.get(COLUMNS)),
+        "seed": None if state.get(SEED) is None else str(int(state[SEED])),
+        "sweep_size": str(int(state[SWEEP_SIZE])) if classic_sweep else None,
+        "iterations": str(int(state[ITERATIONS])) if classic_sweep else None,
     }
     def belongs(name: str, value) -> bool:
         if view not in VIEW_ONLY.get(name, (view,)):
             return False
-        return value not in (None, "") or name == "styles"  # "styles=": none, on purpose
+        if name == "styles" and value is not None:
+            return True  # "styles=": none, on purpose
+        return value not in (None, "")
 
     return {name: value for name, value in query.items() if belongs(name, value)}
+
+
+def _compact(values: str | None) -> str | None:
+    """'0.25, 0.5' -> '0.25,0.5': a sweep axis as a link writes it."""
+    return None if values is None else ",".join(values.replace(",", " ").split())
 
 
 def query_string(query: Mapping[str, str]) -> str:
@@ -215,7 +290,22 @@ def defaults(choices: Choices) -> dict:
         SIZE: state.get(fast_results.SIZE, FastConfig.size),
         STRENGTH: state.get(fast_results.STRENGTH, FastConfig.strength),
         COLOURS: state.get(fast_results.PRESERVE_COLORS, FastConfig.preserve_colors),
+        GRID_METHOD: GRID_METHODS[0],
+        ART: list(choices.paintings),
+        **sweep_defaults(state.get(SWEEP_METHOD, core_sweep.FAST)),
+        SWEEP_PAINTING: (catalog.DEFAULT_STYLE if catalog.DEFAULT_STYLE in choices.paintings
+                         else choices.paintings[0] if choices.paintings else None),
+        SEED: 0,
+        SWEEP_SIZE: core_sweep.CLASSIC_SIZE,
+        ITERATIONS: core_sweep.CLASSIC_ITERATIONS,
     }
+
+
+def sweep_defaults(method: str) -> dict:
+    """The sweep's method and its axes' default values (as the text boxes hold them)."""
+    rows, columns = core_sweep.AXES[method]
+    return {SWEEP_METHOD: method, ROWS: core_sweep.format_values(rows.default),
+            COLUMNS: core_sweep.format_values(columns.default)}
 
 
 def init_state(choices: Choices) -> None:
@@ -240,6 +330,10 @@ def _still_valid(key: str, value, choices: Choices) -> bool:
         return all(name in choices.styles for name in value)
     if key == PAINTING:
         return value in choices.styles
+    if key == ART:
+        return all(name in choices.paintings for name in value)
+    if key == SWEEP_PAINTING:
+        return value in choices.paintings
     if key == PHOTO:  # an example, or one of this session's uploads
         return value in choices.photos or uploads.find(uploads.PHOTO, value) is not None
     return True

@@ -1,8 +1,9 @@
-"""The compare page's sections: the styles grid, the before/after slider, a run's evolution.
+"""The compare page's sections and what they share: the section and style pickers, the fast
+settings row, captions and contact sheets, the before/after slider, a run's evolution.
 
-Pictures come from the fast page's cache (``fast_results.paint_each``) and the session's
-shelf (``ui.shelf``); sheets, strips and GIFs are made by ``core.compare``. Classic against
-fast lives in ``ui.compare.versus``.
+Pictures come from the fast page's cache and the session's shelf (``ui.shelf``); sheets,
+strips and GIFs are made by ``core.compare``. The styles grid lives in ``ui.compare.grid``,
+the sweep in ``ui.compare.sweep``, classic against fast in ``ui.compare.versus``.
 """
 
 from __future__ import annotations
@@ -14,15 +15,15 @@ from core import compare, images
 from core.fast import registry
 from core.fast.apply import MAX_FAST_SIDE, FastConfig
 from core.progress import Snapshot
-from ui import catalog, gallery, pickers, recipe, shelf
+from ui import catalog, pickers, recipe, shelf
 from ui.classic import live
 from ui.compare import before_after
 from ui.compare import link as compare_link
-from ui.fast import results as fast_results
-from ui.text import duration, fast_duration, plural
+from ui.text import duration, fast_duration
 
 SECTIONS = {
     "grid": "Styles grid",
+    "sweep": "Sweep",
     "versus": "Classic vs fast",
     "slider": "Before/after",
     "evolution": "Evolution of a run",
@@ -53,6 +54,7 @@ def styles_picker(models: list[registry.StyleModel]) -> list[registry.StyleModel
     picked = st.pills(
         "Paintings (fast networks)", list(titles), selection_mode="multi",
         key=compare_link.STYLES, format_func=titles.__getitem__, persist_state="session",
+        wrap=True,
         help="Each chosen painting's network paints the photo once; results from the fast "
              "page are reused.") or []
     return [model for model in models if model.name in picked]
@@ -102,38 +104,19 @@ def sheet_cells(photo: pickers.Chosen, results: list[shelf.Result]) -> list[comp
     return cells
 
 
-def sheet_png(photo: pickers.Chosen, results: list[shelf.Result]) -> bytes:
-    return images.encode_png(compare.contact_sheet(sheet_cells(photo, results), GRID_COLUMNS))
+def sheet_png(photo: pickers.Chosen, results: list[shelf.Result],
+              columns: int = GRID_COLUMNS) -> bytes:
+    return images.encode_png(compare.contact_sheet(sheet_cells(photo, results), columns))
 
 
-def sheet_download(photo: pickers.Chosen, results: list[shelf.Result], name: str) -> None:
+def sheet_download(photo: pickers.Chosen, results: list[shelf.Result], name: str,
+                   columns: int = GRID_COLUMNS) -> None:
     """A button that makes the sheet when clicked (not on every rerun)."""
     st.download_button(
-        "Download the comparison (PNG sheet)", lambda: sheet_png(photo, results),
+        "Download the comparison (PNG sheet)", lambda: sheet_png(photo, results, columns),
         file_name=f"{shelf.download_stem(photo.name, (), name)}.png", mime="image/png",
         key=f"compare.sheet.{name}",
         on_click="ignore", icon=":material/download:", type="primary")
-
-
-def styles_grid(photo: pickers.Chosen, models: list[registry.StyleModel],
-                config: FastConfig) -> list[shelf.Result]:
-    """The photo through each chosen style, plus this session's classic runs of it with those
-    paintings; returns what it showed."""
-    if not models:
-        st.info("Choose at least one fast style.")
-        return []
-    fast = fast_results.paint_each(photo, models, config)
-    classic = classic_matches(fast)
-    results = fast + classic
-    if not results:
-        return []
-    note = f" and {plural(len(classic), 'classic run')} from this session" if classic else ""
-    st.caption(f"{plural(len(fast), 'fast result')}{note}. Fast results are cached: those "
-               "made on the fast page with the same photo and settings are not painted again.")
-    for column, result in gallery.rows(results, GRID_COLUMNS, gap="medium"):
-        column.image(result.png, caption=caption(result), width="stretch")
-    sheet_download(photo, results, "grid")
-    return results
 
 
 def classic_matches(fast: list[shelf.Result]) -> list[shelf.Result]:

@@ -48,16 +48,22 @@ def problem() -> str | None:
 def paint_any(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[float],
               config: arbitrary.ArbitraryConfig) -> shelf.Result:
     """The photo in the style of the paintings (mixed by ``mix``), cached and shelved."""
+    result = any_result(photo, paintings, mix, config)
+    shelf.put(result)
+    return result
+
+
+def any_result(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[float],
+               config: arbitrary.ArbitraryConfig) -> shelf.Result:
+    """``paint_any``'s picture (the same cache entry), not shelved: for grids of many."""
     digest = compare.digest(photo.pixels)
     png, size, seconds = _painted_any(digest, photo, paintings, mix, config)
     names = " + ".join(p.name.removeprefix("upload: ") for p in paintings)
     label = " + ".join(p.label for p in paintings)
-    result = shelf.Result(
+    return shelf.Result(
         method=shelf.ARBITRARY, photo=photo.name, photo_digest=digest, style=names,
         painting=" + ".join(p.name for p in paintings), label=label, png=png, seconds=seconds,
         size=size, settings=_settings_note(config, mix if len(paintings) > 1 else None))
-    shelf.put(result)
-    return result
 
 
 def _painted_any(digest: str, photo: pickers.Chosen, paintings: list[pickers.Chosen],
@@ -142,6 +148,14 @@ def multistyle_gallery(photo_digest: str, _photo, precision: str) -> tuple[bytes
 def paint_multistyle(photo: pickers.Chosen, choices: dict[int, float],
                      config: arbitrary.ArbitraryConfig) -> shelf.Result:
     """The photo in a mix of the 26 styles ({index: weight}), cached and shelved."""
+    result = multistyle_result(photo, choices, config)
+    shelf.put(result)
+    return result
+
+
+def multistyle_result(photo: pickers.Chosen, choices: dict[int, float],
+                      config: arbitrary.ArbitraryConfig) -> shelf.Result:
+    """``paint_multistyle``'s picture (the same cache entry), not shelved."""
     weights = arbitrary.multistyle_weights(choices)
     digest = compare.digest(photo.pixels)
     spec = ",".join(f"{index}:{weight:g}" for index, weight in sorted(choices.items()))
@@ -149,12 +163,10 @@ def paint_multistyle(photo: pickers.Chosen, choices: dict[int, float],
         digest, photo.pixels, (fast_results.STYLES_26, tuple(float(w) for w in weights)), (),
         config.size, config.strength, config.preserve_colors, config.precision,
         PictureRecipe.of("multistyle", config, multistyle=spec))
-    result = shelf.Result(
+    return shelf.Result(
         method=shelf.MULTISTYLE, photo=photo.name, photo_digest=digest, style=spec,
         painting=f"26 styles: {spec}", label=f"26-style network, styles {spec}", png=png,
         seconds=seconds, size=size, settings=f"strength {config.strength:g}")
-    shelf.put(result)
-    return result
 
 
 def show(result: shelf.Result, key: str) -> None:
