@@ -66,7 +66,9 @@ class PhotoSampler:
 
 
 def load_photos(folder: str | Path, held_out=HELD_OUT) -> tuple[list[np.ndarray], list]:
-    """(training photos, held-out photos) of a folder, in name order."""
+    """(training photos, held-out photos) of a folder, in name order. The held-out ones are
+    those named in ``held_out``; a folder without any (the bundled training photos) gets
+    the example photos, which no bundled network trained on."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"photo folder not found: {folder}")
@@ -77,15 +79,17 @@ def load_photos(folder: str | Path, held_out=HELD_OUT) -> tuple[list[np.ndarray]
         (validation if path.name in held_out else training).append(pixels)
     if not training:
         raise UserError(f"no training photos in {folder}")
-    return training, validation
+    return training, validation or example_photos()
 
 
 def bundled_photos() -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(the bundled training photos, the example photos as the held-out ones)."""
-    training, _ = load_photos(TRAINING_PHOTOS_DIR)
-    held_out = [images.load_image(path, what=f"photo {path.name}")
-                for path in sorted(EXAMPLES_DIR.glob("*.jpg"))]
-    return training, held_out
+    return load_photos(TRAINING_PHOTOS_DIR)
+
+
+def example_photos() -> list[np.ndarray]:
+    return [images.load_image(path, what=f"photo {path.name}")
+            for path in sorted(EXAMPLES_DIR.glob("*.jpg"))]
 
 
 def photo_set_digest(photos: list[np.ndarray]) -> str:

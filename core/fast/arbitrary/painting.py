@@ -13,7 +13,7 @@ import numpy as np
 
 from core import images
 from core.errors import SettingsError
-from core.fast.apply import FastResult, check_strength, finish
+from core.fast.apply import FastResult, check_strength, dithered, finish
 from core.fast.arbitrary.config import MULTISTYLE_COUNT, VECTOR_SIZE, ArbitraryConfig
 
 DEFAULTS = ArbitraryConfig()  # the app's settings (frozen)
@@ -52,14 +52,6 @@ def with_strength(style: np.ndarray, content: np.ndarray, strength: float) -> np
     strength = check_strength(strength)
     return (strength * np.asarray(style, np.float32)
             + (1 - strength) * np.asarray(content, np.float32)).astype(np.float32)
-
-
-def dithered(pixels: np.ndarray, levels: float, seed: int = 0) -> np.ndarray:
-    """``pixels`` (uint8) plus Gaussian noise of ``levels`` grey levels, seeded, rounded."""
-    if levels == 0:
-        return pixels
-    noise = np.random.default_rng(seed).normal(0.0, levels, pixels.shape).astype(np.float32)
-    return images.to_uint8(pixels.astype(np.float32) + noise)
 
 
 def paint_arbitrary(transformer, content: np.ndarray, vector: np.ndarray,
