@@ -40,8 +40,8 @@ WAYS = [
      "**Fast**: any painting, yours too, in one pass of a network (Ghiasi et al.), or the "
      "studio's networks trained per painting (Johnson et al.). About a second per photo."),
     ("pages/compare.py", "Compare", ":material/compare:",
-     "**Compare**: results side by side, before/after, and how a classic run evolves; every "
-     "view can be shared as a link."),
+     "**Compare**: results side by side, a sweep over two settings, before/after, and how a "
+     "classic run evolves; every view can be shared as a link."),
     ("pages/batch.py", "Batch", ":material/photo_library:",
      "**Batch**: many photos, or ZIPs of them, painted the same way, by any of the methods; "
      "one ZIP to download."),
@@ -51,6 +51,9 @@ WAYS = [
     ("pages/live.py", "Live", ":material/videocam:",
      "**Live**: your camera painted as it films, in the browser, by the fast methods; change "
      "the painting while it runs, snapshot a frame at full size."),
+    ("pages/train.py", "Train", ":material/model_training:",
+     "**Train**: a network of your own for a painting, trained in the background with "
+     "previews; it then paints any photo in a fraction of a second on the Fast page."),
 ]
 for row in range(0, len(WAYS), 3):
     for column, (page, label, icon, about) in zip(st.columns(3, gap="medium"),

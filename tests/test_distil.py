@@ -1,10 +1,13 @@
 """Training's first phase: learning from the any-painting network's pictures (issue 21)."""
 
+import threading
+
 import numpy as np
 import pytest
 
-from core.errors import SettingsError
+from core.errors import SettingsError, UserError
 from core.fast import train as training
+from core.fast.distil import Teacher
 from core.fast.network import build_transformer
 from core.fast.settings import NetworkShape
 from tests.conftest import TINY, painting, photo, tiny_config
@@ -20,7 +23,7 @@ def teacher_error(transformer, teacher, crops):
 def test_distillation_brings_the_network_to_the_any_painting_networks_pictures(tmp_path):
     photos = [photo(shift=s) for s in (0, 40, 80)]
     crops = np.stack([p[:32, :32] for p in photos]).astype(np.float32)
-    teacher = training.Teacher(painting())
+    teacher = Teacher(painting())
     untrained = build_transformer(TINY)
     config = tiny_config(steps=40, distil_steps=40, learning_rate=1e-2, checkpoint_every=0)
     events = []
@@ -34,16 +37,31 @@ def test_distillation_brings_the_network_to_the_any_painting_networks_pictures(t
     assert all(e.losses is None and e.pixel_error > 0 for e in progress)
 
 
-def test_a_run_resumes_across_the_phase_boundary_exactly(tmp_path):
+@pytest.mark.parametrize("split_at", [1, 2, 3])  # in distillation, at its end, fine-tuning
+def test_a_run_resumes_across_the_phase_boundary_exactly(tmp_path, split_at):
     photos = [photo(shift=s) for s in (0, 30)]
     config = tiny_config(steps=4, distil_steps=2)
     straight, _ = training.train(painting(), photos, [], config, tmp_path / "straight")
-    training.train(painting(), photos, [], tiny_config(steps=2, distil_steps=2),
-                   tmp_path / "split")
+    cancel = threading.Event()
+
+    def stop_after_the_split(event):
+        if isinstance(event, training.TrainProgress) and event.step == split_at:
+            cancel.set()
+
+    _, stopped = training.train(painting(), photos, [], config, tmp_path / "split",
+                                on_event=stop_after_the_split, cancel=cancel)
     resumed, result = training.train(painting(), photos, [], config, tmp_path / "split")
-    assert result.steps == 4
+    assert stopped.stopped_early and stopped.steps == split_at and result.steps == 4
     for mine, theirs in zip(straight.get_weights(), resumed.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_a_second_run_of_the_same_folder_is_refused_while_the_first_trains(tmp_path):
+    with training.Checkpoint(tmp_path / "run").claimed():
+        with pytest.raises(UserError, match="another run"):
+            training.train(painting(), [photo()], [], tiny_config(steps=1), tmp_path / "run")
+    _, result = training.train(painting(), [photo()], [], tiny_config(steps=1), tmp_path / "run")
+    assert result.steps == 1 and not (tmp_path / "run" / "run.lock").exists()
 
 
 def test_progress_names_each_phase_and_the_eta_counts_fine_tuning_as_dearer(tmp_path):

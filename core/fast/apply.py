@@ -4,6 +4,7 @@ the one timed result of every fast network (trained, any-painting, 26-style)."""
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -172,8 +173,15 @@ def dithered(pixels: np.ndarray, levels: float, seed=0) -> np.ndarray:
     """
     if levels == 0:
         return pixels
-    noise = np.random.default_rng(seed).normal(0.0, levels, pixels.shape).astype(np.float32)
-    return images.to_uint8(pixels.astype(np.float32) + noise)
+    return images.to_uint8(pixels.astype(np.float32) + _noise(pixels.shape, levels, seed))
+
+
+@functools.lru_cache(maxsize=2)
+def _noise(shape: tuple, levels: float, seed) -> np.ndarray:
+    """The same noise for every photo of one size (40 ms to draw at 1080x720, not 4)."""
+    noise = np.random.default_rng(seed).normal(0.0, levels, shape).astype(np.float32)
+    noise.flags.writeable = False
+    return noise
 
 
 def finish(photo: np.ndarray, painted: np.ndarray, strength: float,

@@ -115,7 +115,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
-        values = dict(values)
+        # Settings written before a field existed meant its old behaviour: no distillation,
+        # no dither.
+        values = {"distil_steps": 0, "dither": 0.0, **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

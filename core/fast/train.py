@@ -23,7 +23,9 @@ saves a preview of held-out photos every N steps. Everything goes through ``kera
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +37,7 @@ import numpy as np
 from core import images, losses
 from core.backbone import BackboneChoice, FeatureExtractor, resolve_backbone
 from core.errors import UserError
+from core.fast.distil import Teacher, dithered_batch, make_distiller
 from core.fast.network import build_transformer
 from core.fast.photos import PhotoSampler, centre_crop, photo_set_digest
 from core.fast.settings import TrainConfig
@@ -144,6 +147,26 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
     return StyleTrainer()
 
 
+_claims: set[Path] = set()  # checkpoint folders being trained in this process
+_claims_lock = threading.Lock()
+
+
+def _held_by_live_process(lock: Path) -> bool:
+    try:
+        pid = int(lock.read_text())
+    except (OSError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False  # this process's own, left by a run that failed: _claims is the truth
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Checkpoint:
     """A training run's folder: weights, Adam's state, step and sampler state, previews.
 
@@ -158,6 +181,27 @@ class Checkpoint:
 
     def exists(self) -> bool:
         return self.state.is_file()
+
+    @contextlib.contextmanager
+    def claimed(self):
+        """Holds the folder for one run at a time: a second run of the same painting and
+        settings (another session, another process) would delete this one's files as it
+        saved its own. A lock file names the holding process; one left by a process that
+        has died is taken over."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        lock = self.folder / "run.lock"
+        with _claims_lock:
+            if self.folder.resolve() in _claims or _held_by_live_process(lock):
+                raise UserError(f"{self.folder} is being trained by another run right now; "
+                                "wait for it to finish, or train with other settings")
+            _claims.add(self.folder.resolve())
+            lock.write_text(str(os.getpid()))
+        try:
+            yield self
+        finally:
+            with _claims_lock:
+                _claims.discard(self.folder.resolve())
+                lock.unlink(missing_ok=True)
 
     def read_state(self) -> dict:
         try:
@@ -291,45 +335,6 @@ def _build_trainer(style, photos, config: TrainConfig, saved: dict | None):
     return choice, balance, transformer, trainer
 
 
-class Teacher:
-    """The any-painting network with one painting's style vector: the pictures that the
-    distillation phase learns from, and the content target of fine-tuning."""
-
-    def __init__(self, style: np.ndarray):
-        from core.fast import arbitrary
-        from core.fast.apply import compiled
-
-        try:
-            predictor = arbitrary.load_style_predictor()
-            self.network = compiled(arbitrary.load_arbitrary_transformer())
-        except UserError as error:
-            raise UserError(f"learning from the any-painting network needs it: {error} "
-                            "(or train on Gram losses alone: distil_steps 0)") from None
-        self.vector = arbitrary.style_vector(predictor, style)
-
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        vectors = np.repeat(self.vector[None], len(batch), axis=0)
-        return np.asarray(self.network([batch / 255.0, vectors]), np.float32) * 255.0
-
-
-def dithered_batch(batch: np.ndarray, levels: float, seed: int, step: int) -> np.ndarray:
-    """The crops as every fast network sees a photo (``core.fast.apply.dithered``), with
-    noise seeded by the step, so that a resumed run sees the same crops."""
-    from core.fast.apply import dithered
-
-    return dithered(batch, levels, seed=(seed, step)).astype(np.float32)
-
-
-def _make_distiller(transformer, config: TrainConfig):
-    """The transformer compiled against per-pixel targets (mean squared error, 0..255)."""
-    import keras
-
-    distiller = keras.Model(transformer.inputs, transformer.outputs, name="distiller")
-    distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
-    distiller.optimizer.build(distiller.trainable_variables)
-    return distiller
-
-
 def _load_warm_start(transformer, path: str | Path) -> None:
     try:
         transformer.load_weights(path)
@@ -354,8 +359,13 @@ def train(
     of a new run: a network that already reproduces photos learns a new painting in a
     fraction of the steps it needs from random weights.
     """
-    emit = on_event or (lambda event: None)
-    checkpoint = Checkpoint(checkpoint_dir)
+    with Checkpoint(checkpoint_dir).claimed() as checkpoint:
+        return _train(checkpoint, style, photos, held_out, config, on_event or (
+            lambda event: None), cancel, resume, warm_start)
+
+
+def _train(checkpoint: Checkpoint, style, photos, held_out, config: TrainConfig, emit,
+           cancel, resume: bool, warm_start):
     photos_digest = photo_set_digest(photos)
     if not resume:
         checkpoint.forget()
@@ -407,7 +417,7 @@ class _Run:
                  sampler: PhotoSampler):
         self.config, self.choice, self.balance = config, choice, balance
         self.transformer, self.trainer, self.sampler = transformer, trainer, sampler
-        self.distiller = _make_distiller(transformer, config) if config.distil_steps else None
+        self.distiller = make_distiller(transformer, config) if config.distil_steps else None
 
     def trainer_at(self, step: int):
         """The model whose optimizer state a checkpoint at ``step`` holds (the last step of

@@ -1,0 +1,48 @@
+"""The first phase of training (``core.fast.train``): the any-painting network as a teacher,
+the dithered crops both networks see, and the network compiled against per-pixel targets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.errors import UserError
+from core.fast.settings import TrainConfig
+
+
+class Teacher:
+    """The any-painting network with one painting's style vector: the pictures that the
+    distillation phase learns from, and the content target of fine-tuning."""
+
+    def __init__(self, style: np.ndarray):
+        from core.fast import arbitrary
+        from core.fast.apply import compiled
+
+        try:
+            predictor = arbitrary.load_style_predictor()
+            self.network = compiled(arbitrary.load_arbitrary_transformer())
+        except UserError as error:
+            raise UserError(f"learning from the any-painting network needs it: {error} "
+                            "(or train on Gram losses alone: distil_steps 0)") from None
+        self.vector = arbitrary.style_vector(predictor, style)
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        vectors = np.repeat(self.vector[None], len(batch), axis=0)
+        return np.asarray(self.network([batch / 255.0, vectors]), np.float32) * 255.0
+
+
+def dithered_batch(batch: np.ndarray, levels: float, seed: int, step: int) -> np.ndarray:
+    """The crops as every fast network sees a photo (``core.fast.apply.dithered``), with
+    noise seeded by the step, so that a resumed run sees the same crops."""
+    from core.fast.apply import dithered
+
+    return dithered(batch, levels, seed=(seed, step)).astype(np.float32)
+
+
+def make_distiller(transformer, config: TrainConfig):
+    """The transformer compiled against per-pixel targets (mean squared error, 0..255)."""
+    import keras
+
+    distiller = keras.Model(transformer.inputs, transformer.outputs, name="distiller")
+    distiller.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
+    distiller.optimizer.build(distiller.trainable_variables)
+    return distiller
