@@ -7,8 +7,14 @@ setting does (issue 21).
 
 A ``Sweep`` is the grid's whole definition (method, the two axes' values, the seed and, for
 classic, size and iterations); each cell's config follows from it, so equal sweeps give
-equal configs and a cache keyed by them never paints a cell twice. The fast networks are
-deterministic (their dither noise has a fixed seed); the seed is a classic run's.
+equal configs and a cache keyed by them never paints a cell twice.
+
+The seed is the sweep's record (its link and its sheet's title keep it) and reaches a cell
+only where it can change the picture: a classic cell that starts from noise
+(``NOISE_STARTS``). The sweep's classic cells start from the any-painting network's picture
+(``ClassicConfig``'s ``init="fast"``) and the fast networks are deterministic (their dither
+noise has a fixed seed), so there a new seed gives the same cells, the same cache keys, and
+nothing is painted again.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from core.classic import MAX_ITERATIONS, ClassicConfig
+from core.classic import ClassicConfig
 from core.errors import SettingsError
 from core.fast.arbitrary.config import MAX_ARBITRARY_SIDE, ArbitraryConfig
 from core.validate import MIN_SIDE, require_count, validate_size
@@ -27,6 +33,8 @@ MAX_VALUES = 6  # per axis: 36 cells are already a long wait for a classic sweep
 MAX_SEED = 2**32 - 1
 CLASSIC_SIZE = 256  # px: a classic cell in seconds to tens of seconds on a laptop CPU
 CLASSIC_ITERATIONS = 20
+MAX_SWEEP_ITERATIONS = 500  # per cell: a sweep is a sketch (the widget's and a link's limit)
+NOISE_STARTS = ("noise", "report-noise")  # the classic starts a seed changes
 MAX_CLASSIC_SIZE = 512  # a sweep is a sketch: bigger runs belong on the classic page
 
 
@@ -51,8 +59,14 @@ AXES = {  # method -> (rows, columns)
 
 
 def format_values(values) -> str:
-    """'0.25, 0.5, 1' (how an axis is written in a text box and a link)."""
-    return ", ".join(f"{value:g}" for value in values)
+    """'0.25, 0.5, 1' (how an axis is written in a text box and a link): short, yet exact,
+    so that the text reads back as the very same values (0.1234567 stays 0.1234567)."""
+    return ", ".join(_exact(value) for value in values)
+
+
+def _exact(value: float) -> str:
+    short = f"{value:g}"
+    return short if float(short) == value else repr(float(value))
 
 
 def parse_values(text: str, axis: Axis) -> tuple[float, ...]:
@@ -89,7 +103,7 @@ class Sweep:
     method: str = FAST  # one of METHODS
     rows: tuple[float, ...] = AXES[FAST][0].default
     columns: tuple[float, ...] = AXES[FAST][1].default
-    seed: int = 0  # a classic run's starting noise; fast pictures do not depend on it
+    seed: int = 0  # recorded; reaches only a classic cell that starts from noise
     size: int = CLASSIC_SIZE  # classic only: longest side of every cell, px
     iterations: int = CLASSIC_ITERATIONS  # classic only
 
@@ -102,7 +116,7 @@ class Sweep:
         object.__setattr__(self, "columns", check_values(tuple(self.columns), column_axis))
         require_count("seed", self.seed, 0, MAX_SEED)
         object.__setattr__(self, "size", validate_size(self.size, max_side=MAX_CLASSIC_SIZE))
-        require_count("iterations", self.iterations, 1, MAX_ITERATIONS)
+        require_count("iterations", self.iterations, 1, MAX_SWEEP_ITERATIONS)
 
     @classmethod
     def default(cls, method: str) -> Sweep:
@@ -129,9 +143,16 @@ class Sweep:
     def classic_config(self, row: float, column: float,
                        base: ClassicConfig | None = None) -> ClassicConfig:
         """A classic cell's settings: ``base`` (the recommended preset) at the sweep's size,
-        iterations and seed, in one scale, without snapshots, with this style weight and
-        style scale."""
+        iterations, in one scale, without snapshots, with this style weight and style scale;
+        the sweep's seed only if ``base`` starts from noise (elsewhere it cannot change the
+        picture, and leaving it out keeps the cell's cache key)."""
+        base = base or ClassicConfig()
+        seed = self.seed if seed_matters(base) else base.seed
         return dataclasses.replace(
-            base or ClassicConfig(), size=self.size, iterations=self.iterations,
-            max_seconds=None, base_size=None, snapshot_every=0, seed=self.seed,
-            style_weight=row, style_scale=column)
+            base, size=self.size, iterations=self.iterations, max_seconds=None,
+            base_size=None, snapshot_every=0, seed=seed, style_weight=row, style_scale=column)
+
+
+def seed_matters(base: ClassicConfig | None = None) -> bool:
+    """Whether a classic sweep's seed changes its pictures: only from a noise start."""
+    return (base or ClassicConfig()).init in NOISE_STARTS

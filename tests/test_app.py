@@ -136,9 +136,12 @@ def test_compare_grid_shows_one_captioned_result_per_chosen_style(app, tiny_mode
 
 
 def test_a_link_preselects_the_styles_photo_and_settings(app, tiny_models):
-    open_compare(app, method="trained", styles="tiny,other", photo="lemurs", strength="0.5",
+    # a link from before the grid's method choice: styles= and no method= (trained networks)
+    open_compare(app, view="grid", styles="tiny,other", photo="lemurs", strength="0.5",
                  colours="1")
     assert not app.warning
+    assert app.segmented_control(key="compare.grid_method").value == "trained"
+    assert app.query_params["method"] == "trained"  # written back with today's parameter
     assert app.pills(key="compare.styles").value == ["tiny", "other"]
     assert app.selectbox(key="compare.photo").value == "lemurs"
     assert app.slider(key="compare.size").value == 256

@@ -4,6 +4,8 @@ sweep run as engine jobs."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -49,7 +51,7 @@ def test_a_sweeps_axes_are_checked_and_its_cells_follow_from_it():
                                iterations=2)
     config = classic.classic_config(10.0, 2.0)
     assert (config.style_weight, config.style_scale, config.seed, config.size,
-            config.iterations, config.base_size) == (10.0, 2.0, 3, 64, 2, None)
+            config.iterations, config.base_size) == (10.0, 2.0, 0, 64, 2, None)
     for text, problem in (("0.5, x", "'x' is not a number"), ("", "give 1 to 6 values"),
                           ("1, 2, 3, 4, 5, 6, 7", "give 1 to 6 values"),
                           ("9", "from 0.1 to 4")):
@@ -90,6 +92,89 @@ def test_the_sweep_sheet_labels_both_axes_and_places_every_cell():
         assert ink[top:top + box_height, :label_width].any()
     with pytest.raises(ValueError, match="grid of 2 x 3"):
         compare.sweep_sheet(grid[:1], "Strength", rows, "Size (px)", columns)
+
+
+def test_the_seed_reaches_only_cells_it_can_change():
+    """Recorded always; in a cell (and so its cache key) only from a noise start."""
+    from core.classic import ClassicConfig
+
+    one, two = (core_sweep.Sweep(core_sweep.CLASSIC, (10.0,), (1.0,), seed=seed, size=64,
+                                 iterations=2) for seed in (1, 2))
+    assert core_sweep.seed_matters() is False  # the sweep's classic cells start "fast"
+    assert one.classic_config(10.0, 1.0) == two.classic_config(10.0, 1.0)
+    assert one.classic_config(10.0, 1.0).seed == 0
+    keys = {compare_sweep.cell_key(photo(), painting(), plan.classic_config(10.0, 1.0))
+            for plan in (one, two)}
+    assert len(keys) == 1  # another seed reruns nothing
+    noise = ClassicConfig(init="noise")
+    assert core_sweep.seed_matters(noise) and core_sweep.seed_matters(
+        ClassicConfig(init="report-noise"))
+    assert one.classic_config(10.0, 1.0, noise).seed == 1
+    assert two.classic_config(10.0, 1.0, noise).seed == 2
+    fast_one, fast_two = (core_sweep.Sweep(core_sweep.FAST, (0.5,), (384,), seed=seed)
+                          for seed in (1, 2))
+    assert fast_one.fast_config(0.5, 384) == fast_two.fast_config(0.5, 384)
+    assert compare_sweep.sheet_title(photo(), painting(), two).endswith("seed 2")
+    assert "starts from noise" in compare_sweep.SEED_HELP
+
+
+def test_a_sweeps_iterations_have_one_limit():
+    limit = core_sweep.MAX_SWEEP_ITERATIONS
+    classic = core_sweep.Sweep.default(core_sweep.CLASSIC)
+    assert dataclasses.replace(classic, iterations=limit).iterations == limit
+    with pytest.raises(SettingsError, match="iterations"):
+        dataclasses.replace(classic, iterations=limit + 1)
+    choices = Choices(sections=("grid", "sweep"), photos=("castle",), styles=(),
+                      paintings=("wave",))
+    values, problems = compare_link.parse({"iterations": str(limit)}, choices)
+    assert values == {compare_link.ITERATIONS: limit} and problems == []
+    values, problems = compare_link.parse({"iterations": str(limit + 1)}, choices)
+    assert values == {} and problems == [
+        f"iterations='{limit + 1}': iterations must be a whole number from 1 to {limit}"]
+    at = open_app("pages/compare.py", query={"view": "sweep", "sweep": "classic",
+                                             "iterations": str(limit + 1)})
+    assert "iterations must be a whole number from 1 to 500" in texts(at.warning)
+    widget = at.number_input(key="compare.sweep_iterations")
+    assert widget.value == core_sweep.CLASSIC_ITERATIONS and widget.max == limit
+
+
+def test_axis_values_keep_their_own_text():
+    rows, _ = core_sweep.AXES[core_sweep.FAST]
+    assert core_sweep.format_values((0.25, 1.0, 0.1234567)) == "0.25, 1, 0.1234567"
+    assert core_sweep.parse_values(core_sweep.format_values((0.1234567,)), rows) == (0.1234567,)
+    choices = Choices(sections=("grid", "sweep"), photos=("castle",), styles=(),
+                      paintings=("wave",))
+    link = {"view": "sweep", "photo": "castle", "sweep": "fast", "rows": "0.1234567,1",
+            "cols": "384,5.12e2"}
+    values, problems = compare_link.parse(link, choices)
+    assert problems == [] and values[compare_link.ROWS] == "0.1234567, 1"
+    assert core_sweep.parse_values(values[compare_link.ROWS], rows) == (0.1234567, 1.0)
+    state = {compare_link.SIZE: 512, compare_link.STRENGTH: 1.0, compare_link.COLOURS: False,
+             compare_link.STYLES: [], compare_link.PAINTING: "wave", **values}
+    encoded = compare_link.encode(state)
+    assert (encoded["rows"], encoded["cols"]) == ("0.1234567,1", "384,5.12e2")
+
+
+def test_the_grid_methods_are_listed_once():
+    from ui.compare import grid
+
+    assert grid.METHODS is compare_link.GRID_METHODS
+    assert list(compare_link.GRID_METHODS)[0] == "any"
+
+
+def test_an_old_grid_link_with_styles_opens_the_trained_networks():
+    choices = Choices(sections=("grid", "sweep", "slider"), photos=("castle",),
+                      styles=("tiny",), paintings=("wave",))
+    parse = compare_link.read
+    assert parse({"styles": "tiny"}, choices)[0][compare_link.GRID_METHOD] == "trained"
+    assert parse({"view": "grid", "styles": ""}, choices)[0][compare_link.GRID_METHOD] == \
+        "trained"
+    assert parse({"view": "grid", "styles": "tiny", "method": "multi"},
+                 choices)[0][compare_link.GRID_METHOD] == "multi"
+    assert compare_link.GRID_METHOD not in parse({"view": "slider", "styles": "tiny"},
+                                                 choices)[0]
+    assert compare_link.GRID_METHOD not in parse({"view": "grid"}, choices)[0]
+    assert compare_link.GRID_METHOD not in compare_link.parse({"styles": "tiny"}, choices)[0]
 
 
 # --------------------------------------------------------------------------- fast sweep
@@ -227,10 +312,18 @@ def test_a_classic_sweep_runs_one_job_a_cell_and_keeps_them():
     assert "0 of 2 cells made" in texts(at.caption)
     at.button(key="compare.sweep_run").click().run()
     assert not at.exception
-    assert len(at.session_state["compare.sweep_jobs"]) == 2
+    jobs = dict(at.session_state["compare.sweep_jobs"])
+    assert len(jobs) == 2
+    from ui import common
+
+    # cells finish in any order with two or more slots: each is found by its key's settings
+    weights = {key: common.engine().get(job_id).task.config.style_weight
+               for key, job_id in jobs.items()}
+    assert sorted(weights.values()) == [1.0, 10000.0]
     wait_until(at, lambda a: len(a.session_state["compare.sweep_made"]) == 2)
     assert not at.error, texts(at.error)
-    made = list(at.session_state["compare.sweep_made"].values())
+    by_weight = {weights[key]: m for key, m in at.session_state["compare.sweep_made"].items()}
+    made = [by_weight[1.0], by_weight[10000.0]]
     assert [m.size for m in made] == [(64, 43), (64, 43)]
     weak, strong = (compare.decode_png(m.png) for m in made)
     castle = images.load_image(ROOT / "examples" / "castle.jpg")

@@ -23,12 +23,7 @@ from ui.fast import magenta
 from ui.fast import results as fast_results
 from ui.text import plural
 
-METHODS = {
-    "any": ":material/palette: Any painting",
-    "trained": ":material/model_training: Trained networks",
-    "multi": ":material/grid_view: 26 styles",
-    "classic": ":material/brush: Classic results",
-}
+METHODS = compare_link.GRID_METHODS  # method -> label, in the order the picker shows them
 COLUMNS = {"multi": 4}  # 26 small pictures; the rest compare.GRID_COLUMNS
 HOW_TO_CLASSIC = (
     "No classic run of this photo has finished in this session yet. Run one on the classic "

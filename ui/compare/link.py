@@ -53,7 +53,13 @@ SWEEP_PAINTING = "compare.sweep_painting"  # a bundled painting's stem
 ROWS, COLUMNS = "compare.sweep_rows", "compare.sweep_columns"  # text: "0.25, 0.5, 1"
 SEED = "compare.sweep_seed"
 SWEEP_SIZE, ITERATIONS = "compare.sweep_size", "compare.sweep_iterations"  # classic sweeps
-GRID_METHODS = ("any", "trained", "multi", "classic")  # any painting, networks, 26 styles
+GRID_METHODS = {  # the styles grid's methods (the first is the default) and their labels
+    "any": ":material/palette: Any painting",
+    "trained": ":material/model_training: Trained networks",
+    "multi": ":material/grid_view: 26 styles",
+    "classic": ":material/brush: Classic results",
+}
+OLD_GRID_METHOD = "trained"  # a grid link with styles= but no method= predates the choice
 # query parameter -> Session State key
 PARAMETERS = {"view": SECTION, "photo": PHOTO, "method": GRID_METHOD, "styles": STYLES,
               "art": ART, "painting": PAINTING, "size": SIZE, "strength": STRENGTH,
@@ -125,14 +131,16 @@ def _styles(raw: str, choices: Choices) -> tuple[list[str] | None, str | None]:
 
 
 def _axis(raw: str, _: Choices) -> tuple[str | None, str | None]:
-    """Numbers, as the sweep's text box holds them; checked against the axis there."""
+    """Numbers, as the sweep's text box holds them, each in the link's own spelling (so
+    that a link opens the very same cells); checked against the axis there."""
+    parts = raw.replace(",", " ").split()
     try:
-        values = [float(part) for part in raw.replace(",", " ").split()]
+        values = [float(part) for part in parts]
     except ValueError:
         values = []
     if not 1 <= len(values) <= core_sweep.MAX_VALUES or not all(map(math.isfinite, values)):
         return None, f"give 1 to {core_sweep.MAX_VALUES} numbers, separated by commas"
-    return core_sweep.format_values(values), None
+    return ", ".join(parts), None
 
 
 def _whole(raw: str, low: int, high: int, what: str) -> tuple[int | None, str | None]:
@@ -204,7 +212,7 @@ def _paintings(raw: str, choices: Choices) -> tuple[dict | None, str | None]:
 _PARSERS = {
     "view": lambda raw, choices: _choice(raw, choices.sections, "view"),
     "photo": lambda raw, choices: _choice(raw, choices.photos, "example photo"),
-    "method": lambda raw, choices: _choice(raw, GRID_METHODS, "grid method"),
+    "method": lambda raw, choices: _choice(raw, tuple(GRID_METHODS), "grid method"),
     "styles": _styles,
     "art": lambda raw, choices: _names(raw, choices.paintings, "bundled painting"),
     "sweep": lambda raw, choices: _choice(raw, core_sweep.METHODS, "sweep method"),
@@ -214,7 +222,7 @@ _PARSERS = {
     "seed": lambda raw, choices: _whole(raw, 0, core_sweep.MAX_SEED, "seed"),
     "sweep_size": lambda raw, choices: _whole(raw, core_sweep.MIN_SIDE,
                                               core_sweep.MAX_CLASSIC_SIZE, "sweep_size"),
-    "iterations": lambda raw, choices: _whole(raw, 1, core_sweep.MAX_ITERATIONS,
+    "iterations": lambda raw, choices: _whole(raw, 1, core_sweep.MAX_SWEEP_ITERATIONS,
                                               "iterations"),
     "painting": lambda raw, choices: _choice(raw, choices.styles, "fast style"),
     "size": _size,
@@ -290,7 +298,7 @@ def defaults(choices: Choices) -> dict:
         SIZE: state.get(fast_results.SIZE, FastConfig.size),
         STRENGTH: state.get(fast_results.STRENGTH, FastConfig.strength),
         COLOURS: state.get(fast_results.PRESERVE_COLORS, FastConfig.preserve_colors),
-        GRID_METHOD: GRID_METHODS[0],
+        GRID_METHOD: next(iter(GRID_METHODS)),
         ART: list(choices.paintings),
         **sweep_defaults(state.get(SWEEP_METHOD, core_sweep.FAST)),
         SWEEP_PAINTING: (catalog.DEFAULT_STYLE if catalog.DEFAULT_STYLE in choices.paintings
@@ -308,12 +316,22 @@ def sweep_defaults(method: str) -> dict:
             COLUMNS: core_sweep.format_values(columns.default)}
 
 
+def read(params: Mapping[str, str], choices: Choices) -> tuple[dict, list[str]]:
+    """``parse``, and a styles grid's link from before the method choice (``styles=`` and
+    no ``method=``) opens the networks it names: the grid's method is ``OLD_GRID_METHOD``."""
+    values, problems = parse(params, choices)
+    view = params.get("view", "").strip() or (choices.sections[:1] or ("grid",))[0]
+    if "styles" in params and "method" not in params and view == "grid":
+        values[GRID_METHOD] = OLD_GRID_METHOD
+    return values, problems
+
+
 def init_state(choices: Choices) -> None:
     """Read the link once per session (warning about what it ignores), then fill the rest."""
     state = st.session_state
     if not state.get(READ):
         state[READ] = True
-        values, problems = parse(st.query_params.to_dict(), choices)
+        values, problems = read(st.query_params.to_dict(), choices)
         state.update(values)
         state[FROM_LINK] = set(values)
         if problems:

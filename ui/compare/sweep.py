@@ -37,6 +37,10 @@ POLL_SECONDS = 1.0
 METHODS = {core_sweep.FAST: ":material/bolt: Fast (any painting)",
            core_sweep.CLASSIC: ":material/brush: Classic"}
 SHEET_CELL_WIDTH = 240  # px
+SEED_HELP = ("Kept in the link and the sheet's title as this sweep's record. It changes the "
+             "pictures only of a classic run that starts from noise; a sweep's classic cells "
+             "start from the fast network's picture and the fast network never varies, so "
+             "here another seed paints the same cells (and reruns none of them).")
 
 
 @dataclass(frozen=True)
@@ -85,15 +89,14 @@ def settings() -> core_sweep.Sweep | None:
         help=f"{hint}, from {column_axis.low:g} to {column_axis.high:g}.")
     seed = boxes[2].number_input(
         "Seed", 0, core_sweep.MAX_SEED, step=1, key=compare_link.SEED,
-        help="A classic run's starting noise: the same seed and settings give the same "
-             "picture. The fast network needs none (its pictures never vary).")
+        help=SEED_HELP)
     size, iterations = core_sweep.CLASSIC_SIZE, core_sweep.CLASSIC_ITERATIONS
     if classic:
         size = boxes[3].number_input("Size (px)", core_sweep.MIN_SIDE,
                                      core_sweep.MAX_CLASSIC_SIZE, step=8,
                                      key=compare_link.SWEEP_SIZE)
-        iterations = boxes[4].number_input("Iterations", 1, 500, step=5,
-                                           key=compare_link.ITERATIONS)
+        iterations = boxes[4].number_input("Iterations", 1, core_sweep.MAX_SWEEP_ITERATIONS,
+                                           step=5, key=compare_link.ITERATIONS)
     try:
         return core_sweep.Sweep(
             method, core_sweep.parse_values(rows, row_axis),
