@@ -49,11 +49,13 @@ def find(file_name: str) -> Painting | None:
     return bundled().get(file_name)
 
 
-def credits(file_name: str, *, title: str | None = None, artist: str | None = None,
-            year: str | None = None, licence: str | None = None) -> dict:
-    """A trained network's painting fields (its manifest's): those given, else the bundled
-    painting's record, else "unknown" (the title: one made from the file name)."""
-    record = find(file_name)
+def credits(file_name: str, *, bundled: bool = True, title: str | None = None,
+            artist: str | None = None, year: str | None = None,
+            licence: str | None = None) -> dict:
+    """A trained network's painting fields (its manifest's): those given, else (``bundled``:
+    the file is the bundled painting of that name) its record, else "unknown" (the title: one
+    made from the file name). An upload named like a bundled painting is not that painting."""
+    record = find(file_name) if bundled else None
     return {
         "painting": file_name,
         "display_name": title or (record.title if record else

@@ -70,7 +70,10 @@ def run(args) -> dict:
         style, photos, held_out, config, Path(args.checkpoint_dir or Path("runs") / name),
         on_event=_train_reporter(max(1, min(25, config.steps // 20))),
         resume=not args.fresh, warm_start=args.warm_start)
-    credits = paintings.credits(Path(args.style).name, title=args.display_name,
+    style_path = Path(args.style).resolve()
+    bundled = style_path.parent == paintings.RECORD.parent  # a painting in styles/
+    credits = paintings.credits(style_path.name, bundled=bundled,
+                                title=args.display_name,
                                 artist=args.artist, year=args.year, licence=args.licence)
     manifest = save_network(transformer, result, config, out, credits,
                             warm_start=args.warm_start, note=args.note)

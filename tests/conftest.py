@@ -14,8 +14,9 @@ from core.fast.network import NetworkShape
 TINY = NetworkShape(width=4, residual_blocks=1)
 # Networks trained by the tests (the Train page, its task) go to a folder of this run, never
 # into the app's runs/trained, and the app under test lists none trained before; set here, at
-# import, so that servers the tests start inherit it.
-os.environ.setdefault(registry.TRAINED_DIR_ENV, tempfile.mkdtemp(prefix="trained-networks-"))
+# import, so that servers the tests start inherit it; always (not setdefault), so that a
+# developer's own STYLE_STUDIO_TRAINED_DIR never receives the tests' networks.
+os.environ[registry.TRAINED_DIR_ENV] = tempfile.mkdtemp(prefix="trained-networks-")
 
 
 def photo(height=40, width=48, shift=0):
@@ -31,8 +32,9 @@ def painting(side=48):
 
 
 def tiny_config(**changes):
-    config = training.TrainConfig(steps=3, distil_steps=0, batch=2, crop=32, style_size=48, network=TINY,
-                                  backbone="vgg16-hed", checkpoint_every=1, preview_every=2,
+    config = training.TrainConfig(steps=3, distil_steps=0, batch=2, crop=32, style_size=48,
+                                  network=TINY, backbone="vgg16-hed", checkpoint_every=1,
+                                  preview_every=2,
                                   learning_rate=1e-2)
     return dataclasses.replace(config, **changes)
 

@@ -166,7 +166,8 @@ def test_a_first_visit_shows_the_real_navigation_and_the_home_page_at_once(brows
                 break
             time.sleep(0.05)
         shown_after = time.monotonic() - started
-        assert seen == [["Home", "Classic", "Fast", "Compare", "Batch", "Video", "Live", "Train"]], seen
+        assert seen == [["Home", "Classic", "Fast", "Compare", "Batch", "Video", "Live",
+                          "Train"]], seen
         # The TensorFlow import alone takes longer than this on a 2-core machine.
         assert shown_after < 6, f"home page and navigation took {shown_after:.1f} s"
         page.get_by_text("Loss network:").wait_for(timeout=60_000)  # the sidebar follows

@@ -16,7 +16,7 @@ from core import paintings
 from core.engine.local import LocalEngine
 from core.errors import SettingsError
 from core.fast import registry
-from core.fast.train import FINE_TUNE_COST
+from core.fast.train import DISTIL, FINE_TUNE, FINE_TUNE_COST
 from core.fast.training_job import (
     BENCHMARK_FINE_TUNE_SECONDS,
     TrainTask,
@@ -42,7 +42,8 @@ def trained_dir(tmp_path, monkeypatch):
 
 def task(name="tiny_test", **changes) -> TrainTask:
     config = tiny_config(steps=4, distil_steps=2, crop=32, preview_every=2, checkpoint_every=1)
-    return TrainTask(name, painting(64), STARRY, dataclasses.replace(config, **changes))
+    return TrainTask(name, painting(64), STARRY, dataclasses.replace(config, **changes),
+                     bundled=True)
 
 
 def run_on_engine(work: TrainTask, engine: LocalEngine):
@@ -73,7 +74,8 @@ def test_a_training_job_reports_its_steps_phases_and_previews_and_saves_its_netw
         STARRY, record.title, record.licence)
     assert model.manifest["steps"] == 4 and model.manifest["training"]["distil_steps"] == 2
     assert model.manifest["network"] == TINY.to_dict()
-    assert model.painting_path.is_file()  # bundled painting: styles/starry_night.jpg
+    assert model.painting_path == registry.MODELS_DIR.parent / STARRY  # bundled: no copy
+    assert model.painting_path.is_file()
     registry.load_transformer(model)  # checksum-verified, loads
     assert "tiny_test" in [m.name for m in registry.bundled_models()]
     assert engine.get(engine.jobs_of("tester.train")[0].id).record()["summary"]["sha256"] == (
@@ -106,9 +108,63 @@ def test_cancel_keeps_a_checkpoint_and_the_same_painting_and_settings_resume_fro
     assert registry.find_model("tiny_test").manifest["steps"] == stopped_at + 2
     # ...other settings or another painting do not; "fresh" forgets it.
     assert task(distil_steps=0, crop=48).checkpoint_dir != work.checkpoint_dir
-    other = TrainTask("tiny_test", painting(48), STARRY, work.config)
+    other = TrainTask("tiny_test", painting(48), STARRY, work.config, bundled=True)
     assert other.checkpoint_dir != work.checkpoint_dir and other.saved_step() is None
     assert dataclasses.replace(again, fresh=True).saved_step() is None
+
+
+def test_an_upload_named_like_a_bundled_painting_is_not_that_painting():
+    assert paintings.credits("wave.jpg", bundled=False) == {
+        "painting": "wave.jpg", "display_name": "Wave", "artist": "unknown",
+        "year": "unknown", "licence": "unknown"}
+    assert paintings.credits("wave.jpg", bundled=False, artist="Me")["artist"] == "Me"
+    assert paintings.credits("wave.jpg")["artist"] == paintings.find("wave.jpg").artist
+
+    config = tiny_config(steps=2, distil_steps=0, crop=32, preview_every=0)
+    upload = TrainTask("my_wave", painting(64), "wave.jpg", config, artist="Me")
+    view = run_on_engine(upload, LocalEngine(slots=1))
+    assert view.status == DONE, view.error
+    model = registry.find_model("my_wave")
+    assert (model.display_name, model.artist, model.year, model.licence) == (
+        "Wave", "Me", "unknown", "unknown")
+    copy = registry.trained_dir() / f"my_wave{registry.PAINTING_SUFFIX}"
+    assert model.painting_path == copy and copy.is_file()  # not styles/wave.jpg
+    assert fast_results.painting_name(model) == f"trained/{copy.name}"
+
+    # Trained on another machine (the Ray engine): the page writes the files from the result.
+    files = sorted(registry.trained_dir().glob("my_wave*"))
+    assert [path.name for path in files] == [
+        "my_wave.json", "my_wave.painting.png", "my_wave.weights.h5"]
+    contents = {path.name: path.read_bytes() for path in files}
+    for path in files:
+        path.unlink()
+    restored = view.result.installed()
+    after = {path.name: path.read_bytes() for path in registry.trained_dir().glob("my_wave*")}
+    assert after.keys() == contents.keys()
+    assert after["my_wave.weights.h5"] == contents["my_wave.weights.h5"]
+    assert after[copy.name] == contents[copy.name]
+    assert restored.sha256 == model.sha256 and restored.painting_path == copy
+    registry.load_transformer(restored)  # checksum-verified, loads
+    assert not [path for path in registry.trained_dir().iterdir() if path.name.startswith(".")]
+
+
+def test_the_page_keeps_each_uploads_credits_apart():
+    from tests.apptest_helpers import png_bytes
+    from ui.train import form
+
+    at = open_app("pages/train.py")
+    at.file_uploader(key=form.UPLOAD).set_value([("wave.jpg", png_bytes(), "image/png")]).run()
+    assert not at.exception, at.exception
+    first = at.session_state[form.PAINTING]
+    assert first.startswith("upload-") and at.text_input(key=form.NAME).value == "my_wave"
+    at.text_input(key=f"{form.CREDIT_PREFIX}{first}.artist").input("Someone").run()
+    at.file_uploader(key=form.UPLOAD).set_value(
+        [("other.png", png_bytes(40, 56), "image/png")]).run()
+    second = at.session_state[form.PAINTING]
+    assert second != first and at.text_input(key=form.NAME).value == "my_other"
+    assert at.text_input(key=f"{form.CREDIT_PREFIX}{second}.artist").value == ""
+    at.selectbox(key=form.PAINTING).set_value(first).run()
+    assert at.text_input(key=f"{form.CREDIT_PREFIX}{first}.artist").value == "Someone"
 
 
 def test_a_network_name_must_be_a_file_name_and_not_a_bundled_networks():
@@ -186,8 +242,7 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
         return progress_text(at).startswith("Done: 4 steps in ")
 
     wait_until(at, done)
-    assert seen & {"Loading the training photos, the loss network and the painting…",
-                   "Learning from the any-painting network", "Fine-tuning on the painting"}
+    assert {DISTIL.capitalize(), FINE_TUNE.capitalize()} <= seen  # both phases were shown
     captions = [c for image in at.get("image") for c in image.captions]
     assert any(c.endswith("step 4") and c.startswith("Held-out photos") for c in captions)
     assert "my_starry_night** is trained and saved" in texts(at.success)

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import time
+import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,11 +132,11 @@ class StyleModel:
 
     @property
     def painting_path(self) -> Path:
-        """The painting it learned: the bundled one in styles/, else the copy saved beside
-        the weights (an uploaded painting; ``PAINTING_SUFFIX``)."""
-        bundled = MODELS_DIR.parent / self.painting
-        return bundled if bundled.is_file() else self.weights_path.with_name(
-            self.name + PAINTING_SUFFIX)
+        """The painting it learned: the copy saved beside the weights (an uploaded
+        painting's; ``PAINTING_SUFFIX``), else the bundled one in styles/. The copy comes
+        first: an upload may share a bundled painting's file name."""
+        copy = self.weights_path.with_name(self.name + PAINTING_SUFFIX)
+        return copy if copy.is_file() else MODELS_DIR.parent / self.painting
 
     @property
     def trained_here(self) -> bool:
@@ -220,30 +221,66 @@ def save_network(transformer, result, config, weights: Path, credits: dict, *,
     (``NAME.weights.h5``) and its manifest beside it, holding the painting's ``credits``
     (``core.paintings.credits``), how and where it was trained (``result``, a
     ``core.fast.train.TrainResult``, and ``config``), its lineage and its sha256. The CLI's
-    ``train-fast`` and the Train page's job both save through here; returns the manifest."""
+    ``train-fast`` and the Train page's job both save through here; returns the manifest.
+    Both files are written under temporary names and moved into place, the weights first
+    (``write_manifest``), so a reader never meets half a file."""
     import keras
 
     from core.machine import cpu_name
 
-    transformer.save_weights(weights)
-    seconds = round(result.seconds)
-    return write_manifest(
-        weights, **credits, backbone=result.backbone.name, steps=result.steps,
-        batch=config.batch, training_seconds=seconds,
-        machine=f"{cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
-                f"({keras.backend.backend()} backend)",
-        network=config.network.to_dict(), training=config.to_dict(),
-        style_layer_balance=result.balance, **lineage(warm_start, result.steps, seconds),
-        trained=time.strftime("%Y-%m-%d"), **({"note": note} if note else {}))
+    temporary = _temporary(weights, WEIGHTS_SUFFIX)
+    try:
+        transformer.save_weights(temporary)
+        seconds = round(result.seconds)
+        return write_manifest(
+            weights, weights_from=temporary, **credits, backbone=result.backbone.name,
+            steps=result.steps, batch=config.batch, training_seconds=seconds,
+            machine=f"{cpu_name()}, {os.cpu_count()} cores, keras {keras.__version__} "
+                    f"({keras.backend.backend()} backend)",
+            network=config.network.to_dict(), training=config.to_dict(),
+            style_layer_balance=result.balance, **lineage(warm_start, result.steps, seconds),
+            trained=time.strftime("%Y-%m-%d"), **({"note": note} if note else {}))
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
-def write_manifest(weights_path: Path, **fields) -> Path:
-    """Write ``NAME.json`` beside ``NAME.weights.h5`` with its checksum; return its path."""
+def _temporary(path: Path, suffix: str = ".tmp") -> Path:
+    """A hidden, unique name beside ``path`` (no reader lists it: not ``*.json``)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}{suffix}")
+
+
+def write_manifest(weights_path: Path, *, weights_from: Path | None = None, **fields) -> Path:
+    """Write ``NAME.json`` beside ``NAME.weights.h5`` with its checksum; return its path.
+
+    ``weights_from``: the weights, written under a temporary name in the same folder, moved
+    to ``weights_path`` before the manifest (itself written to a temporary name) is moved
+    into place: a reader sees the old files or the new ones, never half a manifest."""
     name = weights_path.name.removesuffix(WEIGHTS_SUFFIX)
-    manifest = {**fields, "weights": weights_path.name, "sha256": sha256_of(weights_path)}
+    source = weights_from or weights_path
+    manifest = {**fields, "weights": weights_path.name, "sha256": sha256_of(source)}
     path = weights_path.with_name(name + ".json")
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
+    temporary = _temporary(path)
+    try:
+        temporary.write_text(json.dumps(manifest, indent=2) + "\n")
+        if weights_from is not None:
+            os.replace(weights_from, weights_path)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return path
+
+
+def install_network(weights_path: Path, weights: bytes, manifest: dict) -> Path:
+    """A network's files from their contents (a Train job's result, made on another
+    machine): the weights, then the manifest (its checksum recomputed), atomically."""
+    temporary = _temporary(weights_path, WEIGHTS_SUFFIX)
+    try:
+        temporary.write_bytes(weights)
+        fields = {key: value for key, value in manifest.items()
+                  if key not in ("weights", "sha256")}
+        return write_manifest(weights_path, weights_from=temporary, **fields)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def lineage(warm_start: str | None, steps: int, seconds: int) -> dict:

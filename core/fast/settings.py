@@ -122,7 +122,10 @@ class TrainConfig:
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)
 
+    def resumable(self) -> TrainConfig:
+        """Without what a resumed run may change (the steps, how often to save or preview)."""
+        return dataclasses.replace(self, steps=MAX_STEPS, checkpoint_every=1, preview_every=1)
+
     def same_training(self, other: TrainConfig) -> bool:
         """Equal in everything but the number of steps and how often to save: resumable."""
-        loose = dict(steps=MAX_STEPS, checkpoint_every=1, preview_every=1)
-        return dataclasses.replace(self, **loose) == dataclasses.replace(other, **loose)
+        return self.resumable() == other.resumable()

@@ -5,9 +5,11 @@ The task trains with ``core.fast.train.train`` on the bundled training photos (o
 of photos), previews the held-out example photos as it learns, and saves the finished network
 with its manifest into ``registry.trained_dir()`` through ``registry.save_network``, the same
 function the CLI's ``train-fast`` saves through; the fast page then lists it beside the
-bundled networks. Its checkpoint folder is keyed by the painting's pixels and the training
-settings (all but the number of steps), so the same painting and settings resume where a
-cancelled run stopped.
+bundled networks; its result (``TrainedNetwork``) also carries the saved files' contents,
+which the page writes into its own ``trained_dir()`` when the run was on another machine (the
+Ray engine). Its checkpoint folder is keyed by the painting's pixels and the training
+settings (all but the steps and how often to save or preview: ``resumable``), so the same
+painting and settings resume where a cancelled run stopped.
 
 For the job's record, progress is a loss row per step and each preview sheet a snapshot
 (``core.engine.events.step_of``); the two phases of training are the job's two stages, the
@@ -83,24 +85,60 @@ class PreviewSheet:
 
 
 @dataclass(frozen=True)
+class NetworkFiles:
+    """A saved network's files' contents, carried in the job's result: on the Ray engine the
+    run's worker may be another machine, whose disk the page does not see."""
+
+    weights: bytes = field(repr=False)
+    manifest: dict = field(repr=False)
+    painting: bytes | None = field(repr=False)  # the copy beside the weights, if any
+
+    @classmethod
+    def read(cls, model: registry.StyleModel) -> NetworkFiles:
+        copy = model.weights_path.with_name(model.name + registry.PAINTING_SUFFIX)
+        return cls(model.weights_path.read_bytes(), dict(model.manifest),
+                   copy.read_bytes() if copy.is_file() else None)
+
+
+@dataclass(frozen=True)
 class TrainedNetwork:
     """A training job's result: the network saved (None when cancelled: the checkpoint
-    holds the progress)."""
+    holds the progress), with its files' contents."""
 
     name: str
     steps: int  # reached, over every session of the run
     seconds: float  # of training, over every session
     stopped_by: str  # "steps" or "cancel"
     model: registry.StyleModel | None = field(default=None, repr=False)
+    files: NetworkFiles | None = field(default=None, repr=False)
 
     def summary(self) -> dict:
         return {"network": self.name, "steps": self.steps, "seconds": round(self.seconds, 1),
                 "stopped_by": self.stopped_by,
                 "sha256": self.model.sha256 if self.model else None}
 
+    def installed(self) -> registry.StyleModel | None:
+        """The network as this machine's ``registry.trained_dir()`` holds it, its files
+        written there first from the result when they are not there yet (a run on another
+        machine); a network saved there since under the name is left alone."""
+        if self.model is None:
+            return None
+        folder = registry.trained_dir()
+        weights = folder / f"{self.name}{registry.WEIGHTS_SUFFIX}"
+        manifest = weights.with_name(f"{self.name}.json")
+        if self.files is not None and not (manifest.is_file() and weights.is_file()):
+            folder.mkdir(parents=True, exist_ok=True)
+            copy = weights.with_name(self.name + registry.PAINTING_SUFFIX)
+            if self.files.painting is not None:
+                images.write_atomically(copy, self.files.painting)
+            else:  # a bundled painting: no copy (an older upload's would hide it)
+                copy.unlink(missing_ok=True)
+            registry.install_network(weights, self.files.weights, self.files.manifest)
+        return registry.style_model(manifest) if manifest.is_file() else self.model
+
 
 @cache
-def bundled_photos() -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+def training_photos_once() -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
     """``core.fast.photos.bundled_photos``, decoded once per process."""
     from core.fast.photos import bundled_photos as load
 
@@ -115,7 +153,7 @@ class TrainTask:
     kind: ClassVar[str] = "train"
     name: str
     painting: np.ndarray = field(repr=False)
-    painting_file: str  # "starry_night.jpg" (a bundled one's credits come from its record)
+    painting_file: str  # "starry_night.jpg"
     config: TrainConfig = field(default_factory=TrainConfig)
     title: str | None = None  # the painting's; None: the record's, else from the file name
     artist: str | None = None
@@ -123,6 +161,9 @@ class TrainTask:
     licence: str | None = None
     photos_dir: str | None = None  # None: the bundled training photos
     fresh: bool = False  # start over even if a checkpoint of these settings exists
+    # painting_file is the bundled painting of that name (its credits come from its record),
+    # not an upload that happens to share its file name
+    bundled: bool = False
 
     def __post_init__(self):
         problem = name_problem(self.name)
@@ -142,9 +183,8 @@ class TrainTask:
         """Same painting and same settings (but the steps): same folder, so it resumes."""
         digest = hashlib.sha256(str(self.painting.shape).encode())
         digest.update(np.ascontiguousarray(self.painting).tobytes())
-        loose = TrainConfig.to_dict(self.config) | {"steps": 1, "checkpoint_every": 1,
-                                                     "preview_every": 1}
-        settings = hashlib.sha256(json.dumps(loose, sort_keys=True).encode()).hexdigest()
+        settings = hashlib.sha256(json.dumps(self.config.resumable().to_dict(),
+                                             sort_keys=True).encode()).hexdigest()
         photos = hashlib.sha256(str(self.photos_dir).encode()).hexdigest()
         return (registry.trained_dir() / CHECKPOINTS
                 / f"{digest.hexdigest()[:12]}-{settings[:8]}-{photos[:6]}")
@@ -171,28 +211,35 @@ class TrainTask:
             resume=not self.fresh)
         if result.stopped_early:
             return TrainedNetwork(self.name, result.steps, result.seconds, "cancel")
-        return TrainedNetwork(self.name, result.steps, result.seconds, "steps",
-                              self._save(transformer, result))
+        model = self._save(transformer, result)
+        return TrainedNetwork(self.name, result.steps, result.seconds, "steps", model,
+                              NetworkFiles.read(model))
 
     def _photos(self):
         if self.photos_dir is None:
-            return bundled_photos()
+            return training_photos_once()
         from core.fast.photos import load_photos
 
         return load_photos(self.photos_dir)
 
     def _save(self, transformer, result) -> registry.StyleModel:
+        """The network into ``registry.trained_dir()``; an upload's painting as a copy
+        beside it (written first), a bundled one's not (styles/ has it)."""
         folder = registry.trained_dir()
         folder.mkdir(parents=True, exist_ok=True)
         weights = folder / f"{self.name}{registry.WEIGHTS_SUFFIX}"
-        images.save_png(images.resize_longest(self.painting, PAINTING_SIDE)
-                        if max(self.painting.shape[:2]) > PAINTING_SIDE else self.painting,
-                        folder / f"{self.name}{registry.PAINTING_SUFFIX}")
-        credits = paintings.credits(self.painting_file, title=self.title, artist=self.artist,
-                                    year=self.year, licence=self.licence)
+        copy = folder / f"{self.name}{registry.PAINTING_SUFFIX}"
+        if not self.bundled:
+            images.save_png(images.resize_longest(self.painting, PAINTING_SIDE)
+                            if max(self.painting.shape[:2]) > PAINTING_SIDE else self.painting,
+                            copy)  # atomically
+        credits = paintings.credits(self.painting_file, bundled=self.bundled, title=self.title,
+                                    artist=self.artist, year=self.year, licence=self.licence)
         note = "trained in the app's Train page"
         manifest = registry.save_network(transformer, result, self.config, weights, credits,
                                          note=note)
+        if self.bundled:  # an upload's copy, from a network trained under this name before
+            copy.unlink(missing_ok=True)
         return registry.style_model(manifest)
 
     def describe(self) -> dict:
@@ -226,6 +273,8 @@ def _forwarder(on_event: Callable | None, distil_steps: int) -> Callable:
 # retraining the bundled networks); float32 costs FLOAT32_COST times as much.
 BENCHMARK_FINE_TUNE_SECONDS = 0.98
 BENCHMARK_WORK = 2 * 256 * 256  # batch x crop², the benchmark's
+# BENCHMARKS.md, "Fast networks: the architecture's speed before training": a step with the
+# float32 loss network took about 1.3 s against 0.85 s in bfloat16.
 FLOAT32_COST = 1.3 / 0.85
 
 

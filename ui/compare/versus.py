@@ -49,7 +49,7 @@ def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel,
     With a classic result, both fast networks paint at its size, so that the times and the
     pictures compare like with like; without one, at the page's size.
     """
-    painting = f"{catalog.STYLES_DIR.name}/{model.painting}"
+    painting = fast_results.painting_name(model)
     state = st.session_state
     pending = state.get(compare_link.FROM_LINK, set())
     # The run a link names, until it is shown; after that the newest run of this pair.
@@ -166,8 +166,24 @@ def offer_classic_run(photo: pickers.Chosen, paintings: list[pickers.Chosen],
 
 
 def _painting_picture(model: registry.StyleModel) -> pickers.Chosen | None:
-    picture = catalog.painting(model.painting)
-    return None if picture is None else pickers.from_bundled(picture)
+    """The painting the network learned (``model.painting_path``: an uploaded painting's
+    copy beside a trained-here network, else the bundled one), None when it is missing."""
+    from core import images
+    from core.errors import UserError
+
+    path = model.painting_path
+    if not path.is_file():
+        return None
+    if path.parent.resolve() == catalog.STYLES_DIR.resolve():
+        picture = catalog.painting(path.name)
+        if picture is not None:
+            return pickers.from_bundled(picture)
+    try:
+        pixels = images.load_image(path, what=f"painting {path.name}")
+    except UserError:
+        return None
+    return pickers.Chosen(pixels, images.shrink_to(pixels, pickers.PREVIEW_SIDE),
+                          f"{path.parent.name}/{path.name}", model.label)
 
 
 def _progress(job: JobHandle) -> None:

@@ -29,8 +29,10 @@ TRAINED = "trained"  # + weights path, sha256
 ANY_PAINTING = "any painting"  # + the paintings' digests, their mix
 STYLES_26 = "26 styles"  # + the 26 weights
 TRAINING_HELP = """\
-Any painting works: the **Train** page trains one in the app, in the background. Training
-takes a few hours on a laptop CPU (minutes on a GPU). From the command line:
+Any painting works: the **Train** page trains one in the app, in the background. At the
+default settings (1000 steps learning from the any-painting network, then 300 fine-tuning on
+the painting) training takes about 13 minutes on a 2-core CPU; the Train page estimates your
+run's time. From the command line:
 
 ```bash
 python -m core train-fast --style my_painting.jpg --photos path/to/photos \\
@@ -182,9 +184,17 @@ def paint_each(content: pickers.Chosen, models: list[registry.StyleModel],
                 continue
             results.append(shelf.Result(
                 method=shelf.FAST, photo=content.name, photo_digest=digest, style=model.name,
-                painting=f"{catalog.STYLES_DIR.name}/{model.painting}", label=model.label,
+                painting=painting_name(model), label=model.label,
                 png=png, seconds=seconds, size=size, settings=settings_note(config)))
     return results
+
+
+def painting_name(model: registry.StyleModel) -> str:
+    """How results name the painting a network learned: "styles/starry_night.jpg" for a
+    bundled one, "trained/my_wave.painting.png" for a trained-here copy (an upload named
+    like a bundled painting is not that painting)."""
+    path = model.painting_path
+    return f"{path.parent.name}/{path.name}"
 
 
 def show(content: pickers.Chosen, models: list[registry.StyleModel], config: FastConfig,

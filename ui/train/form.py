@@ -23,9 +23,15 @@ DISTIL_STEPS = "train.distil_steps"
 CROP = "train.crop"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
-CREDIT_PREFIX = "train.credit."  # + title, artist, year, licence: an upload's manifest fields
+CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
 FRESH = "train.fresh"
 CREDITS = (("title", "Title"), ("artist", "Artist"), ("year", "Year"), ("licence", "Licence"))
+# The widgets' bounds: TrainConfig's own checks (core/fast/settings.py, TrainConfig's
+# require_count calls: crop 32..1024, batch 1..64) keep them; change both together.
+CROP_RANGE = (32, 1024)
+BATCH_RANGE = (1, 64)
+# Each preview is a PNG kept in the job's record: never more often than this (0: never).
+MIN_PREVIEW_EVERY = 10
 
 
 def _take_painting() -> None:
@@ -81,6 +87,27 @@ def settings_panel(chosen: pickers.Chosen | None) -> tuple[TrainTask | None, str
                             persist_state="session",
                             help="Each step learns from a batch of crops of the bundled "
                                  "training photos.")
+    advanced = _advanced(defaults)
+    credits = (_credits(st.session_state.get(PAINTING))
+               if chosen is not None and chosen.uploaded else {})
+    if chosen is None:
+        return None, "Choose a painting that can be used."
+    if 0 < advanced["preview_every"] < MIN_PREVIEW_EVERY:
+        return None, (f"Preview every is 0 (no previews) or at least "
+                      f"{MIN_PREVIEW_EVERY} steps.")
+    try:
+        config = dataclasses.replace(defaults, steps=int(steps), **advanced,
+                                     backbone=common.backbone_name())
+        task = TrainTask(name=name.strip(), painting=chosen.pixels,
+                         painting_file=file_name(chosen), config=config,
+                         bundled=not chosen.uploaded, **credits)
+    except UserError as error:
+        return None, str(error)
+    return task, None
+
+
+def _advanced(defaults: TrainConfig) -> dict:
+    """The advanced settings, as TrainConfig's fields."""
     with st.expander("Advanced settings"):
         distil_col, crop_col, batch_col, preview_col = st.columns([2, 1, 1, 1])
         distil = distil_col.number_input(
@@ -88,34 +115,25 @@ def settings_panel(chosen: pickers.Chosen | None) -> tuple[TrainTask | None, str
             defaults.distil_steps, key=DISTIL_STEPS, persist_state="session",
             help="The first steps copy the any-painting network's pictures pixel by pixel "
                  "(cheap); the rest fine-tune on the painting itself.")
-        crop = crop_col.number_input("Crop (px)", 32, 1024, defaults.crop, step=32, key=CROP,
-                                     persist_state="session")
-        batch = batch_col.number_input("Batch", 1, 64, defaults.batch, key=BATCH,
+        crop = crop_col.number_input("Crop (px)", *CROP_RANGE, defaults.crop, step=32,
+                                     key=CROP, persist_state="session")
+        batch = batch_col.number_input("Batch", *BATCH_RANGE, defaults.batch, key=BATCH,
                                        persist_state="session")
         preview_every = preview_col.number_input(
-            "Preview every (steps)", 1, MAX_STEPS, max(1, defaults.preview_every),
+            "Preview every (steps)", 0, MAX_STEPS, defaults.preview_every, step=10,
             key=PREVIEW_EVERY, persist_state="session",
-            help="How often the held-out photos are painted for the preview (and at the end).")
-    credits = _credits(chosen) if chosen is not None and chosen.uploaded else {}
-    if chosen is None:
-        return None, "Choose a painting that can be used."
-    try:
-        config = dataclasses.replace(defaults, steps=int(steps), distil_steps=int(distil),
-                                     crop=int(crop), batch=int(batch),
-                                     preview_every=int(preview_every),
-                                     backbone=common.backbone_name())
-        task = TrainTask(name=name.strip(), painting=chosen.pixels,
-                         painting_file=file_name(chosen), config=config, **credits)
-    except UserError as error:
-        return None, str(error)
-    return task, None
+            help=f"How often the held-out photos are painted for the preview: every "
+                 f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
+    return {"distil_steps": int(distil), "crop": int(crop), "batch": int(batch),
+            "preview_every": int(preview_every)}
 
 
-def _credits(chosen: pickers.Chosen) -> dict:
-    """An uploaded painting's title, artist, year and licence, for the network's manifest."""
+def _credits(painting_id: str | None) -> dict:
+    """An uploaded painting's title, artist, year and licence, for the network's manifest;
+    each upload has its own fields (``painting_id``: the Painting selectbox's value)."""
     with st.expander("About your painting (for the network's manifest)"):
         columns = st.columns(len(CREDITS))
-        values = {field: column.text_input(label, key=CREDIT_PREFIX + field,
+        values = {field: column.text_input(label, key=f"{CREDIT_PREFIX}{painting_id}.{field}",
                                            placeholder="unknown", persist_state="session")
                   for column, (field, label) in zip(columns, CREDITS, strict=True)}
     return {field: value.strip() or None for field, value in values.items()}

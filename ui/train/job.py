@@ -12,7 +12,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.engine import Engine, JobHandle
-from core.fast.train import DISTIL, FINE_TUNE
+from core.fast.train import DISTIL, FINE_TUNE, FINE_TUNE_COST
 from core.fast.training_job import TrainTask, estimate_seconds
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, JobView
 from ui import common, gallery
@@ -77,8 +77,9 @@ def estimate_text(task: TrainTask, saved: int) -> str:
     measured = st.session_state.get(PACE)
     seconds = estimate_seconds(task.config, saved, measured)
     source = ("at the pace of your last training run on this server" if measured else
-              "at the benchmark's pace on a 2-core CPU (BENCHMARKS.md; the phases weighted "
-              "by FINE_TUNE_COST): the measured pace replaces it once training runs")
+              "at the benchmark's pace on a 2-core CPU (BENCHMARKS.md; a fine-tuning step "
+              f"counted as {FINE_TUNE_COST:g} distillation steps, as measured on a 2-core "
+              "CPU): the measured pace replaces it once training runs")
     steps = (f"steps {saved} to {task.config.steps}" if saved else
              f"{task.config.steps} steps")
     return f"Estimated time: about {duration(seconds)} for {steps}, {source}."
@@ -157,7 +158,7 @@ def _finished(job: JobHandle) -> None:
     result = view.result
     if view.status != DONE or result is None or result.model is None:
         return
-    model = result.model
+    model = result.installed()  # its files written here if it ran on another machine
     st.success(f"**{model.name}** is trained and saved: the fast page now offers it under "
                "Trained networks.", icon=":material/check_circle:")
     if st.button("Paint with it on the Fast page", key="train.open_fast", type="primary",
