@@ -6,7 +6,7 @@ For every bundled network and each example photo (held out of training): the net
 painting and the classic engine's ``recommended`` preset at the same size, both scored on the
 report's objective (conv4_2 content x 5, five style layers x 100, style image squashed to the
 output size, float32, on the 8-bit image). Writes the contact sheets
-``docs/fast-contact-sheet.png`` (fast) and ``docs/classic-contact-sheet.png`` (classic) and
+``docs/fast-vs-classic-contact-sheet.png`` (fast) and ``docs/classic-contact-sheet.png`` (classic) and
 prints a markdown table. Not a test: about half a minute per classic run on 2 cores.
 """
 
@@ -141,7 +141,7 @@ def main(argv=None) -> int:
         fast_rows.append(fast_row)
         classic_rows.append(classic_row)
     docs = Path(args.docs)
-    images.save_png(sheet(fast_rows), docs / "fast-contact-sheet.png")
+    images.save_png(sheet(fast_rows), docs / "fast-vs-classic-contact-sheet.png")
     images.save_png(sheet(classic_rows), docs / "classic-contact-sheet.png")
 
     print(f"\nreport objective at {args.size} px (weighted terms; lower is closer)\n")
