@@ -6,8 +6,8 @@ For every bundled network and each example photo (held out of training): the net
 painting and the classic engine's ``recommended`` preset at the same size, both scored on the
 report's objective (conv4_2 content x 5, five style layers x 100, style image squashed to the
 output size, float32, on the 8-bit image). Writes the contact sheets
-``docs/fast-vs-classic-contact-sheet.png`` (fast) and ``docs/classic-contact-sheet.png`` (classic) and
-prints a markdown table. Not a test: about half a minute per classic run on 2 cores.
+``docs/fast-vs-classic-contact-sheet.png`` (fast) and ``docs/classic-contact-sheet.png``
+(classic) and prints a markdown table. Not a test: about half a minute per classic run on 2 cores.
 """
 
 from __future__ import annotations
