@@ -106,6 +106,7 @@ def run_bundled(args, recipe=None, base=None) -> dict:
     config = _fast_config(FastConfig, args, base)
     out = output_path(args.out)
     model = find_model(args.style)
+    config = dataclasses.replace(config, dither=model.dither)  # as it was trained
     content = images.load_image(args.content, what="content image")
     masks = load_masks(args.masks, recipe, content, [model.name])  # before the slow part
     started = time.perf_counter()

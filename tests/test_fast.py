@@ -288,6 +288,34 @@ def test_fast_cli_paints_and_reports_json(tmp_path, capsys, monkeypatch, make_bu
     assert "no style network named 'nope'" in capsys.readouterr().err
 
 
+def test_a_network_paints_with_the_dither_it_was_trained_with(tmp_path, capsys, monkeypatch,
+                                                              make_bundle):
+    """Networks trained before training dithered its crops (no ``training.dither`` in the
+    manifest) paint the photo as it is; newer ones paint it dithered, as they trained."""
+    make_bundle(tmp_path)
+    monkeypatch.setenv(registry.MODELS_DIR_ENV, str(tmp_path))
+    source, out = tmp_path / "photo.png", tmp_path / "out.png"
+    images.save_png(photo(40, 60), source)
+    network = compiled(registry.load_transformer(registry.find_model("tiny")))
+
+    def painted_by_the_cli():
+        assert cli.main(["fast", "--content", str(source), "--style", "tiny", "--size", "60",
+                         "--precision", "float32", "--out", str(out)]) == 0
+        capsys.readouterr()
+        return images.load_image(out)
+
+    for levels in (0.0, 2.0):
+        if levels:
+            manifest = json.loads((tmp_path / "tiny.json").read_text())
+            manifest["training"] = {"dither": levels}
+            (tmp_path / "tiny.json").write_text(json.dumps(manifest))
+        assert registry.find_model("tiny").dither == levels
+        expected = paint(network, photo(40, 60), FastConfig(size=60, dither=levels)).image
+        other = paint(network, photo(40, 60), FastConfig(size=60, dither=2.0 - levels)).image
+        picture = painted_by_the_cli()
+        assert np.array_equal(picture, expected) and not np.array_equal(picture, other)
+
+
 def test_train_fast_cli_writes_weights_and_a_verified_manifest(tmp_path, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()

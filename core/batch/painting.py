@@ -8,6 +8,7 @@ recipe's style vector once (``recipe_vector``): its second to last photos only p
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import Counter, OrderedDict
@@ -93,8 +94,10 @@ def paint(recipe: BatchRecipe, photo: np.ndarray, on_event: Callable | None = No
         return result.image, result.stopped_by
     if recipe.method == "trained":
         from core.fast.apply import paint as paint_trained
+        from core.fast.registry import find_model
 
         network = loaded(("trained", recipe.style, config.precision))
+        config = dataclasses.replace(config, dither=find_model(recipe.style).dither)
         return paint_trained(network, photo, config).image, "done"
     from core.fast import arbitrary
 

@@ -139,6 +139,12 @@ class StyleModel:
         return copy if copy.is_file() else MODELS_DIR.parent / self.painting
 
     @property
+    def dither(self) -> float:
+        """Grey levels of dither it was trained with, so paints with (``FastConfig.dither``):
+        0 for a network trained before training dithered its crops."""
+        return float(self.manifest.get("training", {}).get("dither", 0.0))
+
+    @property
     def trained_here(self) -> bool:
         """Trained in the app (it lives in ``trained_dir()``), not bundled."""
         return self.weights_path.parent == trained_dir()

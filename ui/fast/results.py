@@ -126,7 +126,7 @@ def painted(photo_digest: str, _photo: np.ndarray, network: tuple, _paintings: t
     """Any fast network's painting, cached per photo (by digest), network and settings:
     (PNG, (width, height), seconds).
 
-    ``network`` says what paints: ``(TRAINED, weights path, sha256)``, ``(ANY_PAINTING,
+    ``network`` says what paints: ``(TRAINED, weights path, sha256, dither)``, ``(ANY_PAINTING,
     the paintings' digests, their mix)`` with the paintings' pixels in ``_paintings``, or
     ``(STYLES_26, the 26 weights)``. The fast and compare pages both paint through here, so
     a result made on one is not made again on the other. Only the PNG is kept (a 2048 px
@@ -143,9 +143,9 @@ def _paint(network: tuple, photo: np.ndarray, paintings: tuple, size: int, stren
            preserve_colors: bool, precision: str) -> FastResult:
     kind = network[0]
     if kind == TRAINED:
-        _, weights_path, sha256 = network
+        _, weights_path, sha256, dither = network
         config = FastConfig(size=size, strength=strength, preserve_colors=preserve_colors,
-                            precision=precision)
+                            precision=precision, dither=dither)
         return paint(trained_network(weights_path, sha256, precision), photo, config)
     config = arbitrary.ArbitraryConfig(size=size, strength=strength,
                                        preserve_colors=preserve_colors, precision=precision)
@@ -176,7 +176,8 @@ def paint_each(content: pickers.Chosen, models: list[registry.StyleModel],
         for model in models:
             try:
                 png, size, seconds = painted(
-                    digest, content.pixels, (TRAINED, str(model.weights_path), model.sha256),
+                    digest, content.pixels, (TRAINED, str(model.weights_path), model.sha256,
+                                              model.dither),
                     (), config.size, config.strength, config.preserve_colors, config.precision,
                     PictureRecipe.of("trained", config, style=model.name))
             except registry.ModelError as error:
