@@ -35,6 +35,12 @@ PAINTING_SUFFIX = ".painting.png"  # a trained-here network's painting, beside i
 NEEDS_WORDS = {"weights": "its weights' name", "sha256": "sha256"}  # of a manifest's fields
 
 
+def painting_copy(weights: Path) -> Path:
+    """Where a network trained here keeps a copy of its painting: NAME.painting.png beside
+    NAME.weights.h5."""
+    return weights.with_name(weights.name.removesuffix(WEIGHTS_SUFFIX) + PAINTING_SUFFIX)
+
+
 def models_dir() -> Path:
     return Path(os.environ.get(MODELS_DIR_ENV) or MODELS_DIR)
 
@@ -135,7 +141,7 @@ class StyleModel:
         """The painting it learned: the copy saved beside the weights (an uploaded
         painting's; ``PAINTING_SUFFIX``), else the bundled one in styles/. The copy comes
         first: an upload may share a bundled painting's file name."""
-        copy = self.weights_path.with_name(self.name + PAINTING_SUFFIX)
+        copy = painting_copy(self.weights_path)
         return copy if copy.is_file() else MODELS_DIR.parent / self.painting
 
     @property

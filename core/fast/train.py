@@ -77,9 +77,15 @@ class TrainProgress:
     def eta_seconds(self) -> float:
         if self.phase == FINE_TUNE:
             return (self.steps - self.step) * self.seconds_per_step
-        distilling = max(0, self.distil_steps - self.step)
-        tuning = self.steps - max(self.step, self.distil_steps)
-        return (distilling + tuning * FINE_TUNE_COST) * self.seconds_per_step
+        return remaining_work(self.step, self.steps, self.distil_steps) * self.seconds_per_step
+
+
+def remaining_work(step: int, steps: int, distil_steps: int) -> float:
+    """The steps left after ``step``, in distillation steps (a fine-tuning step counts
+    ``FINE_TUNE_COST``): the ETA's and the estimate before Start's one formula."""
+    distilling = max(0, distil_steps - step)
+    tuning = max(0, steps - max(step, distil_steps))
+    return distilling + tuning * FINE_TUNE_COST
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ class NetworkFiles:
 
     @classmethod
     def read(cls, model: registry.StyleModel) -> NetworkFiles:
-        copy = model.weights_path.with_name(model.name + registry.PAINTING_SUFFIX)
+        copy = registry.painting_copy(model.weights_path)
         return cls(model.weights_path.read_bytes(), dict(model.manifest),
                    copy.read_bytes() if copy.is_file() else None)
 
@@ -128,7 +128,7 @@ class TrainedNetwork:
         manifest = weights.with_name(f"{self.name}.json")
         if self.files is not None and not (manifest.is_file() and weights.is_file()):
             folder.mkdir(parents=True, exist_ok=True)
-            copy = weights.with_name(self.name + registry.PAINTING_SUFFIX)
+            copy = registry.painting_copy(weights)
             if self.files.painting is not None:
                 images.write_atomically(copy, self.files.painting)
             else:  # a bundled painting: no copy (an older upload's would hide it)
@@ -228,7 +228,7 @@ class TrainTask:
         folder = registry.trained_dir()
         folder.mkdir(parents=True, exist_ok=True)
         weights = folder / f"{self.name}{registry.WEIGHTS_SUFFIX}"
-        copy = folder / f"{self.name}{registry.PAINTING_SUFFIX}"
+        copy = registry.painting_copy(weights)
         if not self.bundled:
             images.save_png(images.resize_longest(self.painting, PAINTING_SIDE)
                             if max(self.painting.shape[:2]) > PAINTING_SIDE else self.painting,
@@ -291,16 +291,14 @@ def estimate_seconds(config: TrainConfig, steps_from: int = 0,
     ``measured``: (seconds per distillation step, the settings it was timed at), scaled to
     ``config``'s work; else the benchmark's fine-tuning step over ``FINE_TUNE_COST``.
     """
-    from core.fast.train import FINE_TUNE_COST
+    from core.fast.train import FINE_TUNE_COST, remaining_work
 
     if measured is not None:
         pace, timed = measured
         per_step = pace * step_work(config) / step_work(timed)
     else:
         per_step = BENCHMARK_FINE_TUNE_SECONDS / FINE_TUNE_COST * step_work(config)
-    distilling = max(0, config.distil_steps - steps_from)
-    tuning = max(0, config.steps - max(steps_from, config.distil_steps))
-    return (distilling + tuning * FINE_TUNE_COST) * per_step
+    return remaining_work(steps_from, config.steps, config.distil_steps) * per_step
 
 
 def trimmed(sheet: np.ndarray, blank: int = 255) -> np.ndarray:
