@@ -26,7 +26,7 @@ def add_command(commands) -> None:
     train.add_argument("--warm-start", metavar="WEIGHTS",
                        help="start from another network's weights (same width and depth)")
     for flag, kind in (("steps", int), ("distil_steps", int), ("distil_batch", int),
-                       ("batch", int), ("crop", int), ("style_size", int),
+                       ("dither", float), ("batch", int), ("crop", int), ("style_size", int),
                        ("content_layer", str), ("content_weight", float),
                        ("style_weight", float), ("tv_weight", float),
                        ("learning_rate", float), ("seed", int), ("checkpoint_every", int),
@@ -88,7 +88,7 @@ def _train_config(args):
 
     return training.TrainConfig(
         steps=args.steps, distil_steps=args.distil_steps,
-        distil_batch=args.distil_batch, batch=args.batch, crop=args.crop,
+        distil_batch=args.distil_batch, dither=args.dither, batch=args.batch, crop=args.crop,
         style_size=args.style_size,
         content_layer=args.content_layer, style_layers=_layer_weights(args.style_layers),
         content_weight=args.content_weight,
