@@ -23,6 +23,8 @@ from core.backbone import BACKBONES, POOLINGS, PRECISIONS
 from core.command_inputs import (
     MASKS_HELP,
     RECIPE_HELP,
+    add_output_flags,
+    finest,
     load_masks,
     load_paintings,
     output_path,
@@ -55,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                               "region's style strength)")
     classic.add_argument("--masks", nargs="+", metavar="MASK", help=MASKS_HELP.format(
         what="--style"))
-    classic.add_argument("--out", required=True, help="output PNG path")
+    add_output_flags(classic)
     classic.add_argument("--preset", choices=list(PRESETS),
                          help="default: recommended, or the --recipe's settings")
     classic.add_argument("--recipe", metavar="FILE.png", help=RECIPE_HELP)
@@ -123,7 +125,7 @@ def run_classic(args) -> dict:
                                      **{k: v for k, v in overrides.items() if v is not None})
     else:
         config = preset(args.preset or "recommended", **overrides)
-    out = output_path(args.out)
+    out = output_path(args.out, args.bit_depth)
     snapshots_dir = _snapshots_dir(args.snapshots_dir)
     content = images.load_image(args.content, what="content image")
     names, styles = load_paintings(args.style, recipe, "--style")
@@ -132,12 +134,14 @@ def run_classic(args) -> dict:
     masks = load_masks(args.masks, None if args.style else recipe, content, names)
     made = PictureRecipe.of("classic", config, names, styles, masks,
                             mix=tuple(blend) if blend else None)
+    estimate = estimate_line(config, content, masks is not None)  # refuses what cannot fit
 
     def report(event):
         if isinstance(event, Started):
             print(f"backbone: {event.backbone.label} ({event.backbone.reason}); "
                   f"precision {event.precision}; output {event.width}x{event.height}; "
                   f"set-up {event.setup_seconds:.1f}s", flush=True)
+            print(estimate, flush=True)
         elif isinstance(event, Progress):
             planned = f"/{event.total}" if event.total else ""
             losses = event.losses
@@ -151,8 +155,23 @@ def run_classic(args) -> dict:
             made.save(event.snapshot, snapshots_dir / f"{event.iteration:05d}.png")
 
     result = stylize(content, styles, config, style_blend=blend, masks=masks, on_event=report)
-    dataclasses.replace(made, backbone=result.backbone.name).save(result.image, out)
-    return {**result.summary(), "output": str(out)}
+    dataclasses.replace(made, backbone=result.backbone.name).save(
+        finest(result, args.bit_depth), out, args.bit_depth)
+    return {**result.summary(), "output": str(out), "bit_depth": args.bit_depth}
+
+
+def estimate_line(config, content, regions: bool) -> str:
+    """'estimate: about 14 min; about 5.1 GiB of memory at its peak (...)', or a UserError
+    when this machine cannot hold the run."""
+    from core import memory
+    from core.estimates import estimate_seconds
+
+    height, width = content.shape[:2]
+    peak = memory.classic_peak(config, width, height, regions)
+    memory.check_fits(peak, "This run")
+    seconds = estimate_seconds(config, width, height).seconds
+    took = f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+    return f"estimate: about {took} on a 2-core AMD EPYC (BENCHMARKS.md); {peak.text()}"
 
 
 def _snapshots_dir(path: str | None) -> Path | None:

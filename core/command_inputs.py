@@ -1,11 +1,12 @@
 """What the classic and fast commands read alike: a picture's recipe (``--recipe``), the
-paintings, the regions' masks (``--masks``) and the output path; each mistake one line."""
+paintings, the regions' masks (``--masks``), the output path and its bit depth (``--out``,
+``--bit-depth``); each mistake one line."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from core import images
+from core import export, images
 from core.errors import UserError
 
 RECIPE_HELP = ("a PNG the studio wrote: its recipe (settings, paintings) sets this run up "
@@ -68,10 +69,26 @@ def load_paintings(paths, recipe, flag: str) -> tuple[list[str], list]:
     return [ref.name for ref in recipe.paintings], [images.load_image(p) for p in files]
 
 
-def output_path(path: str) -> Path:
+def add_output_flags(parser) -> None:
+    parser.add_argument("--out", required=True,
+                        help="output picture: .png (with its recipe), or .tif/.tiff")
+    parser.add_argument("--bit-depth", type=int, choices=export.BIT_DEPTHS, default=8,
+                        help="bits per channel (default 8); 16 keeps the painted levels "
+                             "between 8-bit ones, for print (PNG or TIFF)")
+
+
+def output_path(path: str, bits: int = 8) -> Path:
+    """``--out``, checked before the slow part: a PNG or TIFF in a folder that exists."""
     out = Path(path)
-    if out.suffix.lower() != ".png":
-        raise UserError(f"--out must name a .png file (got {path})")
+    export.format_of(out, bits, what="--out")
     if not out.parent.is_dir():
         raise UserError(f"the folder for --out does not exist: {out.parent}")
     return out
+
+
+def finest(result, bits: int):
+    """What a ``--bit-depth`` file is written from: a classic or fast result's unrounded
+    pixels for 16 bits, its 8-bit picture otherwise."""
+    if bits == 16 and result.float_pixels is not None:
+        return result.float_pixels
+    return result.image

@@ -99,16 +99,35 @@ def default_pace(optimizer: str, precision: str) -> Pace:
                 DEFAULT_WARMUP_SECONDS, DEFAULT, DEFAULT_DESCRIPTION)
 
 
-def stage_pixels(config: ClassicConfig, width: int, height: int) -> tuple[int, ...]:
-    """Pixels at each scale of a run on a ``width`` x ``height`` photo (the output's size
-    will do: only the aspect ratio counts), sized as ``images.resize_longest`` does."""
+def stage_shapes(config: ClassicConfig, width: int, height: int) -> tuple[tuple[int, int], ...]:
+    """(width, height) of each scale of a run on a ``width`` x ``height`` photo (the output's
+    size will do: only the aspect ratio counts), sized as ``images.resize_longest`` does."""
     if width < 1 or height < 1:
         raise ValueError(f"width and height must be at least 1, got {width} x {height}")
-    pixels = []
+    shapes = []
     for longest in config.stage_sizes:
         scale = longest / max(width, height)
-        pixels.append(max(1, round(width * scale)) * max(1, round(height * scale)))
-    return tuple(pixels)
+        shapes.append((max(1, round(width * scale)), max(1, round(height * scale))))
+    return tuple(shapes)
+
+
+def stage_pixels(config: ClassicConfig, width: int, height: int) -> tuple[int, ...]:
+    """Pixels at each scale of a run (``stage_shapes``)."""
+    return tuple(w * h for w, h in stage_shapes(config, width, height))
+
+
+def stage_cost(config: ClassicConfig, width: int, height: int) -> float:
+    """An iteration's cost at one scale relative to the pace's (one pass, the config's
+    optimiser): over tiles, the tiles' extra work (``tiles.work_ratio``); where L-BFGS-B
+    gives way to Adam for memory (``engine.stage_optimiser``), Adam's lighter iteration."""
+    from core.classic import tiles
+    from core.classic.optimisers import lbfgs_fits
+
+    cost = tiles.work_ratio(height, width, config.loss_layers)
+    if config.optimizer == "lbfgs" and not lbfgs_fits(3 * width * height):
+        cost *= (DEFAULT_SECONDS_PER_MEGAPIXEL[("adam", config.precision)]
+                 / DEFAULT_SECONDS_PER_MEGAPIXEL[("lbfgs", config.precision)])
+    return cost
 
 
 def estimate_seconds(config: ClassicConfig, width: int, height: int, pace: Pace | None = None,
@@ -129,7 +148,9 @@ def estimate_seconds(config: ClassicConfig, width: int, height: int, pace: Pace 
     network = backbone or (pace.backbone if config.backbone == "auto" else config.backbone)
     per_megapixel = pace.seconds_per_megapixel * (
         BACKBONE_COST.get(network, 1.0) / BACKBONE_COST.get(pace.backbone, 1.0))
-    pixels = stage_pixels(config, width, height)
+    shapes = stage_shapes(config, width, height)
+    pixels = [w * h for w, h in shapes]
+    costs = [stage_cost(config, w, h) for w, h in shapes]
     counts = ([config.iterations] + [config.refine_iterations] * (len(pixels) - 1)
               if config.iterations is not None else [MAX_ITERATIONS])
     budget = config.max_seconds if config.max_seconds is not None else math.inf
@@ -137,8 +158,8 @@ def estimate_seconds(config: ClassicConfig, width: int, height: int, pace: Pace 
 
     clock = overhead = pace.warmup_seconds  # the run's clock: what max_seconds is held to
     ordinary, done, stopped_by = 0.0, 0, "iterations"
-    for count, scale_pixels in zip(counts, pixels, strict=False):
-        step = per_megapixel * scale_pixels / MEGAPIXEL
+    for count, scale_pixels, cost in zip(counts, pixels, costs, strict=False):
+        step = per_megapixel * cost * scale_pixels / MEGAPIXEL
         overhead += start_extra * step
         clock += start_extra * step
         runs = count
@@ -172,14 +193,18 @@ def measure_pace(view: JobView, config: ClassicConfig) -> Pace | None:
     started, rows = view.started, view.rows
     if started is None or len(rows) < 3:
         return None
-    pixels = stage_pixels(config, started.width, started.height)
+    shapes = stage_shapes(config, started.width, started.height)
+    pixels = [w * h for w, h in shapes]
+    # an iteration over tiles does more work per pixel: counted in one-pass megapixels
+    costs = [stage_cost(config, w, h) for w, h in shapes]
     seconds = megapixels = 0.0
     timed = largest = 0
     for before, row in zip(rows, rows[1:], strict=False):
         if row.stage != before.stage or row.stage > len(pixels):
             continue  # a scale's first iteration is not an ordinary one
         seconds += row.elapsed - before.elapsed
-        megapixels += (row.iteration - before.iteration) * pixels[row.stage - 1] / MEGAPIXEL
+        megapixels += ((row.iteration - before.iteration) * pixels[row.stage - 1]
+                       * costs[row.stage - 1] / MEGAPIXEL)
         timed += row.iteration - before.iteration
         largest = max(largest, pixels[row.stage - 1])
     if timed < 2 or seconds <= 0 or largest < PACE_MIN_PIXELS:
@@ -196,3 +221,14 @@ def measure_pace(view: JobView, config: ClassicConfig) -> Pace | None:
         f"this server's last {config.optimizer} run ({config.precision}, "
         f"{started.width}x{started.height}, {rows[-1].iteration} iterations)",
     )
+
+
+# Fast networks at print sizes, seconds per megapixel painted over tiles (bench/fast_large.py,
+# the 2-core AMD EPYC under load, BENCHMARKS.md "Print size"): the trained networks, the
+# any-painting network and the 26-style network, bfloat16, a second picture of that size.
+FAST_SECONDS_PER_MEGAPIXEL = {"trained": 0.5, "any": 0.7, "26-style": 0.9}
+
+
+def fast_seconds(method: str, width: int, height: int) -> float:
+    """About how long a fast network takes to paint a ``width`` x ``height`` picture."""
+    return FAST_SECONDS_PER_MEGAPIXEL[method] * width * height / MEGAPIXEL

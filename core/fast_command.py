@@ -12,6 +12,8 @@ from core.backbone import PRECISIONS
 from core.command_inputs import (
     MASKS_HELP,
     RECIPE_HELP,
+    add_output_flags,
+    finest,
     load_masks,
     load_paintings,
     output_path,
@@ -41,7 +43,7 @@ def add_command(commands) -> None:
                       help="styles 0-25 of the multi-style network, e.g. 3:0.5,12:0.5")
     fast.add_argument("--masks", nargs="+", metavar="MASK", help=MASKS_HELP.format(
         what="--style-image (or --multistyle index, or the one --style)"))
-    fast.add_argument("--out", required=True, help="output PNG path")
+    add_output_flags(fast)
     fast.add_argument("--size", type=int,
                       help=f"longest side of the output, px (default {FastConfig.size})")
     fast.add_argument("--strength", type=float,
@@ -90,12 +92,41 @@ def _fast_config(config_class, args, base=None):
     return dataclasses.replace(base or config_class(), **given)
 
 
-def _joined(content, pictures, masks):
-    """The fast picture: the one painted, or with regions each region's joined over the
-    photo (``core.regions.composite``, feathered)."""
+def check_memory(content, size: int | None, method: str) -> str | None:
+    """Refuse, before anything loads, a picture whose painting this machine cannot hold; for
+    a print-size one, the line that says how long it should take and how much memory."""
+    from core import memory
+    from core.estimates import fast_seconds
+    from core.fast import tiling
+
+    height, width = content.shape[:2]
+    if size is not None:
+        scale = size / max(width, height)
+        width, height = max(1, round(width * scale)), max(1, round(height * scale))
+    estimate = memory.fast_peak(width, height)
+    memory.check_fits(estimate, "This picture")
+    if not tiling.needs_tiles(height, width):  # a second or two: nothing worth saying
+        return None
+    return (f"estimate: about {fast_seconds(method, width, height):.0f} s on a 2-core AMD "
+            f"EPYC (BENCHMARKS.md); {estimate.text()}")
+
+
+def _say(line: str | None) -> None:
+    if line is not None:  # after the line naming the network, which comes first
+        print(line, flush=True)
+
+
+def _joined(content, results, masks, bits: int = 8):
+    """The fast picture: the one painted (unrounded for a 16-bit file), or with regions each
+    region's joined over the photo (``core.regions.composite``, feathered, in 8 bits)."""
     from core import regions
 
-    return pictures[0] if masks is None else regions.composite(content, pictures, masks)
+    if masks is None:
+        return finest(results[0], bits)
+    if bits == 16:
+        print("note: regions are joined at 8 bits per channel; the 16-bit file holds those "
+              "levels", flush=True)
+    return regions.composite(content, [result.image for result in results], masks)
 
 
 def run_bundled(args, recipe=None, base=None) -> dict:
@@ -104,10 +135,11 @@ def run_bundled(args, recipe=None, base=None) -> dict:
     from core.picture_recipe import PictureRecipe
 
     config = _fast_config(FastConfig, args, base)
-    out = output_path(args.out)
+    out = output_path(args.out, args.bit_depth)
     model = find_model(args.style)
     config = dataclasses.replace(config, dither=model.dither)  # as it was trained
     content = images.load_image(args.content, what="content image")
+    estimate = check_memory(content, config.size, "trained")
     masks = load_masks(args.masks, recipe, content, [model.name])  # before the slow part
     started = time.perf_counter()
     transformer = compiled(load_transformer(model, config.precision))
@@ -115,9 +147,11 @@ def run_bundled(args, recipe=None, base=None) -> dict:
     print(f"style network {model.name}: {model.label} (trained on "
           f"{model.manifest.get('backbone', 'unknown backbone')} features); "
           f"loaded in {load_seconds:.1f}s", flush=True)
+    _say(estimate)
     result = paint(transformer, content, config)
-    picture = _joined(content, [result.image], masks)
-    PictureRecipe.of("trained", config, masks=masks, style=model.name).save(picture, out)
+    picture = _joined(content, [result], masks, args.bit_depth)
+    PictureRecipe.of("trained", config, masks=masks, style=model.name).save(picture, out,
+                                                                          args.bit_depth)
     height, width = picture.shape[:2]
     return {"style": model.name, "size": [width, height], "seconds": round(result.seconds, 3),
             "load_seconds": round(load_seconds, 3), "precision": config.precision,
@@ -130,8 +164,9 @@ def run_arbitrary(args, recipe=None, base=None) -> dict:
     from core.picture_recipe import PictureRecipe
 
     config = _fast_config(arbitrary.ArbitraryConfig, args, base)
-    out = output_path(args.out)
+    out = output_path(args.out, args.bit_depth)
     content = images.load_image(args.content, what="content image")
+    estimate = check_memory(content, config.size, "any")
     names, paintings = load_paintings(args.style_image, recipe, "--style-image")
     several = len(paintings) > 1
     if args.mix is not None:
@@ -156,22 +191,22 @@ def run_arbitrary(args, recipe=None, base=None) -> dict:
           f"{source['version']}): {len(paintings)} painting{'s' if several else ''}"
           f"{' mixed ' + ', '.join(f'{w:g}' for w in mix) if mix else ''}; "
           f"loaded in {load_seconds:.1f}s", flush=True)
+    _say(estimate)
     if masks is None:
-        result = arbitrary.paint_with_paintings(predictor, transformer, content, paintings, mix,
-                                                config)
-        picture = result.image
+        parts = [arbitrary.paint_with_paintings(predictor, transformer, content, paintings,
+                                                mix, config)]
     else:  # each painting alone (at full strength of its own), joined by region
         mix = None
         parts = [arbitrary.paint_with_paintings(predictor, transformer, content, [painting],
                                                 None, config) for painting in paintings]
-        result = dataclasses.replace(parts[0], seconds=sum(part.seconds for part in parts))
-        picture = _joined(content, [part.image for part in parts], masks)
+    seconds = sum(part.seconds for part in parts)
+    picture = _joined(content, parts, masks, args.bit_depth)
     PictureRecipe.of("arbitrary", config, names, paintings, masks,
-                     mix=tuple(mix) if mix else None).save(picture, out)
+                     mix=tuple(mix) if mix else None).save(picture, out, args.bit_depth)
     height, width = picture.shape[:2]
     return {"network": arbitrary.TRANSFORMER, "paintings": names,
             "mix": mix, "strength": config.strength, "size": [width, height],
-            "seconds": round(result.seconds, 3), "load_seconds": round(load_seconds, 3),
+            "seconds": round(seconds, 3), "load_seconds": round(load_seconds, 3),
             "precision": config.precision, "output": str(out)}
 
 
@@ -183,8 +218,9 @@ def run_multistyle(args, recipe=None, base=None) -> dict:
     config = _fast_config(arbitrary.ArbitraryConfig, args, base)
     choices = arbitrary.multistyle_choices(args.multistyle)
     weights = arbitrary.multistyle_weights(choices)
-    out = output_path(args.out)
+    out = output_path(args.out, args.bit_depth)
     content = images.load_image(args.content, what="content image")
+    estimate = check_memory(content, config.size, "26-style")
     masks = load_masks(args.masks, recipe, content, [f"style {i}" for i in choices])
     started = time.perf_counter()
     network = compiled(arbitrary.load_multistyle_transformer(config.precision))
@@ -192,16 +228,16 @@ def run_multistyle(args, recipe=None, base=None) -> dict:
     print(f"multi-style network (Dumoulin et al. 2017, {arbitrary.MULTISTYLE_COUNT} styles): "
           + ", ".join(f"style {i} {weights[i]:.2g}" for i in sorted(choices))
           + f"; loaded in {load_seconds:.1f}s", flush=True)
+    _say(estimate)
     started = time.perf_counter()
-    if masks is None:
-        painted = arbitrary.paint_multistyle(network, content, weights, config)
-    else:  # each chosen style alone in its region, in the order --multistyle names them
-        painted = _joined(content, [arbitrary.paint_multistyle(
-            network, content, arbitrary.multistyle_weights({index: 1.0}), config)
-            for index in choices], masks)
+    # with regions each chosen style alone in its region, in the order --multistyle names them
+    mixes = [weights] if masks is None else [arbitrary.multistyle_weights({index: 1.0})
+                                             for index in choices]
+    painted = _joined(content, [arbitrary.paint_with_styles(network, content, mix, config)
+                                for mix in mixes], masks, args.bit_depth)
     seconds = time.perf_counter() - started
     PictureRecipe.of("multistyle", config, masks=masks,
-                     multistyle=args.multistyle).save(painted, out)
+                     multistyle=args.multistyle).save(painted, out, args.bit_depth)
     height, width = painted.shape[:2]
     return {"network": arbitrary.MULTISTYLE,
             "styles": {str(i): round(float(weights[i]), 4) for i in sorted(choices)},

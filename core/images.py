@@ -393,9 +393,10 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
     return values.astype(np.uint8)
 
 
-def _check_rgb_uint8(pixels: np.ndarray) -> None:
+def _check_rgb_uint8(pixels: np.ndarray, *, or_float: bool = False) -> None:
     # These are programmer errors, not user errors, hence ValueError.
-    if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8:
+    floating = or_float and isinstance(pixels, np.ndarray) and pixels.dtype.kind == "f"
+    if not isinstance(pixels, np.ndarray) or (pixels.dtype != np.uint8 and not floating):
         raise ValueError(f"expected a uint8 array, got {getattr(pixels, 'dtype', type(pixels))}")
     if pixels.ndim != 3 or pixels.shape[2] != 3 or 0 in pixels.shape:
         raise ValueError(f"expected a non-empty (H, W, 3) RGB array, got shape {pixels.shape}")
@@ -424,16 +425,20 @@ def preserve_colors(content: np.ndarray, stylized: np.ndarray) -> np.ndarray:
     Luminance-only transfer, post-hoc variant (Gatys et al. 2016, "Preserving
     Color in Neural Artistic Style Transfer"; jcjohnson/neural-style
     -original_colors): Y from the stylized image, Cb and Cr from the content.
-    Out-of-gamut results are clipped, so extremes match only approximately.
+    Out-of-gamut results are clipped, so extremes match only approximately. A float
+    ``stylized`` (0..255) gives float pixels, clipped but not rounded (16-bit export).
     """
     _check_rgb_uint8(content)
-    _check_rgb_uint8(stylized)
+    _check_rgb_uint8(stylized, or_float=True)
     height, width = stylized.shape[:2]
     if content.shape != stylized.shape:
         content = resize_exact(content, width, height)
     ycbcr = _rgb_to_ycbcr(content)
     ycbcr[:, :, 0] = _rgb_to_ycbcr(stylized)[:, :, 0]
-    return to_uint8(_ycbcr_to_rgb(ycbcr))
+    recoloured = _ycbcr_to_rgb(ycbcr)
+    if stylized.dtype.kind == "f":
+        return np.clip(recoloured, 0, 255, out=recoloured)
+    return to_uint8(recoloured)
 
 
 def _rgb_to_ycbcr(pixels: np.ndarray) -> np.ndarray:

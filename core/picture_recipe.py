@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 import core
-from core import images
+from core import export, images
 from core.errors import UserError
 
 CHUNK = "style-studio"  # the PNG text chunk's keyword
@@ -172,8 +172,14 @@ class PictureRecipe:
         """The picture as PNG bytes, with this recipe in its ``style-studio`` chunk."""
         return images.encode_png(pixels, {CHUNK: self.to_json()})
 
-    def save(self, pixels: np.ndarray, path: str | os.PathLike) -> None:
-        images.write_atomically(path, self.png(pixels))
+    def encoded(self, pixels: np.ndarray, fmt: str = "png", bits: int = 8) -> bytes:
+        """The picture (uint8, or float on 0..255) as a PNG or TIFF of ``bits`` per channel
+        (``core.export``); a PNG carries this recipe, a TIFF none."""
+        return export.encode_picture(pixels, fmt, bits, {CHUNK: self.to_json()})
+
+    def save(self, pixels: np.ndarray, path: str | os.PathLike, bits: int = 8) -> None:
+        """Write ``encoded`` in the format ``path``'s suffix names (.png, .tif, .tiff)."""
+        images.write_atomically(path, self.encoded(pixels, export.format_of(path, bits), bits))
 
 
 def read(data: bytes | str | os.PathLike, what: str = "picture") -> PictureRecipe:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from core.classic import ClassicConfig
 from core.errors import SettingsError
-from core.fast.arbitrary.config import MAX_ARBITRARY_SIDE, ArbitraryConfig
+from core.fast.arbitrary.config import ArbitraryConfig
 from core.validate import MIN_SIDE, require_count, validate_size
 
 FAST, CLASSIC = "fast", "classic"
@@ -36,6 +36,7 @@ CLASSIC_ITERATIONS = 20
 MAX_SWEEP_ITERATIONS = 500  # per cell: a sweep is a sketch (the widget's and a link's limit)
 NOISE_STARTS = ("noise", "report-noise")  # the classic starts a seed changes
 MAX_CLASSIC_SIZE = 512  # a sweep is a sketch: bigger runs belong on the classic page
+MAX_SWEEP_SIZE = 2048  # each cell is one picture: print sizes belong on the fast page
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ class Axis:
 
 AXES = {  # method -> (rows, columns)
     FAST: (Axis("strength", "Strength", 0.0, 1.0, False, (0.25, 0.5, 0.75, 1.0)),
-           Axis("size", "Size (px)", MIN_SIDE, MAX_ARBITRARY_SIDE, True, (384, 512, 768))),
+           Axis("size", "Size (px)", MIN_SIDE, MAX_SWEEP_SIZE, True, (384, 512, 768))),
     CLASSIC: (Axis("style_weight", "Style weight", 0.0, 1e6, False, (10.0, 100.0, 1000.0)),
               Axis("style_scale", "Style scale", 0.1, 4.0, False, (0.5, 1.0, 2.0))),
 }

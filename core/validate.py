@@ -14,7 +14,8 @@ import numpy as np
 from core.errors import SettingsError
 
 MIN_SIDE = 32  # px, smallest side of any picture (input or output)
-MAX_OUTPUT_SIDE = 4096  # largest output longest side anyone may request
+MAX_OUTPUT_SIDE = 8192  # largest output longest side anyone may request (memory permitting:
+# core.memory says what fits)
 
 
 def validate_size(size: object, *, what: str = "size", max_side: int = MAX_OUTPUT_SIDE) -> int:

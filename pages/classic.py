@@ -9,6 +9,7 @@ import functools
 
 import streamlit as st
 
+from core import memory
 from core.engine import ClassicTask
 from ui import common, frame, pickers, recipe_drop
 from ui import regions as regions_ui
@@ -57,7 +58,7 @@ elif masks is None and regions_ui.wanted("classic"):
 elif config is None:
     problem = "Fix the settings above."
 else:
-    problem = None
+    problem = live.memory_problem(config, *content.pixels.shape[1::-1], masks is not None)
 
 run_col, cancel_col, note_col = st.columns([1, 1, 5], vertical_alignment="center")
 if run_col.button("Run", type="primary", key="classic.run", icon=":material/play_arrow:",
@@ -88,7 +89,8 @@ elif busy:
     note_col.caption("Your job keeps running if you change settings or visit other pages.")
 else:
     height, width = content.pixels.shape[:2]
-    note_col.caption(f"Estimated time: {live.estimate_text(config, width, height)}.")
+    note_col.caption(f"Estimated time: {live.estimate_text(config, width, height)}; "
+                     f"{memory.classic_peak(config, width, height, masks is not None).text()}.")
 
 if job is not None:
     live.job_panel(job)

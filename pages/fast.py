@@ -13,7 +13,7 @@ photo, style and settings) and lay out the results.
 import streamlit as st
 
 from core.fast import arbitrary
-from core.fast.apply import MAX_FAST_SIDE, FastConfig
+from core.fast.apply import FastConfig
 from ui import frame, pickers
 from ui import regions as regions_ui
 from ui.fast import link, repeat
@@ -88,7 +88,7 @@ elif mode != "any" and regions_ui.wanted("fast"):
 
 st.subheader("3 · Settings")
 size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
-size = size_col.slider("Size (longest side, px)", 256, MAX_FAST_SIDE,
+size = size_col.slider("Size (longest side, px)", 256, fast_results.size_limit(),
                        FastConfig.size, step=8, key=fast_results.SIZE, persist_state="session")
 strength_help = ("0 paints the photo in its own style, 1 in the painting's (Magenta's "
                  "interpolation of the two style vectors)." if mode == "any" else
@@ -101,6 +101,7 @@ keep_colours = colour_col.toggle("Keep photo colours", key=fast_results.PRESERVE
 
 if content is None:
     st.stop()  # the picker has said why
+fast_results.print_size_note(content.pixels, size, mode)
 if mode == "any":
     if painted_with is not None:
         paintings, mix = painted_with
@@ -114,7 +115,8 @@ if mode == "any":
         else:
             with st.spinner("Painting…"):
                 result = arbitrary_results.paint_any(content, paintings, mix, config)
-        arbitrary_results.show(result, "any-painting")
+        arbitrary_results.show(result, "any-painting", None if masks is not None else
+                               arbitrary_results.any_sixteen_bits(content, paintings, mix, config))
         repeat.refine_button(content, paintings, mix, result, masks)
         if masks is not None:
             link.share(content, paintings, masks)
@@ -133,4 +135,5 @@ else:
                                            preserve_colors=keep_colours)
         with st.spinner("Painting…"):
             result = arbitrary_results.paint_multistyle(content, choices, config)
-        arbitrary_results.show(result, "26-styles")
+        arbitrary_results.show(result, "26-styles",
+                               arbitrary_results.multistyle_sixteen_bits(content, choices, config))

@@ -79,7 +79,8 @@ def test_fast_page_paints_each_chosen_style_with_a_download(app, tiny_models):
     assert sum("painted in" in c for c in captions) == 2
     assert "2 results" in texts(app.caption)
     buttons = app.get("download_button")
-    assert [b.proto.label for b in buttons] == ["Download PNG", "Download PNG"]
+    # each with its 16-bit files beside it, encoded only when clicked (ui.export)
+    assert [b.proto.label for b in buttons] == ["Download PNG", "PNG, 16-bit", "TIFF, 16-bit"] * 2
     # Downloads are named after photo, painting, method and size, not "style-studio-fast-1".
     stems = {item.file_stem for item in app.session_state["studio.shelf"][:2]}
     assert stems == {"castle-tiny-fast-256x171", "castle-wave-fast-256x171"}
@@ -304,7 +305,8 @@ def test_the_fast_page_opens_on_any_painting_and_paints_an_uploaded_one(app):
     assert result.style == "stripes.png" and result.label == "stripes.png"
     captions = [c for image in app.get("image") for c in image.captions]
     assert any(c.startswith("stripes.png · painted in ") for c in captions)
-    assert [b.label for b in app.download_button] == ["Download PNG"]
+    assert [b.label for b in app.download_button] == [
+        "Download PNG", "PNG, 16-bit", "TIFF, 16-bit"]
     with Image.open(io.BytesIO(result.png)) as picture:
         colours = np.asarray(picture).reshape(-1, 3).mean(0)
     assert colours[2] < colours[0]  # the stripes' reds and yellows, not the castle's blue sky
@@ -342,6 +344,8 @@ def test_the_26_styles_gallery_blends_the_styles_picked(app):
     assert not app.exception and not app.error, texts(app.error)
     result = app.session_state[shelf.SHELF][0]
     assert (result.method, result.style, result.size) == ("26-style", "3:1,12:0.5", (256, 171))
+    assert [b.label for b in app.download_button] == [
+        "Download PNG", "PNG, 16-bit", "TIFF, 16-bit"]
 
 
 def test_classic_starts_from_the_recommended_preset(app):
@@ -407,7 +411,8 @@ def test_a_tiny_classic_job_runs_survives_a_page_switch_and_offers_downloads(app
 
     assert app.get("progress")[0].proto.text.startswith("Done: 3 iterations in ")
     assert [d.label for d in app.download_button] == [
-        "Download PNG", "Download snapshots (ZIP)", "Download settings (JSON)"]
+        "Download PNG", "Download snapshots (ZIP)", "Download settings (JSON)", "PNG, 16-bit",
+        "TIFF, 16-bit"]
     assert {m.label: m.value for m in app.metric}["Iterations"] == "3"
     captions = [caption for image in app.get("image") for caption in image.captions]
     assert any(c.startswith("Result · 64 × 48 px") for c in captions)
@@ -418,6 +423,8 @@ def test_a_tiny_classic_job_runs_survives_a_page_switch_and_offers_downloads(app
     assert len(app.get("plotly_chart")) == 1
     record = json.loads(json.dumps(app.session_state["classic.downloads"][1]["record"]))
     assert record["summary"]["iterations"] == 3 and record["config"]["size"] == 64
+    pixels = app.session_state["classic.downloads"][1]["float_pixels"]  # the 16-bit files'
+    assert pixels.dtype == np.float32 and pixels.shape == (48, 64, 3)
     assert record["content"] == "upload: gradient.png"
     assert record["styles"] == ["styles/starry_night.jpg"]
     assert not app.button(key="classic.run").disabled

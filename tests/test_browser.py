@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core import export
 from tests.serving import CHROMIUM_ARGS, streamlit_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,6 +247,12 @@ def test_the_fast_page_paints_any_painting_and_with_a_style_network_in_a_real_br
         data = Path(event.value.path()).read_bytes()
         with Image.open(io.BytesIO(data)) as image:
             assert image.format == "PNG" and max(image.size) == 1080
+        # The 16-bit file is painted again and encoded only now, on the click (ui.export).
+        with page.expect_download() as event:
+            page.get_by_role("button", name="PNG, 16-bit").first.click()
+        assert event.value.suggested_filename.endswith("-16bit.png")
+        sixteen = export.decode_picture(Path(event.value.path()).read_bytes())
+        assert sixteen.dtype == np.uint16 and max(sixteen.shape) == 1080
 
         page.get_by_text("Trained networks", exact=True).click()
         painted = page.get_by_text(re.compile(r" · painted in \d+\.\d+ s$"))
@@ -343,7 +350,8 @@ def run_to_the_end(page, size: int, iterations: int) -> None:
     downloads = page.locator('[data-testid="stDownloadButton"]')
     downloads.first.wait_for()
     assert labels(downloads) == [
-        "Download PNG", "Download snapshots (ZIP)", "Download settings (JSON)"]
+        "Download PNG", "Download snapshots (ZIP)", "Download settings (JSON)", "PNG, 16-bit",
+        "TIFF, 16-bit"]
     chart = page.locator('[data-testid="stPlotlyChart"] .js-plotly-plot')
     chart.first.wait_for()  # plotly draws after the page's elements arrive
     assert chart.count() == 1

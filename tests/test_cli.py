@@ -36,7 +36,8 @@ def test_classic_stylises_and_ends_with_a_json_line(photo, tmp_path):
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.strip().splitlines()
     assert lines[0].startswith("backbone: VGG16-HED (offline)")
-    assert [line.split()[1] for line in lines[1:-1]] == ["1/4", "2/4", "3/4", "4/4"]
+    assert lines[1].startswith("estimate: about") and "(48x36, in one pass)" in lines[1]
+    assert [line.split()[1] for line in lines[2:-1]] == ["1/4", "2/4", "3/4", "4/4"]
     summary = json.loads(lines[-1])
     assert summary["backbone"] == "vgg16-hed"
     assert summary["size"] == [48, 36]

@@ -457,9 +457,9 @@ def test_validate_size_accepts_whole_numbers(size):
     assert type(result) is int
 
 
-@pytest.mark.parametrize("size", [31, 4097, 0, -512])
+@pytest.mark.parametrize("size", [31, 8193, 0, -512])
 def test_validate_size_range(size):
-    with pytest.raises(SettingsError, match=r"^size must be between 32 and 4096 px") as caught:
+    with pytest.raises(SettingsError, match=r"^size must be between 32 and 8192 px") as caught:
         validate_size(size)
     assert f"(got {size})" in str(caught.value)
 

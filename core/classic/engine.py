@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import images, losses, regions
+from core import images, losses, memory, regions
 from core.backbone import BackboneChoice, FeatureExtractor, feature_extractor, resolve_backbone
+from core.classic import tiles
 from core.classic.config import PRESETS, ClassicConfig
-from core.classic.optimisers import Cancelled, adam, lbfgs
+from core.classic.optimisers import Cancelled, adam, lbfgs, lbfgs_fits
 from core.classic.starts import fast_start, initial_image, load_fast_networks
 from core.errors import SettingsError, UserError
 from core.losses import Losses
@@ -91,6 +92,8 @@ class StylizeResult:
     # "iterations", "time", "cancel"; L-BFGS-B's last scale may also end by "evaluations"
     # (its evaluation budget spent) or "converged" (it could go no further)
     stopped_by: str
+    # ``image`` unrounded (float32 on 0..255, colours as asked): for 16-bit files (core.export)
+    float_pixels: np.ndarray | None = field(default=None, repr=False)
 
     def summary(self) -> dict:
         """What a person or a script wants to know about the run, JSON-ready."""
@@ -223,7 +226,8 @@ def stylize(
         raise SettingsError("init 'image' needs an init image")
 
     full_content = images.resize_longest(content, config.size)
-    height, width = full_content.shape[:2]
+    height, width = full_content.shape[:2]  # every caller's run is checked here, Ray's too:
+    memory.check_fits(memory.classic_peak(config, width, height, masks is not None), "This run")
     if masks is not None:
         masks = regions.fit_masks(masks, len(styles), height, width)
     choice = resolve_backbone(config.backbone)
@@ -244,9 +248,9 @@ def stylize(
                                  run, optimise, sizes, fast_networks, masks)
     finally:
         run.close()
-    image = _resize_float(image, width, height)
+    pixels = run.final_pixels(_resize_float(image, width, height))
     return StylizeResult(
-        image=run.finish(image),
+        image=images.to_uint8(pixels),
         iterations=run.iteration,
         evaluations=run.evaluations,
         seconds=run.elapsed(),
@@ -255,6 +259,7 @@ def stylize(
         backbone=choice,
         precision=config.precision,
         stopped_by=run.stopped_by,
+        float_pixels=pixels,
     )
 
 
@@ -294,12 +299,30 @@ def _optimise_stages(content, styles, config, style_blend, init_image, extractor
             run.starting_image(image)
         else:  # the previous scale's result, upsampled, is this scale's start
             image = _resize_float(image, stage_width, stage_height)
-        objective = Objective(extractor, config, stage_content, stage_styles, style_blend,
-                              stage_masks)
-        image = optimise(objective, image, run)
+        # passed, not kept: the last scale's objective is freed before the next one is built
+        image = stage_optimiser(config, image, optimise)(stage_objective(
+            extractor, config, stage_content, stage_styles, style_blend, stage_masks,
+            run.cancel), image, run)
         if run.stopped_by in ("cancel", "time"):
             break
     return image
+
+
+def stage_objective(extractor, config, content, styles, style_blend, masks=None, cancel=None):
+    """The objective of one scale: in one pass, or over tiles where one pass would not fit
+    in memory (``core.classic.tiles``; a picture with regions is always one pass)."""
+    if tiles.stage_tiled(*content.shape[:2], masks is not None):
+        return tiles.TiledObjective(extractor, config, content, styles, style_blend,
+                                    cancel=cancel)
+    return Objective(extractor, config, content, styles, style_blend, masks)
+
+
+def stage_optimiser(config: ClassicConfig, image: np.ndarray, optimise):
+    """``optimise``, or Adam (the config's learning rate) where L-BFGS-B's float64 arrays
+    would not fit (``lbfgs_fits``: 5.1 GB at 4096 px, 11 GB at 6000; 2048 px keeps it)."""
+    if optimise is lbfgs and not lbfgs_fits(image.size):
+        return functools.partial(adam, learning_rate=config.learning_rate)
+    return optimise
 
 
 class Run:
@@ -384,10 +407,14 @@ class Run:
 
     def finish(self, image: np.ndarray) -> np.ndarray:
         """The optimiser's pixels as the picture a person gets: 8-bit, colours as asked."""
-        picture = images.to_uint8(image)
+        return images.to_uint8(self.final_pixels(image))
+
+    def final_pixels(self, image: np.ndarray) -> np.ndarray:
+        """``finish`` unrounded (float32, 0..255): a 16-bit file keeps the levels between."""
+        pixels = np.clip(np.asarray(image, np.float32), 0, 255)  # new: the optimiser's stays
         if self.config.preserve_colors:
-            picture = images.preserve_colors(self.content, picture)
-        return picture
+            pixels = images.preserve_colors(self.content, pixels)
+        return pixels
 
 
 def _resize_float(image: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -22,6 +22,8 @@ from core.losses import Losses
 LBFGS_HISTORY = 20  # correction pairs L-BFGS-B keeps (scipy's default is 10)
 LBFGS_PAIR_MEMORY = 512 * 2**20  # bytes the stored pairs may fill, for large images
 LBFGS_MIN_HISTORY = 4
+# The most L-BFGS-B's arrays may take at one scale (``lbfgs_bytes``); larger scales use Adam.
+LBFGS_MEMORY_LIMIT = 2 * 2**30
 LBFGS_LINE_SEARCH_STEPS = 20  # evaluations one line search may take (scipy's maxls)
 # A scale's evaluation budget: this many per iteration it plans (line searches take extras).
 LBFGS_EVALUATIONS_PER_ITERATION = 3
@@ -52,10 +54,18 @@ def adam_update(image, gradient, state: AdamState, learning_rate: float, beta1=0
                 beta2=0.999, epsilon=1e-8) -> np.ndarray:
     """One Adam step on raw pixels with TensorFlow 1's defaults, as the report ran it."""
     state.step += 1
-    state.first = beta1 * state.first + (1 - beta1) * gradient
-    state.second = beta2 * state.second + (1 - beta2) * gradient**2
+    # In place, the same operations in the same order: a 6000 px picture's temporaries are
+    # 288 MB each, and the out-of-place formula made five of them at once.
+    state.first *= beta1
+    state.first += (1 - beta1) * gradient
+    state.second *= beta2
+    state.second += (1 - beta2) * np.square(gradient)
     rate = learning_rate * math.sqrt(1 - beta2**state.step) / (1 - beta1**state.step)
-    return image - rate * state.first / (np.sqrt(state.second) + epsilon)
+    denominator = np.sqrt(state.second)
+    denominator += epsilon
+    step = rate * state.first
+    step /= denominator
+    return image - step
 
 
 def adam_steps(objective: Callable[[np.ndarray], tuple[Losses, np.ndarray]], image: np.ndarray,
@@ -176,6 +186,19 @@ def box_lbfgsb(value_and_gradient, start, lower: float, upper: float, *, max_ite
         else:  # converged, or no further progress possible
             break
     return x, iterations
+
+
+def lbfgs_bytes(values: int, history: int = LBFGS_MIN_HISTORY) -> int:
+    """What L-BFGS-B holds for ``values`` pixel values: the routine's float64 work array
+    (2 x history + 5 copies) and six more float64 copies (x, bounds, gradient, the start and
+    the last accepted iterate)."""
+    return (2 * history + 11) * values * 8
+
+
+def lbfgs_fits(values: int) -> bool:
+    """Whether L-BFGS-B's arrays for ``values`` pixel values fit LBFGS_MEMORY_LIMIT: where
+    not (above about 2900 x 1900 px), a scale runs Adam (``engine.stage_optimiser``)."""
+    return lbfgs_bytes(values) <= LBFGS_MEMORY_LIMIT
 
 
 def lbfgs_history(pixels: int, iterations: int) -> int:

@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from core import images
 from core.backbone import PRECISIONS
+from core.fast import tiling
 from core.validate import require_between, require_choice, validate_size
 
-MAX_FAST_SIDE = 2048
+# Above core.fast.tiling.UNTILED_MAX_PIXELS (2048 x 2048) a picture is painted in tiles:
+# 7680x5120 peaks at 3.1 GiB (bench/results/fast-large.json).
+MAX_FAST_SIDE = 8192
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,14 @@ class FastResult:
     image: np.ndarray  # uint8 RGB
     seconds: float  # style vectors (any painting), the network pass and blending; not loading
     vector: np.ndarray | None = None  # any painting: the style vector, strength applied
+    # ``image`` unrounded (float32 on 0..255): for 16-bit files (core.export)
+    float_pixels: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, pixels: np.ndarray, started: float, vector=None) -> FastResult:
+        """The result of float ``pixels`` (0..255), rounded once, timed from ``started``."""
+        image = images.to_uint8(pixels)
+        return cls(image, time.perf_counter() - started, vector, pixels)
 
 
 def paint(network, content: np.ndarray, config: FastConfig = FastConfig()) -> FastResult:
@@ -160,9 +171,9 @@ def paint(network, content: np.ndarray, config: FastConfig = FastConfig()) -> Fa
     started = time.perf_counter()
     photo = content if config.size is None else images.resize_longest(content, config.size)
     pixels = dithered(photo, config.dither)[None].astype(np.float32)
-    painted = images.to_uint8(np.asarray(network(pixels))[0])
-    painted = finish(photo, painted, config.strength, config.preserve_colors)
-    return FastResult(painted, time.perf_counter() - started)
+    painted = np.asarray(tiling.network_for(network, photo.shape, reuse_input=True)(pixels))[0]
+    return FastResult.of(finish(photo, painted, config.strength, config.preserve_colors),
+                         started)
 
 
 def dithered(pixels: np.ndarray, levels: float, seed=0) -> np.ndarray:
@@ -173,7 +184,18 @@ def dithered(pixels: np.ndarray, levels: float, seed=0) -> np.ndarray:
     """
     if levels == 0:
         return pixels
-    return images.to_uint8(pixels.astype(np.float32) + _noise(pixels.shape, levels, seed))
+    noisy = pixels.astype(np.float32)
+    if noisy.size > CACHED_NOISE_VALUES:  # print sizes: float32 noise, drawn, not kept
+        rng = np.random.default_rng(seed)
+        noisy += rng.standard_normal(noisy.shape, dtype=np.float32) * np.float32(levels)
+    else:
+        noisy += _noise(pixels.shape, levels, seed)
+    return images.to_uint8(noisy)
+
+
+# Up to 2048 x 2048 px the noise of a size is kept (a second photo of that size reuses it);
+# above, keeping it would hold 0.45 GiB at 7680 px, and drawing it in float64 twice that.
+CACHED_NOISE_VALUES = 2048 * 2048 * 3
 
 
 @functools.lru_cache(maxsize=2)
@@ -186,12 +208,19 @@ def _noise(shape: tuple, levels: float, seed) -> np.ndarray:
 
 def finish(photo: np.ndarray, painted: np.ndarray, strength: float,
            preserve_colors: bool) -> np.ndarray:
-    """A network's painting with the photo's colours if asked, then blended with the photo
-    by ``strength`` (1: the painting alone). Both uint8 RGB of the same size."""
+    """A network's painting (float on 0..255, or uint8) with the photo's colours if asked,
+    then blended with the uint8 ``photo`` of the same size by ``strength`` (1: the painting
+    alone). Float32 clipped to 0..255, not rounded: ``FastResult.of`` rounds once, and a
+    16-bit file keeps the levels between."""
+    # in place where the array is the network's fresh output (0.47 GB at 7680 px); a
+    # TensorFlow tensor's numpy view is read-only, and is copied
+    painted = np.asarray(painted, np.float32)
+    if not painted.flags.writeable:
+        painted = painted.copy()
+    np.clip(painted, 0, 255, out=painted)
     if preserve_colors:
         painted = images.preserve_colors(photo, painted)
     if strength < 1:
-        mixed = strength * painted.astype(np.float32)
-        mixed += (1 - strength) * photo.astype(np.float32)
-        painted = images.to_uint8(mixed)
+        painted *= strength
+        painted += (1 - strength) * photo.astype(np.float32)
     return painted

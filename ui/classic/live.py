@@ -14,11 +14,13 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import compare, images, regions
+from core import compare, images, memory, regions
 from core.classic import ClassicConfig
 from core.engine import ClassicTask, Engine, JobHandle
+from core.errors import UserError
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, JobView, Snapshot, snapshots_zip
 from ui import catalog, common, gallery, recipe, shelf
+from ui import export as export_ui
 from ui.text import duration
 
 JOB = "classic.job_id"  # not a widget: the id of this session's latest job
@@ -71,6 +73,17 @@ def estimate_text(config: ClassicConfig, width: int, height: int) -> str:
     running, _ = engine.counts()
     wait = " once it gets a slot" if running >= engine.slots else ""
     return f"about {duration(estimate.seconds)}{wait}, from {estimate.pace.description}"
+
+
+def memory_problem(config: ClassicConfig, width: int, height: int,
+                   regions: bool = False) -> str | None:
+    """Why this server cannot run ``config`` on a ``width`` x ``height`` photo (its peak
+    memory would not fit), or None."""
+    try:
+        memory.check_fits(memory.classic_peak(config, width, height, regions), "This run")
+    except UserError as error:
+        return str(error)
+    return None
 
 
 def progress_text(view: JobView) -> str:
@@ -213,7 +226,8 @@ def _prepared(job: JobHandle) -> dict:
     if record["summary"] is not None:  # the page, not the core, knows why "auto" chose it
         record["summary"]["backbone_reason"] = _reason(job)
     side = max(result.image.shape[:2])
-    png = job.task.picture_recipe(result.backbone.name).png(result.image)
+    made = job.task.picture_recipe(result.backbone.name)
+    png = made.png(result.image)
     prepared = {
         "content": images.shrink_to(job.task.content, side),
         "styles": [images.shrink_to(style, side) for style in job.task.styles],
@@ -221,6 +235,10 @@ def _prepared(job: JobHandle) -> dict:
         "zip": snapshots_zip(view.snapshots, png, record),
         "json": json.dumps(record, indent=2),
         "record": record,
+        # for the 16-bit downloads, encoded when clicked; this cache holds the current job's
+        # only, and the very array of its result (no copy)
+        "made": made,
+        "float_pixels": result.float_pixels,
     }
     st.session_state[DOWNLOADS] = (job.id, prepared)
     return prepared
@@ -351,5 +369,10 @@ def _downloads(job: JobHandle, prepared: dict) -> None:
                              file_name=f"{stem}-settings.json", mime="application/json",
                              key="classic.download_json", on_click="ignore",
                              icon=":material/settings:", width="stretch")
+    pixels = prepared["float_pixels"]
+    if pixels is not None:
+        first, second, _ = st.columns(3)
+        export_ui.buttons((first, second), export_ui.Source(lambda: pixels, prepared["made"]),
+                          stem, "classic.download", width="stretch")
     with st.expander("Settings used (load this file under Advanced settings to repeat the run)"):
         st.json(prepared["record"], expanded=False)

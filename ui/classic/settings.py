@@ -71,7 +71,9 @@ _PERSIST = {"persist_state": "session"}  # keep values across page switches
 class Limits:
     """What the page lets a person ask for; hosted demos lower them by environment."""
 
-    max_size: int = 1536
+    # Print size (issue 22): the page refuses, with the reason, a run whose peak memory this
+    # server cannot hold (core.memory); a hosted demo lowers this by environment.
+    max_size: int = 6000
     max_iterations: int = 3000
     min_size: int = MIN_SIZE
     max_seconds: float = MAX_SECONDS_LIMIT

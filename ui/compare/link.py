@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from core import sweep as core_sweep
-from core.fast.apply import MAX_FAST_SIDE, FastConfig
+from core.fast.apply import FastConfig
 from ui import catalog, frame, recipe, uploads
 from ui.fast import results as fast_results
 
@@ -76,6 +76,9 @@ VIEW_ONLY = {"left": ("slider",), "right": ("slider",), "classic": ("versus", "e
              **{name: ("sweep",) for name in SWEEP_ONLY},
              **{name: ("grid", "versus", "slider", "evolution") for name in GRID_SETTINGS}}
 MIN_SIZE, SIZE_STEP = 256, 8  # the size slider's bounds, as on the fast page
+# A grid paints every cell at this size: print sizes (core.fast.apply.MAX_FAST_SIDE) belong
+# to the fast page, one picture at a time.
+MAX_SIZE = 2048
 STRENGTH_STEP = 0.05
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -158,8 +161,8 @@ def _size(raw: str, _: Choices) -> tuple[int | None, str | None]:
         size = int(raw)
     except ValueError:
         size = 0
-    if not MIN_SIZE <= size <= MAX_FAST_SIDE:
-        return None, f"size must be a whole number from {MIN_SIZE} to {MAX_FAST_SIDE}"
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        return None, f"size must be a whole number from {MIN_SIZE} to {MAX_SIZE}"
     return MIN_SIZE + round((size - MIN_SIZE) / SIZE_STEP) * SIZE_STEP, None
 
 

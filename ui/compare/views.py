@@ -13,7 +13,7 @@ import streamlit as st
 
 from core import compare, images
 from core.fast import registry
-from core.fast.apply import MAX_FAST_SIDE, FastConfig
+from core.fast.apply import FastConfig
 from core.progress import Snapshot
 from ui import catalog, pickers, recipe, shelf
 from ui.classic import live
@@ -75,7 +75,8 @@ def settings_row() -> FastConfig:
     """Size, strength and colours of the fast results."""
     size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
     size = size_col.slider("Size (longest side, px)", compare_link.MIN_SIZE,
-                           MAX_FAST_SIDE, step=compare_link.SIZE_STEP, key=compare_link.SIZE,
+                           compare_link.MAX_SIZE, step=compare_link.SIZE_STEP,
+                           key=compare_link.SIZE,
                            persist_state="session")
     strength = strength_col.slider("Strength", 0.0, 1.0, step=compare_link.STRENGTH_STEP,
                                    key=compare_link.STRENGTH, persist_state="session",

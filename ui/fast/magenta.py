@@ -15,6 +15,7 @@ from core import compare, images, regions
 from core.fast import arbitrary
 from core.fast.registry import ModelError
 from core.picture_recipe import PictureRecipe
+from ui import export as export_ui
 from ui import gallery, pickers, shelf
 from ui.fast import results as fast_results
 from ui.text import fast_duration
@@ -70,14 +71,25 @@ def _painted_any(digest: str, photo: pickers.Chosen, paintings: list[pickers.Cho
                  mix: list[float], config: arbitrary.ArbitraryConfig
                  ) -> tuple[bytes, tuple[int, int], float]:
     """(PNG with its recipe, size, seconds) of the any-painting picture, from the cache."""
+    return fast_results.painted(digest, photo.pixels, *_any_painting(paintings, mix, config))
+
+
+def _any_painting(paintings: list[pickers.Chosen], mix: list[float],
+                  config: arbitrary.ArbitraryConfig) -> tuple:
+    """``fast_results.painted``'s arguments after the photo, for any painting(s)."""
     network = (fast_results.ANY_PAINTING, tuple(compare.digest(p.pixels) for p in paintings),
                tuple(mix))
     several = len(paintings) > 1
     made = PictureRecipe.of("arbitrary", config, [p.name for p in paintings],
                             [p.pixels for p in paintings], mix=tuple(mix) if several else None)
-    return fast_results.painted(
-        digest, photo.pixels, network, tuple(p.pixels for p in paintings), config.size,
-        config.strength, config.preserve_colors, config.precision, made)
+    return (network, tuple(p.pixels for p in paintings), config.size, config.strength,
+            config.preserve_colors, config.precision, made)
+
+
+def any_sixteen_bits(photo: pickers.Chosen, paintings: list[pickers.Chosen], mix: list[float],
+                     config: arbitrary.ArbitraryConfig) -> export_ui.Source:
+    """``paint_any``'s picture for the 16-bit downloads (painted again when clicked)."""
+    return fast_results.sixteen_bits(photo.pixels, *_any_painting(paintings, mix, config))
 
 
 def paint_regions(photo: pickers.Chosen, paintings: list[pickers.Chosen],
@@ -156,28 +168,47 @@ def paint_multistyle(photo: pickers.Chosen, choices: dict[int, float],
 def multistyle_result(photo: pickers.Chosen, choices: dict[int, float],
                       config: arbitrary.ArbitraryConfig) -> shelf.Result:
     """``paint_multistyle``'s picture (the same cache entry), not shelved."""
-    weights = arbitrary.multistyle_weights(choices)
     digest = compare.digest(photo.pixels)
-    spec = ",".join(f"{index}:{weight:g}" for index, weight in sorted(choices.items()))
-    png, size, seconds = fast_results.painted(
-        digest, photo.pixels, (fast_results.STYLES_26, tuple(float(w) for w in weights)), (),
-        config.size, config.strength, config.preserve_colors, config.precision,
-        PictureRecipe.of("multistyle", config, multistyle=spec))
+    spec = _spec(choices)
+    png, size, seconds = fast_results.painted(digest, photo.pixels,
+                                              *_styles_26(choices, config))
     return shelf.Result(
         method=shelf.MULTISTYLE, photo=photo.name, photo_digest=digest, style=spec,
         painting=f"26 styles: {spec}", label=f"26-style network, styles {spec}", png=png,
         seconds=seconds, size=size, settings=f"strength {config.strength:g}")
 
 
-def show(result: shelf.Result, key: str) -> None:
-    """One result: the picture, what made it and how long it took, a download."""
+def _spec(choices: dict[int, float]) -> str:
+    return ",".join(f"{index}:{weight:g}" for index, weight in sorted(choices.items()))
+
+
+def _styles_26(choices: dict[int, float], config: arbitrary.ArbitraryConfig) -> tuple:
+    """``fast_results.painted``'s arguments after the photo, for a mix of the 26 styles."""
+    weights = arbitrary.multistyle_weights(choices)
+    return ((fast_results.STYLES_26, tuple(float(w) for w in weights)), (), config.size,
+            config.strength, config.preserve_colors, config.precision,
+            PictureRecipe.of("multistyle", config, multistyle=_spec(choices)))
+
+
+def multistyle_sixteen_bits(photo: pickers.Chosen, choices: dict[int, float],
+                            config: arbitrary.ArbitraryConfig) -> export_ui.Source:
+    """``paint_multistyle``'s picture for the 16-bit downloads (painted again when clicked)."""
+    return fast_results.sixteen_bits(photo.pixels, *_styles_26(choices, config))
+
+
+def show(result: shelf.Result, key: str, sixteen: export_ui.Source | None = None) -> None:
+    """One result: the picture, what made it and how long it took, a download; the 16-bit
+    ones beside it where ``sixteen`` says how (not for regions: they join 8-bit pictures)."""
     width, height = result.size
     st.image(result.png, width="stretch",
              caption=f"{result.label} · painted in {fast_duration(result.seconds)} · "
                      f"{width} × {height} px · {result.settings}")
-    st.download_button("Download PNG", result.png, file_name=f"{result.file_stem}.png",
-                       mime="image/png", key=f"fast.download.{key}", on_click="ignore",
-                       icon=":material/download:", type="primary")
+    png, *more = st.columns(3 if sixteen is not None else 1)
+    png.download_button("Download PNG", result.png, file_name=f"{result.file_stem}.png",
+                        mime="image/png", key=f"fast.download.{key}", on_click="ignore",
+                        icon=":material/download:", type="primary")
+    if sixteen is not None:
+        export_ui.buttons(more, sixteen, result.file_stem, f"fast.download.{key}")
 
 
 def multistyle_picker(photo: pickers.Chosen) -> dict[int, float]:

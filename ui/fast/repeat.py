@@ -18,7 +18,6 @@ import streamlit as st
 from core import images
 from core.engine import ClassicTask
 from core.fast import arbitrary
-from core.fast.apply import MAX_FAST_SIDE
 from core.picture_recipe import PictureRecipe
 from ui import catalog, common, gallery, pickers, recipe_drop, shelf, uploads
 from ui import regions as regions_ui
@@ -38,8 +37,9 @@ def apply_recipe(recipe: PictureRecipe, notes: list[str]) -> str:
     config = recipe.config(notes)
     state = st.session_state
     state[MODE] = MODE_OF_METHOD[recipe.method]
-    size = config.size or MAX_FAST_SIDE
-    state[fast_results.SIZE] = max(256, min(MAX_FAST_SIDE, size - size % SIZE_STEP))
+    largest = fast_results.size_limit()
+    size = config.size or largest
+    state[fast_results.SIZE] = max(256, min(largest, size - size % SIZE_STEP))
     state[fast_results.STRENGTH] = float(config.strength)
     state[fast_results.PRESERVE_COLORS] = bool(config.preserve_colors)
     if recipe.method == "arbitrary":

