@@ -116,18 +116,31 @@ def stage_pixels(config: ClassicConfig, width: int, height: int) -> tuple[int, .
     return tuple(w * h for w, h in stage_shapes(config, width, height))
 
 
-def stage_cost(config: ClassicConfig, width: int, height: int) -> float:
+def stage_cost(config: ClassicConfig, width: int, height: int, regions: bool = False) -> float:
     """An iteration's cost at one scale relative to the pace's (one pass, the config's
     optimiser): over tiles, the tiles' extra work (``tiles.work_ratio``); where L-BFGS-B
     gives way to Adam for memory (``engine.stage_optimiser``), Adam's lighter iteration."""
     from core.classic import tiles
     from core.classic.optimisers import lbfgs_fits
 
-    cost = tiles.work_ratio(height, width, config.loss_layers)
+    cost = tiles.work_ratio(height, width, config.loss_layers, regions)
     if config.optimizer == "lbfgs" and not lbfgs_fits(3 * width * height):
         cost *= (DEFAULT_SECONDS_PER_MEGAPIXEL[("adam", config.precision)]
                  / DEFAULT_SECONDS_PER_MEGAPIXEL[("lbfgs", config.precision)])
     return cost
+
+
+def stage_costs(config: ClassicConfig, width: int, height: int,
+                regions: bool = False) -> tuple[tuple[int, float], ...]:
+    """``ClassicConfig.stage_costs`` for a ``width`` x ``height`` photo: each scale's
+    iteration in first-scale iterations, its tiles' extra work and Adam counted (what the
+    live ETA divides by)."""
+    if not config.stage_costs:
+        return ()
+    shapes = stage_shapes(config, width, height)
+    work = [w * h * stage_cost(config, w, h, regions) for w, h in shapes]
+    return tuple((count, scale_work / work[0])
+                 for (count, _), scale_work in zip(config.stage_costs, work, strict=True))
 
 
 def estimate_seconds(config: ClassicConfig, width: int, height: int, pace: Pace | None = None,

@@ -154,13 +154,51 @@ def _meminfo_available() -> int | None:
     return None
 
 
+# cgroup files: (limit, usage, the memory.stat line of reclaimable page cache), v2 and v1
+_CGROUP_FILES = {"v2": ("memory.max", "memory.current", "inactive_file"),
+                 "v1": ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")}
+_NO_LIMIT = 2**60  # v1 writes "no limit" as a number near 2^63
+
+
 def _cgroup_left() -> int | None:
-    """cgroup v2: memory.max less memory.current, for the container this process runs in."""
+    """What this process's container still has: its cgroup's limit less its usage (page
+    cache the kernel can drop not counted), the tightest of the cgroup and its parents;
+    cgroup v2 or v1, the path from /proc/self/cgroup. None where no limit is set."""
     try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        if limit == "max":
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    left = None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            version, root = "v2", Path("/sys/fs/cgroup")
+        elif "memory" in controllers.split(","):
+            version, root = "v1", Path("/sys/fs/cgroup/memory")
+        else:
+            continue
+        folder = root / path.lstrip("/")
+        while True:
+            room = _cgroup_room(folder, *_CGROUP_FILES[version])
+            if room is not None:
+                left = room if left is None else min(left, room)
+            if folder == root or root not in folder.parents:
+                break
+            folder = folder.parent
+    return left
+
+
+def _cgroup_room(folder: Path, limit_file: str, usage_file: str, cache_key: str) -> int | None:
+    try:
+        limit = (folder / limit_file).read_text().strip()
+        if limit == "max" or int(limit) >= _NO_LIMIT:
             return None
-        return int(limit) - int(Path("/sys/fs/cgroup/memory.current").read_text())
+        usage = int((folder / usage_file).read_text())
+        for line in (folder / "memory.stat").read_text().splitlines():
+            key, value = line.split()
+            if key == cache_key:
+                usage -= int(value)
+        return int(limit) - usage
     except (OSError, ValueError):
         return None
 

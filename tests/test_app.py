@@ -182,14 +182,14 @@ def test_a_fast_result_goes_on_the_shelf_and_compare_reuses_it(app, tiny_models,
     calls = []
 
     def counted_paint(*args, **kwargs):
-        calls.append(args)
+        calls.append(kwargs.get("config") or args[2])
         return paint(*args, **kwargs)
 
     paint = fast_results.paint
     monkeypatch.setattr(fast_results, "paint", counted_paint)
     open_trained(app)  # paints at the default 1080 px
     app.slider(key="fast.size").set_value(256).run()
-    assert [config.size for _, _, config in calls] == [1080, 256]
+    assert [config.size for config in calls] == [1080, 256]
     shelf = app.session_state["studio.shelf"]
     assert [(item.method, item.style, item.size) for item in shelf] == [
         ("fast", "other", (256, 171)), ("fast", "other", (1080, 720))]  # newest first

@@ -211,8 +211,8 @@ BAD_SETTINGS = [  # each message ends with its own value: no case passes on anot
     ({"iterations": 0}, "iterations must be a whole number from 1 to 100000 (got 0)"),
     ({"iterations": 10**9}, "iterations must be a whole number from 1 to 100000 "
                             "(got 1000000000)"),
-    ({"size": 10}, "size must be between 32 and 4096 px (got 10)"),
-    ({"size": 100_000}, "size must be between 32 and 4096 px (got 100000)"),
+    ({"size": 10}, "size must be between 32 and 8192 px (got 10)"),
+    ({"size": 100_000}, "size must be between 32 and 8192 px (got 100000)"),
 ]
 
 
@@ -287,8 +287,8 @@ def test_the_cli_refuses_each_bad_file_in_one_line(case, tmp_path, capsys):
     (["--content-weight", "0", "--style-weight", "0"], "cannot both be zero"),
     (["--iterations", "0"], "iterations must be a whole number from 1 to 100000"),
     (["--iterations", "1000000000"], "iterations must be a whole number from 1 to 100000"),
-    (["--size", "0"], "size must be between 32 and 4096 px"),
-    (["--size", "99999"], "size must be between 32 and 4096 px"),
+    (["--size", "0"], "size must be between 32 and 8192 px"),
+    (["--size", "99999"], "size must be between 32 and 8192 px"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
 def test_the_cli_refuses_bad_settings_in_one_line(flags, says, tmp_path, capsys):
     from core import cli

@@ -13,7 +13,10 @@ import threading
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from core.engine.events import Outcome, Placed, Step
+from core.estimates import stage_costs
 from core.progress import CANCELLED, DONE, FAILED, QUEUED, RUNNING, JobView, Snapshot
 
 KEEP_FINISHED_SECONDS = 30 * 60  # an engine forgets a finished job's record after this long
@@ -40,8 +43,11 @@ def plan_of(task) -> Plan:
     config = getattr(task, "classic_config", None)
     if config is None:
         return Plan()
-    return Plan(config.planned_iterations, config.max_seconds, config.stage_costs,
-                config.optimizer)
+    costs, content = config.stage_costs, getattr(task, "content", None)
+    if isinstance(content, np.ndarray):  # on Ray it may be a reference: the plain ratios then
+        costs = stage_costs(config, content.shape[1], content.shape[0],
+                            getattr(task, "masks", None) is not None)
+    return Plan(config.planned_iterations, config.max_seconds, costs, config.optimizer)
 
 
 class JobRecord:
