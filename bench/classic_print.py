@@ -33,15 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import images  # noqa: E402
+from core.memory import resident_bytes  # noqa: E402
 
 CROP = (512, 320)  # width, height of the 1:1 crop
-
-
-def _resident_bytes() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
 
 
 def _run(content_path, style_path, settings, force_tiles, out, queue) -> None:
@@ -58,7 +52,7 @@ def _run(content_path, style_path, settings, force_tiles, out, queue) -> None:
 
     def sample():
         while not done.wait(0.2):
-            peaks[stage[0]] = max(peaks.get(stage[0], 0), _resident_bytes())
+            peaks[stage[0]] = max(peaks.get(stage[0], 0), resident_bytes())
 
     def on_event(event):
         if isinstance(event, Progress):

@@ -99,16 +99,19 @@ def default_pace(optimizer: str, precision: str) -> Pace:
                 DEFAULT_WARMUP_SECONDS, DEFAULT, DEFAULT_DESCRIPTION)
 
 
+def output_shape(width: int, height: int, longest: int) -> tuple[int, int]:
+    """(width, height) of a ``width`` x ``height`` picture scaled to ``longest`` px on its
+    longer side, rounded as ``images.resize_longest`` rounds."""
+    scale = longest / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def stage_shapes(config: ClassicConfig, width: int, height: int) -> tuple[tuple[int, int], ...]:
     """(width, height) of each scale of a run on a ``width`` x ``height`` photo (the output's
     size will do: only the aspect ratio counts), sized as ``images.resize_longest`` does."""
     if width < 1 or height < 1:
         raise ValueError(f"width and height must be at least 1, got {width} x {height}")
-    shapes = []
-    for longest in config.stage_sizes:
-        scale = longest / max(width, height)
-        shapes.append((max(1, round(width * scale)), max(1, round(height * scale))))
-    return tuple(shapes)
+    return tuple(output_shape(width, height, longest) for longest in config.stage_sizes)
 
 
 def stage_pixels(config: ClassicConfig, width: int, height: int) -> tuple[int, ...]:
@@ -184,15 +187,15 @@ def estimate_seconds(config: ClassicConfig, width: int, height: int, pace: Pace 
         done += runs
         if stopped_by == "time":
             break
-    output = config.size / max(width, height)
+    out_width, out_height = output_shape(width, height, config.size)
     return Estimate(
         seconds=pace.setup_seconds + overhead + ordinary,
         iteration_seconds=ordinary,
         overhead_seconds=pace.setup_seconds + overhead,
         iterations=done,
         stopped_by=stopped_by,
-        width=max(1, round(width * output)),
-        height=max(1, round(height * output)),
+        width=out_width,
+        height=out_height,
         pace=pace,
     )
 

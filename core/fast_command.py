@@ -96,13 +96,12 @@ def check_memory(content, size: int | None, method: str) -> str | None:
     """Refuse, before anything loads, a picture whose painting this machine cannot hold; for
     a print-size one, the line that says how long it should take and how much memory."""
     from core import memory
-    from core.estimates import fast_seconds
+    from core.estimates import fast_seconds, output_shape
     from core.fast import tiling
 
     height, width = content.shape[:2]
     if size is not None:
-        scale = size / max(width, height)
-        width, height = max(1, round(width * scale)), max(1, round(height * scale))
+        width, height = output_shape(width, height, size)
     estimate = memory.fast_peak(width, height)
     memory.check_fits(estimate, "This picture")
     if not tiling.needs_tiles(height, width):  # a second or two: nothing worth saying

@@ -112,15 +112,20 @@ def fast_peak(width: int, height: int) -> MemoryEstimate:
     return MemoryEstimate(int(peak), f"{width}x{height}, {how}", FAST_BASE_BYTES)
 
 
-def resident_bytes() -> int:
-    """This process's resident memory now (0 where /proc does not say)."""
+def _proc_kib(path: str, field: str) -> int | None:
+    """A "Field:  123 kB" line of a /proc file, in bytes; None where it cannot be read."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
-    return 0
+    return None
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (0 where /proc does not say)."""
+    return _proc_kib("/proc/self/status", "VmRSS") or 0
 
 
 def free_bytes() -> int | None:
@@ -128,7 +133,7 @@ def free_bytes() -> int | None:
     its container's limit left, and ``$STYLE_STUDIO_MEMORY_LIMIT`` less what the process
     holds. None where none of them can be read."""
     candidates = []
-    available = _meminfo_available()
+    available = _proc_kib("/proc/meminfo", "MemAvailable")
     if available is not None:
         candidates.append(available)
     limit = _cgroup_left()
@@ -142,16 +147,6 @@ def free_bytes() -> int | None:
             raise UserError(f"{MEMORY_LIMIT_ENV} must be a number of bytes, not "
                             f"{configured!r}") from None
     return max(0, min(candidates)) if candidates else None
-
-
-def _meminfo_available() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 # cgroup files: (limit, usage, the memory.stat line of reclaimable page cache), v2 and v1

@@ -30,9 +30,7 @@ SIZE = "fast.size"
 def print_size_note(photo: np.ndarray, size: int, mode: str) -> None:
     """Above one pass's size, how long the picture takes and how much memory (it is painted
     over tiles, core.fast.tiling), said before the wait."""
-    height, width = photo.shape[:2]
-    scale = size / max(width, height)
-    width, height = max(1, round(width * scale)), max(1, round(height * scale))
+    width, height = estimates.output_shape(photo.shape[1], photo.shape[0], size)
     if not tiling.needs_tiles(height, width):
         return
     method = {"any": "any", "trained": "trained"}.get(mode, "26-style")
