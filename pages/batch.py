@@ -22,11 +22,7 @@ st.caption(
     "photos or ZIPs of them, press Run, and the pictures appear as they are painted; "
     "download them all as one ZIP."
 )
-try:
-    engine = common.engine()
-except ValueError as error:  # a bad slot count in the server's environment
-    st.error(f"Server configuration: {error}")
-    st.stop()
+engine = common.engine_or_stop()
 
 method = choices.method_picker()
 models = choices.trained_models() if method == "trained" else []

@@ -26,10 +26,10 @@ st.caption(
 
 try:
     limits = settings.limits()
-    engine = common.engine()
-except ValueError as error:  # a bad limit or slot count in the server's environment
+except ValueError as error:  # a bad size or iteration limit in the server's environment
     st.error(f"Server configuration: {error}")
     st.stop()
+engine = common.engine_or_stop()
 job = live.followed_job(engine)
 recipe_drop.drop_zone("classic", ("classic",),
                       functools.partial(settings.apply_recipe, lim=limits))

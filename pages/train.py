@@ -22,11 +22,7 @@ st.caption(
     "fine-tunes on the painting itself; previews of photos it never trained on show how far "
     "it has got. Training saves a checkpoint as it goes: Cancel, and Resume later."
 )
-try:
-    engine = common.engine()
-except ValueError as error:  # a bad slot count in the server's environment
-    st.error(f"Server configuration: {error}")
-    st.stop()
+engine = common.engine_or_stop()
 job = train_job.followed_job(engine)
 
 painting_col, settings_col = st.columns(2, gap="large")

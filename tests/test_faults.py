@@ -79,3 +79,22 @@ def test_a_downloaded_result_outlives_a_server_restart():
     assert fresh.number_input(key="classic.iterations").value == config["iterations"] == 3
     assert fresh.number_input(key="classic.seed").value == config["seed"]
 
+
+
+def test_a_bad_engine_setting_stops_each_job_page_with_the_reason(monkeypatch):
+    """The server's environment is read when the engine is made: a worker count that is not
+    a number stops the pages that run jobs with the setting's name, before any widget."""
+    from ui import common
+
+    monkeypatch.setenv("STYLE_STUDIO_RAY_WORKERS", "two")
+    common.engine.clear()  # the engine is made again, from this environment
+    try:
+        for page in ("pages/classic.py", "pages/batch.py", "pages/train.py"):
+            at = open_app(page)
+            assert [e.value for e in at.error] == [
+                "Server configuration: STYLE_STUDIO_RAY_WORKERS must be a whole number "
+                "(got 'two')"], page
+            assert not at.button, page  # st.stop: nothing below the error
+    finally:
+        monkeypatch.undo()
+        common.engine.clear()

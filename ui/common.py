@@ -37,6 +37,16 @@ def engine() -> Engine:
     return chosen
 
 
+def engine_or_stop() -> Engine:
+    """``engine()``, or the page stops with the reason when the server's environment names a
+    bad engine setting (a slot count that is not a number, say): the pages that run jobs."""
+    try:
+        return engine()
+    except ValueError as error:
+        st.error(f"Server configuration: {error}")
+        st.stop()
+
+
 def session_connected(owner: str) -> bool:
     """Whether the browser session that owns a job (``<session id>[.<part>]``) is connected.
 
