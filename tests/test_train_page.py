@@ -211,6 +211,8 @@ def train_page(steps: int, distil_steps: int) -> AppTest:
     assert "Estimated time: about " in texts(at.caption)
     at.number_input(key="train.steps").set_value(steps)
     at.number_input(key="train.distil_steps").set_value(distil_steps)
+    assert at.number_input(key="train.style_size").value == registry_default("style_size")
+    at.number_input(key="train.style_size").set_value(64)
     at.number_input(key="train.crop").set_value(32)
     at.number_input(key="train.batch").set_value(1)
     at.run()
@@ -250,6 +252,7 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
     facts = texts(at.markdown)
     assert f"`{model.sha256}`" in facts and "**Licence:** public domain" in facts
     assert "**Steps:** 4, batch 1" in facts and "The Starry Night" in facts
+    assert model.manifest["training"]["style_size"] == 64  # the advanced setting reached it
     assert at.button(key="train.start").label == "Resume"  # its checkpoint is at step 4...
     assert at.button(key="train.start").disabled  # ...which is all the steps asked for
     assert "Its checkpoint is at step 4: raise Steps" in texts(at.caption)

@@ -58,8 +58,8 @@ class TrainConfig:
     # the rest fine-tune on the painting's Gram matrices (see core.fast.train). Measured on
     # The Starry Night (BENCHMARKS.md, issue 21): distillation alone left the report's style
     # loss at 3.6x the any-painting network's (the per-pixel average of a texture is flat
-    # and dull); with these 300 fine-tuning steps it is 1.37x, and 0.37-0.96x for the other
-    # four bundled paintings (median over five held-out photos at 1080 px).
+    # and dull); with these 300 fine-tuning steps it is 1.37x at style_size 384, and 0.22x
+    # at 1080 (median over five held-out photos at 1080 px).
     steps: int = 1300
     distil_steps: int = 1000
     distil_batch: int = 4  # crops per distillation step (a step is cheap: no loss network)
@@ -67,7 +67,14 @@ class TrainConfig:
     dither: float = 2.0
     batch: int = 2
     crop: int = 256  # px, square training crops
-    style_size: int = 384  # px, the painting's longest side as the loss network sees it
+    # px, the painting's longest side as the loss network sees it: the size at which the
+    # network learns the painting's brush marks. Paintings of fine strokes want about the
+    # size the network will paint (The Starry Night, The Great Wave: 1080, their style loss
+    # at 1080 px went from 1.37x and 1.32x the any-painting network's, worst photo, to 0.35x
+    # and 0.24x); broad, smooth ones came out blurred or flat at 1080 and keep 384 (The
+    # Scream, Udnie, Composition VII; BENCHMARKS.md, issue 21). The Gram targets are
+    # computed once: a step costs the same at either size.
+    style_size: int = 384
     # Fine-tuning's content target is the any-painting network's picture (relu2_2, as
     # Johnson et al.); its style layers the report's five, equally weighted once balanced.
     # Johnson et al.'s four (conv1_2 .. conv4_3) left conv1_1 and conv2_1, which carry
