@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Retrains the bundled style networks with train-fast's defaults (the issue 21 recipe:
 # distillation from the any-painting network, then fine-tuning on Gram losses) on the
-# bundled training photos; two paintings with a larger style size, below. Resumable: run it again after a stop and each network continues
-# from its checkpoint in runs/bundled/. Networks land in runs/bundled/models/; copy them to
-# styles/models/ when all are done (the app and the tests read that folder meanwhile).
+# bundled training photos; two paintings with a larger style size, below. Resumable: run it
+# again after a stop and each network continues from its checkpoint in runs/bundled/ (a
+# checkpoint of other settings stops it: delete that folder, or pass train-fast --fresh).
+# Networks land in runs/bundled/models/; copy them to styles/models/ when all are done (the
+# app and the tests read that folder meanwhile).
 #
 #     bash scripts/train_bundled.sh [NAME ...]      # default: all five
 set -euo pipefail
@@ -13,19 +15,20 @@ mkdir -p runs/bundled/models
 for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
   for one in $name; do
     # The Starry Night's and the Great Wave's fine brush marks are learned at the size a
-    # 1080 px picture shows them; at the default 384 px their networks scored 1.37x and
-    # 1.32x (worst) the any-painting network's style loss. The Scream, Udnie and
-    # Composition VII went blurred or flat at 1080 px (BENCHMARKS.md, issue 21).
+    # 1080 px picture shows them; at the default 384 px their networks scored 1.69x and
+    # 1.32x the any-painting network's style loss on their worst photo. The Scream, Udnie
+    # and Composition VII went blurred or flat at 1080 px (BENCHMARKS.md, issue 21).
+    note="issue 21 recipe: train-fast's defaults on examples/training"
     case $one in
-      starry_night|wave) extra=(--style-size 1080) ;;
+      starry_night|wave)
+        extra=(--style-size 1080)
+        note="$note, with --style-size 1080 (the painting's brush marks at the size a"
+        note="$note 1080 px picture shows them)" ;;
       *) extra=() ;;
     esac
-    note="issue 21 recipe: train-fast's defaults on examples/training"
-    if [ ${#extra[@]} -gt 0 ]; then
-      note="$note, with ${extra[*]} (the painting's brush marks at the size a 1080 px picture shows them)"
-    fi
+    # ${extra[@]+...}: an empty array is "unbound" under set -u in bash before 4.4 (macOS)
     "$PYTHON" -m core train-fast --style "styles/$one.jpg" --photos examples/training \
       --out "runs/bundled/models/$one.weights.h5" --checkpoint-dir "runs/bundled/$one" \
-      "${extra[@]}" --note "$note"
+      ${extra[@]+"${extra[@]}"} --note "$note"
   done
 done

@@ -80,7 +80,6 @@ def test_a_downloaded_result_outlives_a_server_restart():
     assert fresh.number_input(key="classic.seed").value == config["seed"]
 
 
-
 def test_a_bad_engine_setting_stops_each_job_page_with_the_reason(monkeypatch):
     """The server's environment is read when the engine is made: a worker count that is not
     a number stops the pages that run jobs with the setting's name, before any widget."""

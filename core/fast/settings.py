@@ -70,8 +70,8 @@ class TrainConfig:
     # px, the painting's longest side as the loss network sees it: the size at which the
     # network learns the painting's brush marks. Paintings of fine strokes want about the
     # size the network will paint (The Starry Night, The Great Wave: 1080, their style loss
-    # at 1080 px went from 1.37x and 1.32x the any-painting network's, worst photo, to 0.35x
-    # and 0.24x); broad, smooth ones came out blurred or flat at 1080 and keep 384 (The
+    # at 1080 px on the worst photo went from 1.69x and 1.32x the any-painting network's to
+    # 0.35x and 0.24x); broad, smooth ones came out blurred or flat at 1080 and keep 384 (The
     # Scream, Udnie, Composition VII; BENCHMARKS.md, issue 21). The Gram targets are
     # computed once: a step costs the same at either size.
     style_size: int = 384

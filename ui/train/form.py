@@ -120,7 +120,7 @@ def _advanced(defaults: TrainConfig) -> dict:
             help="The first steps copy the any-painting network's pictures pixel by pixel "
                  "(cheap); the rest fine-tune on the painting itself.")
         style_size = size_col.number_input(
-            "Painting size (px)", *STYLE_SIZE_RANGE, defaults.style_size, step=32,
+            "Painting size (px)", *STYLE_SIZE_RANGE, defaults.style_size, step=8,
             key=STYLE_SIZE, persist_state="session",
             help="The painting's longest side as the network learns it: the size of its brush "
                  "marks in the pictures. Fine strokes (The Starry Night, The Great Wave) "
