@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import platform
 import resource
 import sys
 import time
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core import images  # noqa: E402
+from core.machine import cpu_name  # noqa: E402
 
 PHOTOS = Path("/work/shared/data/photos")
 CROP = (512, 256)  # width, height of the seam crop, px
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
         images.save_png(crop_sheet(crops), args.crop)
         print(f"wrote {args.crop}")
     photo = images.load_image(args.photo)
-    print(f"\n{platform.processor() or platform.machine()}; photo {Path(args.photo).name} "
+    print(f"\n{cpu_name()}; photo {Path(args.photo).name} "
           f"({photo.shape[1]}x{photo.shape[0]}, cropped to {args.aspect:g}:1 and enlarged); "
           f"{args.precision}\n")
     print("| network | size | peak RSS GiB | first picture s | next picture s |")
@@ -194,7 +194,7 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps({
             "photo": str(args.photo), "photo_size": list(photo.shape[1::-1]),
             "aspect": args.aspect,
-            "precision": args.precision, "machine": platform.processor() or platform.machine(),
+            "precision": args.precision, "machine": cpu_name(),
             "tile_side": tiling.TILE_SIDE, "feather": tiling.FEATHER,
             "statistics_side": tiling.STATISTICS_SIDE,
             "untiled_max_pixels": tiling.UNTILED_MAX_PIXELS, "rows": rows}, indent=2))
