@@ -416,6 +416,7 @@ _RGB_TO_YCBCR = np.array(
 )
 _YCBCR_TO_RGB = np.linalg.inv(_RGB_TO_YCBCR).astype(np.float32)
 _RGB_TO_YCBCR = _RGB_TO_YCBCR.astype(np.float32)
+LUMA = _RGB_TO_YCBCR[0].copy()  # luminance (Y) from R, G, B
 _CHROMA_OFFSET = np.array([0.0, 128.0, 128.0], np.float32)
 
 

@@ -41,7 +41,7 @@ def mask_from_pixels(pixels: np.ndarray) -> np.ndarray:
     pixels = np.asarray(pixels)
     if pixels.ndim == 2:
         return pixels.astype(np.float32) / 255.0
-    grey = pixels[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    grey = pixels[..., :3].astype(np.float32) @ images.LUMA
     if pixels.shape[-1] == 4:
         grey = grey * (pixels[..., 3].astype(np.float32) / 255.0)
     return np.clip(grey / 255.0, 0.0, 1.0)
