@@ -2,15 +2,16 @@
 
     python bench/trained_vs_any.py [--size 1080] [--models DIR] [--json FILE] [--sheet PNG]
 
-On photos no network trained on (``core.fast.photos.HELD_OUT``, from ``--photos``; the
-three example photos when that folder is absent): both pictures at ``--size`` (longest
-side), as the app paints them (defaults of ``FastConfig`` and ``ArbitraryConfig``), scored
-on the report's objective (``bench/fast_quality.report_terms``: content and style terms,
-float32, 8-bit pictures), and both networks timed at that size in alternation (median of
-``--repeats`` calls after a warm-up; the any-painting time includes its style vector, as
-the app computes it per painting). Prints a markdown table with each network's median and
-worst ratio over the photos; ``--sheet`` writes a contact sheet: per painting, the photos
-painted by the any-painting network above those of the trained one.
+On photos no network trained on (``core.fast.photos.HELD_OUT``, from ``--photos``; the three
+example photos when that folder is absent): both pictures at ``--size`` (longest side), as
+the app paints them (defaults of ``FastConfig`` and ``ArbitraryConfig``), scored on the
+report's objective (``bench/fast_quality.report_terms``: content and style terms, float32,
+8-bit pictures) and on structure the photo lacks (``laplacian_score``), and both networks
+timed at that size in alternation (median of ``--repeats`` calls after a warm-up; the
+any-painting time includes its style vector, as the app computes it per painting). Prints a
+markdown table with each network's median and worst ratio over the photos; ``--sheet``
+writes a contact sheet: per painting, the photos painted by the any-painting network above
+those of the trained one.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from core.fast import arbitrary  # noqa: E402
 from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
 from core.fast.photos import HELD_OUT  # noqa: E402
 from core.fast.registry import bundled_models, load_transformer  # noqa: E402
+from core.losses import laplacian_loss  # noqa: E402
 
 SHARED_PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 
@@ -56,6 +58,16 @@ def timed(paint_once, repeats: int) -> float:
     return float(np.median(times))
 
 
+def laplacian_score(picture, photo) -> float:
+    """The training's Laplacian term (``core.losses.laplacian_loss``) measured again: structure
+    at 8 px and coarser that the photo does not have (relief, broad strokes, halos), pooled by
+    8 at 1080 px as by 4 on the training crops (which show a photo's short side at 256-465
+    px, against 720 px here). It falls with the term even where the halos stay and the
+    painting's broad shapes go (BENCHMARKS.md): a number to read beside the pictures."""
+    return float(laplacian_loss(picture[None].astype(np.float32),
+                                photo[None].astype(np.float32), pool=8))
+
+
 def compare(model, photos, size, repeats, any_networks):
     """Rows (one per photo) and the sheet's two rows for one trained network."""
     predictor, transformer = any_networks
@@ -71,13 +83,16 @@ def compare(model, photos, size, repeats, any_networks):
         score = report_terms(photo, painting, size)
         (any_content, any_style), (own_content, own_style) = score(any_picture), score(
             trained_picture)
-        photo_style = score(images.resize_longest(photo, size))[1]
+        scaled = images.resize_longest(photo, size)
+        photo_style = score(scaled)[1]
         any_seconds = timed(lambda p=photo: arbitrary.paint_with_paintings(
             predictor, transformer, p, [painting], config=any_config), repeats)
         own_seconds = timed(lambda p=photo: paint(network, p, FastConfig(size=size)), repeats)
         rows.append({"style": model.name, "photo": name, "photo_style": photo_style,
                      "any_content": any_content, "any_style": any_style,
                      "trained_content": own_content, "trained_style": own_style,
+                     "any_laplacian": laplacian_score(any_picture, scaled),
+                     "trained_laplacian": laplacian_score(trained_picture, scaled),
                      "any_seconds": any_seconds, "trained_seconds": own_seconds})
         print(json.dumps(rows[-1]), flush=True)
         any_row.append(cell(any_picture, f"any painting {any_seconds:.2f} s"))
@@ -87,14 +102,17 @@ def compare(model, photos, size, repeats, any_networks):
 
 def summary(rows) -> list[str]:
     lines = ["| network | style / any (median, worst) | content / any (median, worst) | "
-             "seconds: trained / any (median) |", "|---|---|---|---|"]
+             "Laplacian / any (median, worst) | seconds: trained / any (median) |",
+             "|---|---|---|---|---|"]
     for style in dict.fromkeys(r["style"] for r in rows):
         mine = [r for r in rows if r["style"] == style]
         style_ratio = [r["trained_style"] / r["any_style"] for r in mine]
         content_ratio = [r["trained_content"] / r["any_content"] for r in mine]
         speed = [r["trained_seconds"] / r["any_seconds"] for r in mine]
+        laplacian = [r["trained_laplacian"] / r["any_laplacian"] for r in mine]
         lines.append(f"| {style} | {np.median(style_ratio):.2f}, {max(style_ratio):.2f} | "
                      f"{np.median(content_ratio):.2f}, {max(content_ratio):.2f} | "
+                     f"{np.median(laplacian):.2f}, {max(laplacian):.2f} | "
                      f"{np.median([r['trained_seconds'] for r in mine]):.3f} / "
                      f"{np.median([r['any_seconds'] for r in mine]):.3f} s "
                      f"({np.median(speed):.2f}x) |")

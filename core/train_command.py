@@ -29,6 +29,7 @@ def add_command(commands) -> None:
                        ("dither", float), ("batch", int), ("crop", int), ("style_size", int),
                        ("content_layer", str), ("content_weight", float),
                        ("style_weight", float), ("tv_weight", float),
+                       ("laplacian_weight", float), ("laplacian_pool", int),
                        ("learning_rate", float), ("seed", int), ("checkpoint_every", int),
                        ("preview_every", int)):
         train.add_argument("--" + flag.replace("_", "-"), type=kind,
@@ -93,6 +94,7 @@ def _train_config(args):
         content_layer=args.content_layer, style_layers=_layer_weights(args.style_layers),
         content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight,
+        laplacian_weight=args.laplacian_weight, laplacian_pool=args.laplacian_pool,
         learning_rate=args.learning_rate, seed=args.seed, backbone=args.backbone,
         precision=args.precision, checkpoint_every=args.checkpoint_every,
         preview_every=args.preview_every,
@@ -117,6 +119,8 @@ def _train_reporter(every: int):
             measured = (f"pixel error {event.pixel_error:.2f}" if losses is None else
                         f"content {losses.content:.4g}  style {losses.style:.4g}  "
                         f"tv {losses.tv:.4g}")
+            if event.laplacian is not None:
+                measured += f"  laplacian {event.laplacian:.4g}"
             print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "
                   f"{event.seconds_per_step:.2f} s/step  ETA {event.eta_seconds / 60:.1f} min  "
                   f"{measured}", flush=True)

@@ -7,6 +7,7 @@ import pytest
 
 from core.errors import SettingsError, UserError
 from core.fast import train as training
+from core.fast.checkpoint import Checkpoint
 from core.fast.distil import Teacher
 from core.fast.network import build_transformer
 from core.fast.settings import NetworkShape
@@ -57,7 +58,7 @@ def test_a_run_resumes_across_the_phase_boundary_exactly(tmp_path, split_at):
 
 
 def test_a_second_run_of_the_same_folder_is_refused_while_the_first_trains(tmp_path):
-    with training.Checkpoint(tmp_path / "run").claimed():
+    with Checkpoint(tmp_path / "run").claimed():
         with pytest.raises(UserError, match="another run"):
             training.train(painting(), [photo()], [], tiny_config(steps=1), tmp_path / "run")
     _, result = training.train(painting(), [photo()], [], tiny_config(steps=1), tmp_path / "run")
@@ -84,3 +85,14 @@ def test_distillation_cannot_outnumber_the_steps_and_old_shapes_keep_9x9_edges()
     assert NetworkShape.from_dict({"width": 16, "residual_blocks": 3}).edge_kernel == 9
     with pytest.raises(SettingsError, match="odd"):
         NetworkShape(edge_kernel=4)
+
+
+def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_no_laplacian_term():
+    from core.fast.settings import TrainConfig
+
+    with pytest.raises(SettingsError, match="laplacian_pool 11 is too coarse for crop 32"):
+        tiny_config(crop=32, laplacian_pool=11)  # 2x2 pooled pixels: no Laplacian inside
+    assert tiny_config(crop=33, laplacian_pool=11).laplacian_pool == 11
+    old = TrainConfig(laplacian_weight=0.5).to_dict()
+    del old["laplacian_weight"], old["laplacian_pool"]
+    assert TrainConfig.from_dict(old).laplacian_weight == 0.0

@@ -150,10 +150,29 @@ def test_layer_balance_puts_every_style_layer_on_the_same_footing():
     crops = np.stack([training_photos.centre_crop(p, config.crop)
                       for p in photos]).astype(np.float32)
     trainer.compute_loss(crops, None, crops)  # the photos themselves as the "painting"
-    content, style, _ = (float(term.result()) for term in trainer.terms)
+    content, style, _, _ = (float(term.result()) for term in trainer.terms)
     assert content == 0.0
     # Each balanced layer is exactly 1 on these photos: 10 x 4 layers.
     assert style == pytest.approx(10.0 * len(config.style_layers), rel=1e-3)
+
+
+def test_the_laplacian_term_holds_the_picture_to_the_photo_not_to_the_teacher():
+    from core import losses
+
+    config = tiny_config(laplacian_weight=2.0)
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    grams = training.style_targets(extractor, painting(), config)
+    trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                     config)
+    crops = np.stack([photo(32, 32), photo(32, 32, shift=60)]).astype(np.float32)
+    haloed = crops.copy()
+    haloed[:, :, 8:16] += 40.0  # a light band, as a teacher's halo
+    trainer.compute_loss(crops, haloed, haloed)  # the picture is the teacher's, halo and all
+    content, _, _, laplacian = (float(term.result()) for term in trainer.terms)
+    assert content == 0.0  # the content term is satisfied by copying the teacher...
+    expected = 2.0 * float(losses.laplacian_loss(haloed, crops, pool=4))
+    assert expected > 100.0 and laplacian == pytest.approx(expected, rel=1e-5)  # ...this not
 
 
 def test_training_resumes_exactly_where_the_checkpoint_left_off(tmp_path):

@@ -111,3 +111,45 @@ def test_weighted_terms_are_each_loss_times_its_weight():
     np.testing.assert_allclose(np.asarray(terms), expected, rtol=1e-6)
     row = losses.Losses.of(terms)
     assert row.total == pytest.approx(sum(expected), rel=1e-6)
+
+
+def _step_edge(side=32):
+    """A grey picture, dark on the left half, light on the right: one straight edge."""
+    picture = np.full((1, side, side, 3), 60.0, np.float32)
+    picture[:, :, side // 2:] = 200.0
+    return picture
+
+
+def test_laplacian_loss_ignores_texture_finer_than_the_pooling():
+    photo = _step_edge()
+    # 2x2 light and dark squares (what a painting's fine strokes add): every 4x4 pooling
+    # window holds two of each, so the pooled pictures are the photo's
+    squares = (np.indices((32, 32)) // 2).sum(axis=0) % 2
+    textured = photo + 30.0 * (2.0 * squares - 1.0)[None, :, :, None]
+    assert float(losses.laplacian_loss(textured, photo, pool=4)) == pytest.approx(0.0, abs=1e-4)
+    assert float(losses.laplacian_loss(textured, photo, pool=1)) > 100.0
+
+
+def test_laplacian_loss_sees_a_halo_along_an_edge():
+    photo = _step_edge()
+    haloed = photo.copy()
+    haloed[:, :, 8:16] += 40.0  # a light band along the dark side of the edge, 8 px wide
+    # pooled by 4, the difference is the columns [0, 0, 40, 40, 0, 0, 0, 0]: its Laplacian
+    # is -40, 40, 40, -40, 0, 0 on the six inner columns
+    value = float(losses.laplacian_loss(haloed, photo, pool=4))
+    assert value == pytest.approx(40.0 ** 2 * 4 / 6, rel=1e-5)
+    assert float(losses.laplacian_loss(photo + 25.0, photo, pool=4)) == pytest.approx(
+        0.0, abs=1e-6)
+
+
+def test_laplacian_loss_leaves_colour_to_the_painting():
+    photo = _step_edge()
+    # the dark half recoloured at the same luminance (red up, green down): per channel this
+    # would be an edge with other colours, and a Laplacian loss would pull it back
+    recoloured = photo.copy()
+    recoloured[:, :, :16] += 60.0 * np.array([0.587, -0.299, 0.0], np.float32)
+    assert float(losses.laplacian_loss(recoloured, photo, pool=4)) == pytest.approx(
+        0.0, abs=1e-3)
+    darker = photo.copy()
+    darker[:, :, :16] -= 20.0
+    assert float(losses.laplacian_loss(darker, photo, pool=4)) > 10.0

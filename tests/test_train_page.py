@@ -16,6 +16,7 @@ from core import paintings
 from core.engine.local import LocalEngine
 from core.errors import SettingsError
 from core.fast import registry
+from core.fast.settings import TrainConfig
 from core.fast.train import DISTIL, FINE_TUNE, FINE_TUNE_COST
 from core.fast.training_job import (
     BENCHMARK_FINE_TUNE_SECONDS,
@@ -111,6 +112,15 @@ def test_cancel_keeps_a_checkpoint_and_the_same_painting_and_settings_resume_fro
     other = TrainTask("tiny_test", painting(48), STARRY, work.config, bundled=True)
     assert other.checkpoint_dir != work.checkpoint_dir and other.saved_step() is None
     assert dataclasses.replace(again, fresh=True).saved_step() is None
+
+
+def test_a_run_paused_before_the_laplacian_term_existed_still_finds_its_checkpoint():
+    default = TrainTask("any", painting(64), STARRY, TrainConfig(), bundled=True)
+    # the settings part of the folder's name, as it was before the term (commit 3aba483)
+    assert default.checkpoint_dir.name.split("-")[1] == "4e715017"
+    held = dataclasses.replace(default, config=dataclasses.replace(
+        default.config, laplacian_weight=0.3))
+    assert held.checkpoint_dir != default.checkpoint_dir
 
 
 def test_an_upload_named_like_a_bundled_painting_is_not_that_painting():
@@ -213,6 +223,8 @@ def train_page(steps: int, distil_steps: int) -> AppTest:
     at.number_input(key="train.distil_steps").set_value(distil_steps)
     assert at.number_input(key="train.style_size").value == registry_default("style_size")
     at.number_input(key="train.style_size").set_value(64)
+    assert at.number_input(key="train.laplacian_weight").value == 0.0
+    at.number_input(key="train.laplacian_weight").set_value(0.5)
     at.number_input(key="train.crop").set_value(32)
     at.number_input(key="train.batch").set_value(1)
     at.run()
@@ -221,8 +233,6 @@ def train_page(steps: int, distil_steps: int) -> AppTest:
 
 
 def registry_default(field: str):
-    from core.fast.settings import TrainConfig
-
     return getattr(TrainConfig(), field)
 
 
@@ -252,7 +262,8 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
     facts = texts(at.markdown)
     assert f"`{model.sha256}`" in facts and "**Licence:** public domain" in facts
     assert "**Steps:** 4, batch 1" in facts and "The Starry Night" in facts
-    assert model.manifest["training"]["style_size"] == 64  # the advanced setting reached it
+    training = model.manifest["training"]
+    assert training["style_size"] == 64 and training["laplacian_weight"] == 0.5  # reached it
     assert at.button(key="train.start").label == "Resume"  # its checkpoint is at step 4...
     assert at.button(key="train.start").disabled  # ...which is all the steps asked for
     assert "Its checkpoint is at step 4: raise Steps" in texts(at.caption)

@@ -90,6 +90,11 @@ class TrainConfig:
     style_weight: float = 500.0
     tv_weight: float = 0.02
     learning_rate: float = 2e-3
+    # Fine-tuning's Laplacian term against the photo (core.losses.laplacian_loss, pooled by
+    # laplacian_pool): off by default, as it flattens paintings of broad shapes; the Wave's
+    # and The Scream's networks take it, 0.15 and 0.3, against relief (BENCHMARKS.md).
+    laplacian_weight: float = 0.0
+    laplacian_pool: int = 4
     seed: int = 0
     backbone: str = "auto"
     pooling: str = "avg"
@@ -104,10 +109,15 @@ class TrainConfig:
         require_count("distil_batch", self.distil_batch, 1, 64)
         require_count("crop", self.crop, 32, 1024)
         require_count("style_size", self.style_size, 32, 2048)
+        require_count("laplacian_pool", self.laplacian_pool, 1, 16)
+        if self.crop // self.laplacian_pool < 3:  # the Laplacian needs 3x3 pooled pixels
+            raise SettingsError(f"laplacian_pool {self.laplacian_pool} is too coarse for "
+                                f"crop {self.crop}: at most crop / 3 ({self.crop // 3})")
         require_count("distil_steps", self.distil_steps, 0, self.steps)
         require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
-        for name in ("content_weight", "style_weight", "tv_weight", "learning_rate", "dither"):
+        for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
+                     "learning_rate", "dither"):
             require_number(name, getattr(self, name), allow_zero=True)
         require_choice("backbone", self.backbone, BACKBONES)
         require_choice("precision", self.precision, PRECISIONS)
@@ -124,8 +134,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         # Settings written before a field existed meant its old behaviour: no distillation,
-        # no dither.
-        values = {"distil_steps": 0, "dither": 0.0, **values}
+        # no dither, no Laplacian term.
+        values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

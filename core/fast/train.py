@@ -7,7 +7,9 @@
    picture's statistics should be; and a step needs no loss network, so it is several
    times cheaper.
 2. **Fine-tuning** on the painting's Gram matrices, as Johnson et al. train from scratch:
-   this takes the network past its teacher, towards the painting itself.
+   this takes the network past its teacher, towards the painting itself. A Laplacian term
+   against the photo (Li et al., 2017) may hold the picture to the photo's structure; it
+   is off by default (``TrainConfig.laplacian_weight``).
 
 The loss of phase 2 is the classic engine's: the same VGG feature extractor
 (``core.backbone``) and the same loss functions (``core.losses``), here averaged over a
@@ -23,9 +25,6 @@ saves a preview of held-out photos every N steps. Everything goes through ``kera
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -37,6 +36,7 @@ import numpy as np
 from core import images, losses
 from core.backbone import BackboneChoice, FeatureExtractor, resolve_backbone
 from core.errors import UserError
+from core.fast.checkpoint import Checkpoint
 from core.fast.distil import Teacher, dithered_batch, make_distiller
 from core.fast.network import build_transformer
 from core.fast.photos import PhotoSampler, centre_crop, photo_set_digest
@@ -60,6 +60,8 @@ FINE_TUNE = "fine-tuning on the painting"
 # AVX512_BF16: 0.98 s against 0.40 s. The ETA counts the fine-tuning steps at this until it
 # has timed some.
 FINE_TUNE_COST = 2.5
+OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
+TRAINER_TERMS = (*OBJECTIVE_TERMS, "laplacian")  # fine-tuning's logged loss terms
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class TrainProgress:
     losses: Losses | None  # fine-tuning: weighted loss terms of this step's batch
     phase: str = FINE_TUNE
     pixel_error: float | None = None  # distillation: RMS error against the teacher, 0..255
+    laplacian: float | None = None  # fine-tuning with the Laplacian term: its weighted value
     distil_steps: int = 0
 
     @property
@@ -121,7 +124,7 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             self.loss_network = extractor.model
             self.loss_network.trainable = False
             self.grams = {name: ops.convert_to_tensor(g) for name, g in style_grams.items()}
-            self.terms = [keras.metrics.Mean(name=n) for n in ("content", "style", "tv")]
+            self.terms = [keras.metrics.Mean(name=name) for name in TRAINER_TERMS]
 
         def call(self, photos, training=False):
             return self.transformer(photos, training=training)
@@ -142,147 +145,18 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 content_target=ops.stop_gradient(self.features(target)[layer]),
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
-            for index, tracker in enumerate(self.terms):
-                tracker.update_state(weighted[index])
-            return weighted[0] + weighted[1] + weighted[2]
+            # Against the photo, not the teacher's picture: the teacher has the halos.
+            laplacian = config.laplacian_weight * losses.laplacian_loss(
+                y_pred, x, config.laplacian_pool)
+            for tracker, term in zip(self.terms, (*ops.unstack(weighted), laplacian), strict=True):
+                tracker.update_state(term)
+            return weighted[0] + weighted[1] + weighted[2] + laplacian
 
         @property
         def metrics(self):
             return self.terms
 
     return StyleTrainer()
-
-
-_claims: set[Path] = set()  # checkpoint folders being trained in this process
-_claims_lock = threading.Lock()
-
-
-def _held_by_live_process(lock: Path) -> bool:
-    try:
-        pid = int(lock.read_text())
-    except (OSError, ValueError):
-        return False
-    if pid == os.getpid():
-        return False  # this process's own, left by a run that failed: _claims is the truth
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class Checkpoint:
-    """A training run's folder: weights, Adam's state, step and sampler state, previews.
-
-    The weights and optimizer files carry the step in their names and ``state.json`` names
-    them; it is replaced last, in one rename, so a run killed mid-save resumes from the
-    previous complete checkpoint.
-    """
-
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-        self.state = self.folder / "state.json"
-
-    def exists(self) -> bool:
-        return self.state.is_file()
-
-    @contextlib.contextmanager
-    def claimed(self):
-        """Holds the folder for one run at a time: a second run of the same painting and
-        settings (another session, another process) would delete this one's files as it
-        saved its own. A lock file names the holding process; one left by a process that
-        has died is taken over."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        lock = self.folder / "run.lock"
-        with _claims_lock:
-            if self.folder.resolve() in _claims or _held_by_live_process(lock):
-                raise UserError(f"{self.folder} is being trained by another run right now; "
-                                "wait for it to finish, or train with other settings")
-            _claims.add(self.folder.resolve())
-            lock.write_text(str(os.getpid()))
-        try:
-            yield self
-        finally:
-            with _claims_lock:
-                _claims.discard(self.folder.resolve())
-                lock.unlink(missing_ok=True)
-
-    def read_state(self) -> dict:
-        try:
-            return json.loads(self.state.read_text())
-        except (OSError, ValueError) as error:
-            raise UserError(f"checkpoint {self.state} is unreadable: {error}") from None
-
-    def resumable_state(self, config: TrainConfig, photos_digest: str) -> dict | None:
-        """The saved state, when a run of ``config`` on these photos may resume it; None
-        when there is none. Refuses one of other settings, photos or past the steps asked."""
-        if not self.exists():
-            return None
-        saved = self.read_state()
-        try:
-            saved_config = TrainConfig.from_dict(saved["config"])
-        except (KeyError, TypeError, ValueError):
-            saved_config = None
-        if saved_config is None or not saved_config.same_training(config):
-            raise UserError(
-                f"{self.folder} holds a run with other settings; pass a new checkpoint "
-                "folder, or start afresh (--fresh)")
-        if saved.get("photos") != photos_digest:
-            raise UserError(f"{self.folder} was trained on another set of photos; "
-                             "pass the same folder of photos, or start afresh (--fresh)")
-        if saved["step"] > config.steps:
-            raise UserError(f"{self.folder} is already at step {saved['step']}, past "
-                             f"the {config.steps} steps asked for")
-        return saved
-
-    def forget(self) -> None:
-        """Start afresh: without its state file the old checkpoint is never resumed."""
-        self.state.unlink(missing_ok=True)
-
-    def save(self, trainer, transformer, step: int, elapsed: float, extra: dict,
-             sampler: PhotoSampler) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        weights = f"transformer-{step:06d}.weights.h5"
-        optimizer = f"optimizer-{step:06d}.npz"
-        transformer.save_weights(self.folder / weights)
-        with (self.folder / optimizer).open("wb") as handle:
-            np.savez(handle, *[np.asarray(v) for v in trainer.optimizer.variables])
-        state = {"step": step, "elapsed": elapsed, "weights": weights, "optimizer": optimizer,
-                 "sampler": sampler.state(), **extra}
-        temporary = self.folder / "state.tmp.json"
-        temporary.write_text(json.dumps(state))
-        temporary.replace(self.state)
-        for old in (*self.folder.glob("transformer-*.weights.h5"),
-                    *self.folder.glob("optimizer-*.npz")):
-            if old.name not in (weights, optimizer):
-                old.unlink()
-
-    def save_preview(self, transformer, held_out: list[np.ndarray], step: int) -> Path:
-        path = self.folder / f"preview_{step:05d}.png"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        images.save_png(preview_sheet(transformer, held_out), path)
-        return path
-
-    def restore(self, trainer_at: Callable[[int], object], transformer,
-                sampler: PhotoSampler) -> tuple[int, float]:
-        """Weights, the optimizer state of the phase saved in (``trainer_at(step)``'s),
-        the sampler; returns (step, elapsed)."""
-        state = self.read_state()
-        trainer = trainer_at(state["step"])
-        transformer.load_weights(self.folder / state["weights"])
-        with np.load(self.folder / state["optimizer"]) as saved:
-            arrays = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-        variables = trainer.optimizer.variables
-        shapes_match = len(arrays) == len(variables) and all(
-            tuple(v.shape) == a.shape for v, a in zip(variables, arrays, strict=False))
-        if not shapes_match:
-            raise UserError(f"checkpoint {self.folder} does not match this network")
-        for variable, value in zip(variables, arrays, strict=True):
-            variable.assign(value)
-        sampler.restore(state["sampler"])
-        return state["step"], state["elapsed"]
 
 
 def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:
@@ -409,7 +283,8 @@ def _train(checkpoint: Checkpoint, style, photos, held_out, config: TrainConfig,
             checkpoint.save(run.trainer_at(step), run.transformer, step, elapsed, extra,
                             run.sampler)
         if held_out and config.preview_every and (step % config.preview_every == 0 or last):
-            emit(TrainPreview(step, checkpoint.save_preview(run.transformer, held_out, step)))
+            emit(TrainPreview(step, checkpoint.save_preview(
+                preview_sheet(run.transformer, held_out), step)))
     if stopped_early and config.checkpoint_every:
         checkpoint.save(run.trainer_at(step), run.transformer, step, elapsed, extra, run.sampler)
     return run.transformer, TrainResult(step, run.balance, elapsed, run.choice, stopped_early)
@@ -443,4 +318,5 @@ class _Run:
             logs = self.distiller.train_on_batch(batch, target, return_dict=True)
             return dict(losses=None, phase=DISTIL, pixel_error=float(np.sqrt(logs["loss"])))
         logs = self.trainer.train_on_batch(batch, target, return_dict=True)
-        return dict(losses=Losses.of(logs[name] for name in ("content", "style", "tv")))
+        return dict(losses=Losses.of(logs[name] for name in OBJECTIVE_TERMS),
+                    laplacian=float(logs["laplacian"]) if config.laplacian_weight else None)

@@ -183,15 +183,17 @@ class TrainTask:
         """Same painting and same settings (but the steps): same folder, so it resumes."""
         digest = hashlib.sha256(str(self.painting.shape).encode())
         digest.update(np.ascontiguousarray(self.painting).tobytes())
-        settings = hashlib.sha256(json.dumps(self.config.resumable().to_dict(),
-                                             sort_keys=True).encode()).hexdigest()
+        resumable = self.config.resumable().to_dict()
+        if not resumable["laplacian_weight"]:  # named as before the term: runs still resume
+            del resumable["laplacian_weight"], resumable["laplacian_pool"]
+        settings = hashlib.sha256(json.dumps(resumable, sort_keys=True).encode()).hexdigest()
         photos = hashlib.sha256(str(self.photos_dir).encode()).hexdigest()
         return (registry.trained_dir() / CHECKPOINTS
                 / f"{digest.hexdigest()[:12]}-{settings[:8]}-{photos[:6]}")
 
     def saved_step(self) -> int | None:
         """The step a checkpoint of this painting and these settings reached, if any."""
-        from core.fast.train import Checkpoint
+        from core.fast.checkpoint import Checkpoint
 
         checkpoint = Checkpoint(self.checkpoint_dir)
         if self.fresh or not checkpoint.exists():

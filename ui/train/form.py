@@ -22,6 +22,7 @@ STEPS = "train.steps"
 DISTIL_STEPS = "train.distil_steps"
 CROP = "train.crop"
 STYLE_SIZE = "train.style_size"
+LAPLACIAN_WEIGHT = "train.laplacian_weight"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
 CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
@@ -33,6 +34,7 @@ CREDITS = (("title", "Title"), ("artist", "Artist"), ("year", "Year"), ("licence
 CROP_RANGE = (32, 1024)
 STYLE_SIZE_RANGE = (32, 2048)
 BATCH_RANGE = (1, 64)
+LAPLACIAN_RANGE = (0.0, 10.0)  # TrainConfig takes any weight >= 0
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -112,7 +114,7 @@ def settings_panel(chosen: pickers.Chosen | None) -> tuple[TrainTask | None, str
 def _advanced(defaults: TrainConfig) -> dict:
     """The advanced settings, as TrainConfig's fields."""
     with st.expander("Advanced settings"):
-        distil_col, size_col = st.columns(2)
+        distil_col, size_col, laplacian_col = st.columns(3)
         crop_col, batch_col, preview_col = st.columns(3)
         distil = distil_col.number_input(
             "Steps learning from the any-painting network", 0, MAX_STEPS,
@@ -126,6 +128,12 @@ def _advanced(defaults: TrainConfig) -> dict:
                  "marks in the pictures. Fine strokes (The Starry Night, The Great Wave) "
                  "want about the size you will paint at, 1080; broad, smooth paintings "
                  "(The Scream) stay sharper at the default.")
+        laplacian = laplacian_col.number_input(
+            "Hold to the photo's shapes", *LAPLACIAN_RANGE, defaults.laplacian_weight,
+            step=0.1, key=LAPLACIAN_WEIGHT, persist_state="session",
+            help="Above 0 (the Wave's network: 0.15, The Scream's: 0.3), the picture keeps "
+                 "the photo's shapes at 4 px and coarser: no embossed relief in flat areas, "
+                 "but paintings of broad shapes (Udnie, Composition VII) flatten.")
         crop = crop_col.number_input("Crop (px)", *CROP_RANGE, defaults.crop, step=32,
                                      key=CROP, persist_state="session")
         batch = batch_col.number_input("Batch", *BATCH_RANGE, defaults.batch, key=BATCH,
@@ -136,7 +144,8 @@ def _advanced(defaults: TrainConfig) -> dict:
             help=f"How often the held-out photos are painted for the preview: every "
                  f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
     return {"distil_steps": int(distil), "style_size": int(style_size), "crop": int(crop),
-            "batch": int(batch), "preview_every": int(preview_every)}
+            "batch": int(batch), "preview_every": int(preview_every),
+            "laplacian_weight": float(laplacian)}
 
 
 def _credits(painting_id: str | None) -> dict:
