@@ -90,9 +90,11 @@ class Checkpoint:
         except (KeyError, TypeError, ValueError):
             saved_config = None
         if saved_config is None or not saved_config.same_training(config):
+            which = "" if saved_config is None else " ({})".format(
+                ", ".join(saved_config.training_differences(config)))
             raise UserError(
-                f"{self.folder} holds a run with other settings; pass a new checkpoint "
-                "folder, or start afresh (--fresh)")
+                f"{self.folder} holds a run with other settings{which}; pass a new "
+                "checkpoint folder, or start afresh (--fresh)")
         if saved.get("photos") != photos_digest:
             raise UserError(f"{self.folder} was trained on another set of photos; "
                              "pass the same folder of photos, or start afresh (--fresh)")

@@ -147,3 +147,8 @@ class TrainConfig:
     def same_training(self, other: TrainConfig) -> bool:
         """Equal in everything but the number of steps and how often to save: resumable."""
         return self.resumable() == other.resumable()
+
+    def training_differences(self, other: TrainConfig) -> list[str]:
+        """The settings, by name, in which a resumed run of ``other`` would differ."""
+        mine, theirs = self.resumable().to_dict(), other.resumable().to_dict()
+        return [name for name in mine if mine[name] != theirs.get(name)]
