@@ -144,11 +144,12 @@ class TrainConfig:
         """Without what a resumed run may change (the steps, how often to save or preview)."""
         return dataclasses.replace(self, steps=MAX_STEPS, checkpoint_every=1, preview_every=1)
 
+    def training_differences(self, other: TrainConfig) -> list[str]:
+        """The settings, by name, in which a resumed run of ``other`` would differ (all but
+        the number of steps and how often to save)."""
+        mine, theirs = self.resumable().to_dict(), other.resumable().to_dict()
+        return [name for name in mine if mine[name] != theirs[name]]
+
     def same_training(self, other: TrainConfig) -> bool:
         """Equal in everything but the number of steps and how often to save: resumable."""
-        return self.resumable() == other.resumable()
-
-    def training_differences(self, other: TrainConfig) -> list[str]:
-        """The settings, by name, in which a resumed run of ``other`` would differ."""
-        mine, theirs = self.resumable().to_dict(), other.resumable().to_dict()
-        return [name for name in mine if mine[name] != theirs.get(name)]
+        return not self.training_differences(other)

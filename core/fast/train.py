@@ -145,9 +145,10 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 content_target=ops.stop_gradient(self.features(target)[layer]),
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
-            # Against the photo, not the teacher's picture: the teacher has the halos.
-            laplacian = config.laplacian_weight * losses.laplacian_loss(
-                y_pred, x, config.laplacian_pool)
+            # Against the photo, not the teacher's picture: the teacher has the halos. Off
+            # (the default), it costs nothing: the branch is taken once, when traced.
+            laplacian = (config.laplacian_weight * losses.laplacian_loss(
+                y_pred, x, config.laplacian_pool) if config.laplacian_weight else ops.zeros(()))
             for tracker, term in zip(self.terms, (*ops.unstack(weighted), laplacian), strict=True):
                 tracker.update_state(term)
             return weighted[0] + weighted[1] + weighted[2] + laplacian
