@@ -155,7 +155,7 @@ def laplacian_loss(image, target, pool: int):
     colours and left a fringe of them along it wherever the painting recoloured the area.
     """
     def laplacian(picture):
-        picture = ops.sum(ops.cast(picture, "float32") * images.LUMA, axis=-1, keepdims=True)
+        picture = _luminance(picture)
         if pool > 1:
             picture = ops.average_pool(picture, pool, strides=pool, padding="valid")
         centre = picture[:, 1:-1, 1:-1, :]
@@ -163,6 +163,74 @@ def laplacian_loss(image, target, pool: int):
                 - picture[:, 1:-1, :-2, :] - picture[:, 1:-1, 2:, :])
 
     return ops.mean(ops.square(laplacian(image) - laplacian(target)))
+
+
+EDGE_STEP = 24.0  # grey levels of luminance between neighbouring pixels: a strong edge
+GLOW_NEAR = (3, 12)  # px from a strong edge: the band where fast networks draw their glow
+GLOW_FAR = (20, 40)  # px from it: the surroundings the band is compared with
+GLOW_MIN_PIXELS = 50  # a crop with a smaller band (no flat area along an edge) is skipped
+
+
+def edge_glow(image, photo, near=GLOW_NEAR, far=GLOW_FAR):
+    """Per image of (B, H, W, 3) RGB 0..255 and per channel: how much lighter than its
+    surroundings the picture is along the photo's strong edges, beyond what the photo itself
+    is there, in grey levels, (B, 3); and the number of band pixels it was measured on, (B,).
+
+    Each pixel ``near`` px from a strong edge (of luminance) is compared with the mean of
+    the pixels ``far`` px from any edge around it (within ``far[1]`` px), the photo's pixel
+    with the photo's surroundings likewise, and the difference of the two averaged over the
+    band. Averaged over a whole band the painting's texture cancels out, and so does a
+    painting's own choice of colour for a region (the surroundings take it too); what is
+    left is the glow fast networks draw along edges, light or coloured. Only bands with
+    surroundings count: inside a thicket of edges there are none.
+    """
+    photo = ops.cast(photo, "float32")
+    image = ops.cast(image, "float32")
+    luma = _luminance(photo)
+    step = ops.maximum(
+        ops.pad(ops.abs(luma[:, :, 1:] - luma[:, :, :-1]), ((0, 0), (0, 0), (0, 1), (0, 0))),
+        ops.pad(ops.abs(luma[:, 1:] - luma[:, :-1]), ((0, 0), (0, 1), (0, 0), (0, 0))))
+    edges = ops.cast(step > EDGE_STEP, "float32")
+    band = _dilate(edges, near[1]) - _dilate(edges, near[0] - 1)
+    surroundings = _dilate(edges, far[1]) - _dilate(edges, far[0] - 1)
+    window = 2 * far[1] + 1
+    share = _box_mean(surroundings, window)
+    band = band * ops.cast(share > 0.05, "float32")
+    share = ops.maximum(share, 1e-3)
+    lift = ((image - _box_mean(image * surroundings, window) / share)
+            - (photo - _box_mean(photo * surroundings, window) / share))
+    count = ops.sum(band, axis=(1, 2, 3))
+    return ops.sum(lift * band, axis=(1, 2)) / ops.maximum(count, 1.0)[:, None], count
+
+
+def glow_loss(image, photo):
+    """The square of ``edge_glow``'s lift, a mean over a batch and the three channels (crops
+    with too small a band count 0).
+
+    A loss on the band's mean, not on each pixel: a per-pixel version (the local tone's
+    change from place to place where the photo is flat, tried) smoothed the painting's
+    texture away and left the glow. Per channel, not on luminance (tried): on luminance
+    alone the light glow gave way to a coloured one.
+    """
+    lift, count = edge_glow(image, photo)
+    return ops.mean(ops.square(lift) * ops.cast(count >= GLOW_MIN_PIXELS, "float32")[:, None])
+
+
+def _luminance(rgb):
+    return ops.sum(ops.cast(rgb, "float32") * images.LUMA, axis=-1, keepdims=True)
+
+
+def _dilate(mask, reach: int):
+    """1 within ``reach`` px (a square) of a pixel where (B, H, W, 1) ``mask`` is 1."""
+    size = 2 * reach + 1
+    mask = ops.max_pool(mask, (size, 1), strides=1, padding="same")  # two 1-D passes
+    return ops.max_pool(mask, (1, size), strides=1, padding="same")
+
+
+def _box_mean(values, size: int):
+    """The mean over a size x size square around each pixel (zeros beyond the border)."""
+    values = ops.average_pool(values, (size, 1), strides=1, padding="same")
+    return ops.average_pool(values, (1, size), strides=1, padding="same")
 
 
 def weighted_terms(features: dict, image, *, content_layer: str, content_target,

@@ -30,8 +30,8 @@ def add_command(commands) -> None:
                        ("content_layer", str), ("content_weight", float),
                        ("style_weight", float), ("tv_weight", float),
                        ("laplacian_weight", float), ("laplacian_pool", int),
-                       ("learning_rate", float), ("seed", int), ("checkpoint_every", int),
-                       ("preview_every", int)):
+                       ("glow_weight", float), ("learning_rate", float), ("seed", int),
+                       ("checkpoint_every", int), ("preview_every", int)):
         train.add_argument("--" + flag.replace("_", "-"), type=kind,
                            default=getattr(defaults, flag),
                            help=f"default {getattr(defaults, flag)}")
@@ -95,7 +95,8 @@ def _train_config(args):
         content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight,
         laplacian_weight=args.laplacian_weight, laplacian_pool=args.laplacian_pool,
-        learning_rate=args.learning_rate, seed=args.seed, backbone=args.backbone,
+        glow_weight=args.glow_weight, learning_rate=args.learning_rate, seed=args.seed,
+        backbone=args.backbone,
         precision=args.precision, checkpoint_every=args.checkpoint_every,
         preview_every=args.preview_every,
         network=NetworkShape(width=args.width, residual_blocks=args.residual_blocks,
@@ -121,6 +122,8 @@ def _train_reporter(every: int):
                         f"tv {losses.tv:.4g}")
             if event.laplacian is not None:
                 measured += f"  laplacian {event.laplacian:.4g}"
+            if event.glow is not None:
+                measured += f"  glow {event.glow:.4g}"
             print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "
                   f"{event.seconds_per_step:.2f} s/step  ETA {event.eta_seconds / 60:.1f} min  "
                   f"{measured}", flush=True)

@@ -87,12 +87,13 @@ def test_distillation_cannot_outnumber_the_steps_and_old_shapes_keep_9x9_edges()
         NetworkShape(edge_kernel=4)
 
 
-def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_no_laplacian_term():
+def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_term():
     from core.fast.settings import TrainConfig
 
     with pytest.raises(SettingsError, match="laplacian_pool 11 is too coarse for crop 32"):
         tiny_config(crop=32, laplacian_pool=11)  # 2x2 pooled pixels: no Laplacian inside
     assert tiny_config(crop=33, laplacian_pool=11).laplacian_pool == 11
     old = TrainConfig(laplacian_weight=0.5).to_dict()
-    del old["laplacian_weight"], old["laplacian_pool"]
+    del old["laplacian_weight"], old["laplacian_pool"], old["glow_weight"]
     assert TrainConfig.from_dict(old).laplacian_weight == 0.0
+    assert TrainConfig.from_dict(old).glow_weight == 0.0  # nor a glow term

@@ -1,5 +1,6 @@
 """Fast style networks: the transformer, the trainer (tiny real runs), the registry, the CLI."""
 
+import dataclasses
 import json
 import logging
 import shutil
@@ -150,7 +151,7 @@ def test_layer_balance_puts_every_style_layer_on_the_same_footing():
     crops = np.stack([training_photos.centre_crop(p, config.crop)
                       for p in photos]).astype(np.float32)
     trainer.compute_loss(crops, None, crops)  # the photos themselves as the "painting"
-    content, style, _, _ = (float(term.result()) for term in trainer.terms)
+    content, style, *_ = (float(term.result()) for term in trainer.terms)
     assert content == 0.0
     # Each balanced layer is exactly 1 on these photos: 10 x 4 layers.
     assert style == pytest.approx(10.0 * len(config.style_layers), rel=1e-3)
@@ -169,10 +170,33 @@ def test_the_laplacian_term_holds_the_picture_to_the_photo_not_to_the_teacher():
     haloed = crops.copy()
     haloed[:, :, 8:16] += 40.0  # a light band, as a teacher's halo
     trainer.compute_loss(crops, haloed, haloed)  # the picture is the teacher's, halo and all
-    content, _, _, laplacian = (float(term.result()) for term in trainer.terms)
+    content, _, _, laplacian, _ = (float(term.result()) for term in trainer.terms)
     assert content == 0.0  # the content term is satisfied by copying the teacher...
     expected = 2.0 * float(losses.laplacian_loss(haloed, crops, pool=4))
     assert expected > 100.0 and laplacian == pytest.approx(expected, rel=1e-5)  # ...this not
+
+
+def test_the_glow_term_measures_the_picture_against_the_photo():
+    from core import losses
+
+    config = tiny_config(crop=96, glow_weight=0.5)
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    grams = training.style_targets(extractor, painting(), config)
+    trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                     config)
+    crops = np.full((2, 96, 96, 3), 170.0, np.float32)
+    crops[:, :, 46:50] = 30.0  # a dark post on a light wall: flat on both sides
+    haloed = crops.copy()
+    haloed[:, :, 34:44] += 30.0  # a light band on its left, as the teacher draws one
+    trainer.compute_loss(crops, haloed, haloed)
+    *_, glow = (float(term.result()) for term in trainer.terms)
+    expected = 0.5 * float(losses.glow_loss(haloed, crops))
+    assert expected > 10.0 and glow == pytest.approx(expected, rel=1e-5)
+    off = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                 dataclasses.replace(config, glow_weight=0.0))
+    off.compute_loss(crops, haloed, haloed)
+    assert float(off.terms[-1].result()) == 0.0
 
 
 def test_training_resumes_exactly_where_the_checkpoint_left_off(tmp_path):

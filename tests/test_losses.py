@@ -153,3 +153,52 @@ def test_laplacian_loss_leaves_colour_to_the_painting():
     darker = photo.copy()
     darker[:, :, :16] -= 20.0
     assert float(losses.laplacian_loss(darker, photo, pool=4)) > 10.0
+
+
+def _tower(side=128):
+    """A light sky with a dark tower down the middle: two straight edges, flat around."""
+    picture = np.full((1, side, side, 3), 180.0, np.float32)
+    picture[:, :, side // 2 - 2:side // 2 + 2] = 20.0
+    return picture
+
+
+def test_edge_glow_measures_a_light_band_along_an_edge():
+    photo = _tower()
+    # the tower is columns 62..65; its edges are measured at 61 and 65 (a step is put at its
+    # left pixel), so the band 3..12 px away is columns 49..58 and 68..77
+    haloed = photo.copy()
+    haloed[:, :, 49:59] += 30.0
+    haloed[:, :, 68:78] += 30.0
+    lift, count = losses.edge_glow(haloed, photo)
+    assert float(count[0]) == 128 * 2 * 10
+    np.testing.assert_allclose(lift[0], [30.0, 30.0, 30.0], rtol=1e-4)
+    assert float(losses.glow_loss(haloed, photo)) == pytest.approx(30.0 ** 2, rel=1e-4)
+    narrow = photo.copy()
+    narrow[:, :, 54:59] += 30.0  # half as wide: half the lift
+    assert float(losses.edge_glow(narrow, photo)[0][0, 1]) == pytest.approx(7.5, rel=1e-4)
+    tinted = photo.copy()
+    tinted[:, :, 49:59, 2] += 30.0  # a blue glow on one side only, no lighter in red or green
+    np.testing.assert_allclose(losses.edge_glow(tinted, photo)[0][0], [0.0, 0.0, 15.0],
+                               atol=1e-4)
+    assert float(losses.glow_loss(tinted, photo)) == pytest.approx(15.0 ** 2 / 3, rel=1e-4)
+
+
+def test_edge_glow_leaves_the_painting_its_texture_its_tones_and_the_photo_its_own_band():
+    photo = _tower()
+    rng = np.random.default_rng(0)
+    textured = photo + rng.normal(0.0, 30.0, photo.shape).astype(np.float32)
+    assert np.abs(losses.edge_glow(textured, photo)[0]).max() < 2.0  # of a glow of 30
+    retoned = photo.copy()
+    retoned[:, :, :62] -= 60.0  # the left sky painted darker as a whole: no glow
+    assert float(losses.glow_loss(retoned, photo)) == pytest.approx(0.0, abs=1e-6)
+    lit = photo.copy()
+    lit[:, :, 52:62] += 30.0  # a band the photo has itself (a lit wall, say)
+    assert float(losses.glow_loss(lit, lit)) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_crop_without_flat_surroundings_has_no_glow_to_measure():
+    stripes = np.zeros((1, 64, 64, 3), np.float32)
+    stripes[:, :, ::8] = 250.0  # edges every 8 px: no pixel is 20 px from one
+    _, count = losses.edge_glow(stripes, stripes)
+    assert float(count[0]) == 0.0
+    assert float(losses.glow_loss(stripes + 40.0, stripes)) == 0.0

@@ -95,6 +95,11 @@ class TrainConfig:
     # and The Scream's networks take it, 0.15 and 0.3, against relief (BENCHMARKS.md).
     laplacian_weight: float = 0.0
     laplacian_pool: int = 4
+    # Fine-tuning's glow term (core.losses.glow_loss): the square of how much lighter than
+    # their surroundings the picture's bands along the photo's strong edges are, beyond the
+    # photo's own. The any-painting network, and so every network distilled from it, draws a
+    # light glow there; at 0.2 it went (BENCHMARKS.md, issue 21).
+    glow_weight: float = 0.2
     seed: int = 0
     backbone: str = "auto"
     pooling: str = "avg"
@@ -117,7 +122,7 @@ class TrainConfig:
         require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
-                     "learning_rate", "dither"):
+                     "glow_weight", "learning_rate", "dither"):
             require_number(name, getattr(self, name), allow_zero=True)
         require_choice("backbone", self.backbone, BACKBONES)
         require_choice("precision", self.precision, PRECISIONS)
@@ -134,8 +139,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         # Settings written before a field existed meant its old behaviour: no distillation,
-        # no dither, no Laplacian term.
-        values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, **values}
+        # no dither, no Laplacian or glow term.
+        values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, "glow_weight": 0.0,
+                  **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

@@ -7,9 +7,10 @@
    picture's statistics should be; and a step needs no loss network, so it is several
    times cheaper.
 2. **Fine-tuning** on the painting's Gram matrices, as Johnson et al. train from scratch:
-   this takes the network past its teacher, towards the painting itself. A Laplacian term
-   against the photo (Li et al., 2017) may hold the picture to the photo's structure; it
-   is off by default (``TrainConfig.laplacian_weight``).
+   this takes the network past its teacher, towards the painting itself. A glow term
+   (``TrainConfig.glow_weight``) takes out the light glow the teacher draws along strong
+   edges; a Laplacian term against the photo (Li et al., 2017) may hold the picture to the
+   photo's structure, off by default (``TrainConfig.laplacian_weight``).
 
 The loss of phase 2 is the classic engine's: the same VGG feature extractor
 (``core.backbone``) and the same loss functions (``core.losses``), here averaged over a
@@ -61,7 +62,8 @@ FINE_TUNE = "fine-tuning on the painting"
 # has timed some.
 FINE_TUNE_COST = 2.5
 OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
-TRAINER_TERMS = (*OBJECTIVE_TERMS, "laplacian")  # fine-tuning's logged loss terms
+# fine-tuning's logged loss terms: the objective's and the terms against the photo
+TRAINER_TERMS = (*OBJECTIVE_TERMS, "laplacian", "glow")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class TrainProgress:
     phase: str = FINE_TUNE
     pixel_error: float | None = None  # distillation: RMS error against the teacher, 0..255
     laplacian: float | None = None  # fine-tuning with the Laplacian term: its weighted value
+    glow: float | None = None  # fine-tuning with the glow term: its weighted value
     distil_steps: int = 0
 
     @property
@@ -149,9 +152,13 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             # (the default), it costs nothing: the branch is taken once, when traced.
             laplacian = (config.laplacian_weight * losses.laplacian_loss(
                 y_pred, x, config.laplacian_pool) if config.laplacian_weight else ops.zeros(()))
-            for tracker, term in zip(self.terms, (*ops.unstack(weighted), laplacian), strict=True):
+            # Against the photo too: a glow is a lift beyond the photo's own along its edges.
+            glow = (config.glow_weight * losses.glow_loss(y_pred, x) if config.glow_weight
+                    else ops.zeros(()))
+            for tracker, term in zip(self.terms, (*ops.unstack(weighted), laplacian, glow),
+                                     strict=True):
                 tracker.update_state(term)
-            return weighted[0] + weighted[1] + weighted[2] + laplacian
+            return weighted[0] + weighted[1] + weighted[2] + laplacian + glow
 
         @property
         def metrics(self):
@@ -320,4 +327,5 @@ class _Run:
             return dict(losses=None, phase=DISTIL, pixel_error=float(np.sqrt(logs["loss"])))
         logs = self.trainer.train_on_batch(batch, target, return_dict=True)
         return dict(losses=Losses.of(logs[name] for name in OBJECTIVE_TERMS),
-                    laplacian=float(logs["laplacian"]) if config.laplacian_weight else None)
+                    laplacian=float(logs["laplacian"]) if config.laplacian_weight else None,
+                    glow=float(logs["glow"]) if config.glow_weight else None)

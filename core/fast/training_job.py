@@ -39,6 +39,9 @@ from core.fast.settings import TrainConfig
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
 PAINTING_SIDE = 512  # px: the copy of the painting kept beside a trained-here network
 CHECKPOINTS = "checkpoints"  # under registry.trained_dir()
+# Training terms added after the first Train page, by their weight: the settings each brings.
+LATER_TERMS = {"laplacian_weight": ("laplacian_weight", "laplacian_pool"),
+               "glow_weight": ("glow_weight",)}
 
 
 def name_problem(name: str) -> str | None:
@@ -184,8 +187,11 @@ class TrainTask:
         digest = hashlib.sha256(str(self.painting.shape).encode())
         digest.update(np.ascontiguousarray(self.painting).tobytes())
         resumable = self.config.resumable().to_dict()
-        if not resumable["laplacian_weight"]:  # named as before the term: runs still resume
-            del resumable["laplacian_weight"], resumable["laplacian_pool"]
+        # A term added since, when off: named as before it, so that older runs still resume.
+        for weight, settings in LATER_TERMS.items():
+            if not resumable[weight]:
+                for name in settings:
+                    del resumable[name]
         settings = hashlib.sha256(json.dumps(resumable, sort_keys=True).encode()).hexdigest()
         photos = hashlib.sha256(str(self.photos_dir).encode()).hexdigest()
         return (registry.trained_dir() / CHECKPOINTS

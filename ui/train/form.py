@@ -23,6 +23,7 @@ DISTIL_STEPS = "train.distil_steps"
 CROP = "train.crop"
 STYLE_SIZE = "train.style_size"
 LAPLACIAN_WEIGHT = "train.laplacian_weight"
+GLOW_WEIGHT = "train.glow_weight"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
 CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
@@ -35,6 +36,7 @@ CROP_RANGE = (32, 1024)
 STYLE_SIZE_RANGE = (32, 2048)
 BATCH_RANGE = (1, 64)
 LAPLACIAN_RANGE = (0.0, 10.0)  # TrainConfig takes any weight >= 0
+GLOW_RANGE = (0.0, 10.0)  # likewise
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -114,7 +116,8 @@ def settings_panel(chosen: pickers.Chosen | None) -> tuple[TrainTask | None, str
 def _advanced(defaults: TrainConfig) -> dict:
     """The advanced settings, as TrainConfig's fields."""
     with st.expander("Advanced settings"):
-        distil_col, size_col, laplacian_col = st.columns(3)
+        distil_col, size_col = st.columns(2)  # rows of two: the labels are long
+        laplacian_col, glow_col = st.columns(2)
         crop_col, batch_col, preview_col = st.columns(3)
         distil = distil_col.number_input(
             "Steps learning from the any-painting network", 0, MAX_STEPS,
@@ -134,6 +137,11 @@ def _advanced(defaults: TrainConfig) -> dict:
             help="Above 0 (the Wave's network: 0.15, The Scream's: 0.3), the picture keeps "
                  "the photo's shapes at 4 px and coarser: no embossed relief in flat areas, "
                  "but paintings of broad shapes (Udnie, Composition VII) flatten.")
+        glow = glow_col.number_input(
+            "No glow along edges", *GLOW_RANGE, defaults.glow_weight, step=0.1,
+            key=GLOW_WEIGHT, persist_state="session",
+            help="Takes out the light glow that fast networks draw along strong edges (a "
+                 "tower against the sky). 0 keeps it, as the any-painting network has it.")
         crop = crop_col.number_input("Crop (px)", *CROP_RANGE, defaults.crop, step=32,
                                      key=CROP, persist_state="session")
         batch = batch_col.number_input("Batch", *BATCH_RANGE, defaults.batch, key=BATCH,
@@ -145,7 +153,7 @@ def _advanced(defaults: TrainConfig) -> dict:
                  f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
     return {"distil_steps": int(distil), "style_size": int(style_size), "crop": int(crop),
             "batch": int(batch), "preview_every": int(preview_every),
-            "laplacian_weight": float(laplacian)}
+            "laplacian_weight": float(laplacian), "glow_weight": float(glow)}
 
 
 def _credits(painting_id: str | None) -> dict:
