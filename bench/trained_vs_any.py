@@ -6,7 +6,8 @@ On photos no network trained on (``core.fast.photos.HELD_OUT``, from ``--photos`
 example photos when that folder is absent): both pictures at ``--size`` (longest side), as
 the app paints them (defaults of ``FastConfig`` and ``ArbitraryConfig``), scored on the
 report's objective (``bench/fast_quality.report_terms``: content and style terms, float32,
-8-bit pictures) and on structure the photo lacks (``laplacian_score``), and both networks
+8-bit pictures), on structure the photo lacks (``laplacian_score``) and on the glow along
+strong edges (``glow_score``, grey levels), and both networks
 timed at that size in alternation (median of ``--repeats`` calls after a warm-up; the
 any-painting time includes its style vector, as the app computes it per painting). Prints a
 markdown table with each network's median and worst ratio over the photos; ``--sheet``
@@ -36,7 +37,8 @@ from core.fast import arbitrary  # noqa: E402
 from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
 from core.fast.photos import HELD_OUT  # noqa: E402
 from core.fast.registry import bundled_models, load_transformer  # noqa: E402
-from core.losses import laplacian_loss  # noqa: E402
+from core.images import LUMA  # noqa: E402
+from core.losses import edge_glow, laplacian_loss  # noqa: E402
 
 SHARED_PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 
@@ -68,6 +70,20 @@ def laplacian_score(picture, photo) -> float:
                                 photo[None].astype(np.float32), pool=8))
 
 
+def glow_score(picture, photo) -> float:
+    """The glow along the photo's strong edges (``core.losses.edge_glow``), in grey levels of
+    luminance: how much lighter the picture is 3-15 px from an edge than 40-80 px away,
+    beyond the photo's own difference. Wider bands than the training's glow term measures
+    (3-12 against 20-40 px): a glow as wide as the any-painting network's (about 25 px)
+    would hide in the training's surroundings band."""
+    height = min(picture.shape[0], photo.shape[0])
+    width = min(picture.shape[1], photo.shape[1])  # the networks may round the size
+    lift, _ = edge_glow(picture[None, :height, :width].astype(np.float32),
+                        photo[None, :height, :width].astype(np.float32),
+                        near=(3, 15), far=(40, 80))
+    return float(np.asarray(lift[0]) @ np.asarray(LUMA, np.float32))
+
+
 def compare(model, photos, size, repeats, any_networks):
     """Rows (one per photo) and the sheet's two rows for one trained network."""
     predictor, transformer = any_networks
@@ -93,6 +109,8 @@ def compare(model, photos, size, repeats, any_networks):
                      "trained_content": own_content, "trained_style": own_style,
                      "any_laplacian": laplacian_score(any_picture, scaled),
                      "trained_laplacian": laplacian_score(trained_picture, scaled),
+                     "any_glow": glow_score(any_picture, scaled),
+                     "trained_glow": glow_score(trained_picture, scaled),
                      "any_seconds": any_seconds, "trained_seconds": own_seconds})
         print(json.dumps(rows[-1]), flush=True)
         any_row.append(cell(any_picture, f"any painting {any_seconds:.2f} s"))
@@ -102,17 +120,21 @@ def compare(model, photos, size, repeats, any_networks):
 
 def summary(rows) -> list[str]:
     lines = ["| network | style / any (median, worst) | content / any (median, worst) | "
-             "Laplacian / any (median, worst) | seconds: trained / any (median) |",
-             "|---|---|---|---|---|"]
+             "Laplacian / any (median, worst) | glow, grey levels: trained; any (median, "
+             "largest) | seconds: trained / any (median) |",
+             "|---|---|---|---|---|---|"]
     for style in dict.fromkeys(r["style"] for r in rows):
         mine = [r for r in rows if r["style"] == style]
         style_ratio = [r["trained_style"] / r["any_style"] for r in mine]
         content_ratio = [r["trained_content"] / r["any_content"] for r in mine]
         speed = [r["trained_seconds"] / r["any_seconds"] for r in mine]
         laplacian = [r["trained_laplacian"] / r["any_laplacian"] for r in mine]
+        glow = [f"{np.median(values):.1f}, {max(values, key=abs):.1f}" for values in (
+            [r["trained_glow"] for r in mine], [r["any_glow"] for r in mine])]
         lines.append(f"| {style} | {np.median(style_ratio):.2f}, {max(style_ratio):.2f} | "
                      f"{np.median(content_ratio):.2f}, {max(content_ratio):.2f} | "
                      f"{np.median(laplacian):.2f}, {max(laplacian):.2f} | "
+                     f"{glow[0]}; {glow[1]} | "
                      f"{np.median([r['trained_seconds'] for r in mine]):.3f} / "
                      f"{np.median([r['any_seconds'] for r in mine]):.3f} s "
                      f"({np.median(speed):.2f}x) |")

@@ -98,7 +98,9 @@ class TrainConfig:
     # Fine-tuning's glow term (core.losses.glow_loss): the square of how much lighter than
     # their surroundings the picture's bands along the photo's strong edges are, beyond the
     # photo's own. The any-painting network, and so every network distilled from it, draws a
-    # light glow there; at 0.2 it went (BENCHMARKS.md, issue 21).
+    # light glow there; at 0.2 it went from four of the five bundled networks' pictures.
+    # Udnie's, whose texture is coarse blots, painted skies flat at 0.2 and takes 0.05
+    # (BENCHMARKS.md, issue 21).
     glow_weight: float = 0.2
     seed: int = 0
     backbone: str = "auto"
