@@ -76,10 +76,7 @@ def glow_score(picture, photo) -> float:
     beyond the photo's own difference. Wider bands than the training's glow term measures
     (3-12 against 20-40 px): a glow as wide as the any-painting network's (about 25 px)
     would hide in the training's surroundings band."""
-    height = min(picture.shape[0], photo.shape[0])
-    width = min(picture.shape[1], photo.shape[1])  # the networks may round the size
-    lift, _ = edge_glow(picture[None, :height, :width].astype(np.float32),
-                        photo[None, :height, :width].astype(np.float32),
+    lift, _ = edge_glow(picture[None].astype(np.float32), photo[None].astype(np.float32),
                         near=(3, 15), far=(40, 80))
     return float(np.asarray(lift[0]) @ np.asarray(LUMA, np.float32))
 

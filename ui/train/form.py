@@ -35,8 +35,7 @@ CREDITS = (("title", "Title"), ("artist", "Artist"), ("year", "Year"), ("licence
 CROP_RANGE = (32, 1024)
 STYLE_SIZE_RANGE = (32, 2048)
 BATCH_RANGE = (1, 64)
-LAPLACIAN_RANGE = (0.0, 10.0)  # TrainConfig takes any weight >= 0
-GLOW_RANGE = (0.0, 10.0)  # likewise
+TERM_WEIGHT_RANGE = (0.0, 10.0)  # the Laplacian and glow terms: TrainConfig takes any >= 0
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -132,13 +131,13 @@ def _advanced(defaults: TrainConfig) -> dict:
                  "want about the size you will paint at, 1080; broad, smooth paintings "
                  "(The Scream) stay sharper at the default.")
         laplacian = laplacian_col.number_input(
-            "Hold to the photo's shapes", *LAPLACIAN_RANGE, defaults.laplacian_weight,
+            "Hold to the photo's shapes", *TERM_WEIGHT_RANGE, defaults.laplacian_weight,
             step=0.1, key=LAPLACIAN_WEIGHT, persist_state="session",
             help="Above 0 (the Wave's network: 0.15, The Scream's: 0.3), the picture keeps "
                  "the photo's shapes at 4 px and coarser: no embossed relief in flat areas, "
                  "but paintings of broad shapes (Udnie, Composition VII) flatten.")
         glow = glow_col.number_input(
-            "No glow along edges", *GLOW_RANGE, defaults.glow_weight, step=0.1,
+            "No glow along edges", *TERM_WEIGHT_RANGE, defaults.glow_weight, step=0.1,
             key=GLOW_WEIGHT, persist_state="session",
             help="Takes out the light glow that fast networks draw along strong edges (a "
                  "tower against the sky). 0 keeps it, as the any-painting network has it.")
