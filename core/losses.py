@@ -186,11 +186,7 @@ def edge_glow(image, photo, near=GLOW_NEAR, far=GLOW_FAR):
     """
     photo = ops.cast(photo, "float32")
     image = ops.cast(image, "float32")
-    luma = _luminance(photo)
-    step = ops.maximum(
-        ops.pad(ops.abs(luma[:, :, 1:] - luma[:, :, :-1]), ((0, 0), (0, 0), (0, 1), (0, 0))),
-        ops.pad(ops.abs(luma[:, 1:] - luma[:, :-1]), ((0, 0), (0, 1), (0, 0), (0, 0))))
-    edges = ops.cast(step > EDGE_STEP, "float32")
+    edges = _strong_edges(photo)
     band = _dilate(edges, near[1]) - _dilate(edges, near[0] - 1)
     surroundings = _dilate(edges, far[1]) - _dilate(edges, far[0] - 1)
     window = 2 * far[1] + 1
@@ -214,6 +210,71 @@ def glow_loss(image, photo):
     """
     lift, count = edge_glow(image, photo)
     return ops.mean(ops.square(lift) * ops.cast(count >= GLOW_MIN_PIXELS, "float32")[:, None])
+
+
+PLAIN_REACH = 3  # px: a position is plain when no strong edge of the photo is this near
+
+
+def texture_energy(features):
+    """(1, H, W, N) features -> the painting's texture energy: their variance over the
+    positions, summed over the channels (the trace of their covariance)."""
+    flat = ops.reshape(ops.cast(features, "float32"), (-1, ops.shape(features)[-1]))
+    return ops.sum(ops.var(flat, axis=0))
+
+
+def texture_shortfall_loss(features: dict, photo, painting_energy: dict, windows: dict):
+    """Where the photo is plain, per window (``windows``: layer -> its side, in positions of
+    that layer): how far the picture's texture energy falls short of the painting's
+    (``texture_energy``), as a share of it, squared; a mean over the windows (each by its
+    plain share) and the layers.
+
+    The glow term's partner: a network whose painting has coarse blots (Udnie) leaves the
+    band along an edge bare of them, and the glow term alone let it match the band by baring
+    the surroundings too (flat, banded skies). Only a shortfall counts, so areas textured
+    more than the painting are free; and only plain positions, so neither the edges nor the
+    photo's own detail fill the quota.
+    """
+    plain = 1.0 - _dilate(_strong_edges(photo), PLAIN_REACH)
+    total = 0.0
+    for name, window in windows.items():
+        fmap = ops.cast(features[name], "float32")
+        factor = ops.shape(plain)[1] // ops.shape(fmap)[1]
+        # a position of a coarser layer is plain when every pixel under it is
+        mask = plain if factor == 1 else -ops.max_pool(-plain, factor, strides=factor)
+        energy, share = _window_energy(fmap, mask, window)
+        shortfall = ops.square(ops.relu(1.0 - energy / painting_energy[name]))
+        total = total + ops.sum(shortfall * share) / ops.maximum(ops.sum(share), 1.0)
+    return total / len(windows)
+
+
+def _window_energy(features, mask, window: int):
+    """Per window x window tile of (B, H, W, N) features: the variance over its masked
+    positions summed over the channels, and its masked share; both (tiles,)."""
+    batch, height, width = ops.shape(features)[:3]
+    rows, cols = height // window, width // window
+
+    def tiles(values):
+        values = values[:, :rows * window, :cols * window]
+        values = ops.reshape(values, (batch, rows, window, cols, window, -1))
+        values = ops.transpose(values, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(values, (batch * rows * cols, window * window, -1))
+
+    values, weights = tiles(features), tiles(mask)
+    area = ops.maximum(ops.sum(weights, axis=1), 1.0)  # (tiles, 1)
+    mean = ops.sum(values * weights, axis=1) / area
+    energy = ops.sum(ops.sum(ops.square(values) * weights, axis=1) / area - ops.square(mean),
+                     axis=-1)
+    return energy, ops.sum(weights, axis=(1, 2)) / float(window * window)
+
+
+def _strong_edges(photo):
+    """(B, H, W, 1): 1 where the photo's luminance steps by over ``EDGE_STEP`` to the next
+    pixel right or below."""
+    luma = _luminance(photo)
+    step = ops.maximum(
+        ops.pad(ops.abs(luma[:, :, 1:] - luma[:, :, :-1]), ((0, 0), (0, 0), (0, 1), (0, 0))),
+        ops.pad(ops.abs(luma[:, 1:] - luma[:, :-1]), ((0, 0), (0, 1), (0, 0), (0, 0))))
+    return ops.cast(step > EDGE_STEP, "float32")
 
 
 def _luminance(rgb):

@@ -30,7 +30,8 @@ def add_command(commands) -> None:
                        ("content_layer", str), ("content_weight", float),
                        ("style_weight", float), ("tv_weight", float),
                        ("laplacian_weight", float), ("laplacian_pool", int),
-                       ("glow_weight", float), ("learning_rate", float), ("seed", int),
+                       ("glow_weight", float), ("texture_weight", float),
+                       ("learning_rate", float), ("seed", int),
                        ("checkpoint_every", int), ("preview_every", int)):
         train.add_argument("--" + flag.replace("_", "-"), type=kind,
                            default=getattr(defaults, flag),
@@ -95,7 +96,8 @@ def _train_config(args):
         content_weight=args.content_weight,
         style_weight=args.style_weight, tv_weight=args.tv_weight,
         laplacian_weight=args.laplacian_weight, laplacian_pool=args.laplacian_pool,
-        glow_weight=args.glow_weight, learning_rate=args.learning_rate, seed=args.seed,
+        glow_weight=args.glow_weight, texture_weight=args.texture_weight,
+        learning_rate=args.learning_rate, seed=args.seed,
         backbone=args.backbone,
         precision=args.precision, checkpoint_every=args.checkpoint_every,
         preview_every=args.preview_every,
@@ -120,10 +122,9 @@ def _train_reporter(every: int):
             measured = (f"pixel error {event.pixel_error:.2f}" if losses is None else
                         f"content {losses.content:.4g}  style {losses.style:.4g}  "
                         f"tv {losses.tv:.4g}")
-            if event.laplacian is not None:
-                measured += f"  laplacian {event.laplacian:.4g}"
-            if event.glow is not None:
-                measured += f"  glow {event.glow:.4g}"
+            for term in ("laplacian", "glow", "texture"):
+                if getattr(event, term) is not None:
+                    measured += f"  {term} {getattr(event, term):.4g}"
             print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "
                   f"{event.seconds_per_step:.2f} s/step  ETA {event.eta_seconds / 60:.1f} min  "
                   f"{measured}", flush=True)

@@ -20,8 +20,9 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
     # and Composition VII went blurred or flat at 1080 px (BENCHMARKS.md, issue 21).
     # The Laplacian term took out the Wave's and The Scream's relief; it flattened the
     # others (BENCHMARKS.md, issue 21). The Wave's at 0.3 lost too much of its style.
-    # The glow term (0.2 by default) took the glow along edges out of four; Udnie's network,
-    # whose coarse blots are its texture, painted skies flat at 0.2 and keeps them at 0.05.
+    # The glow term (0.2 by default) took the glow along edges out of all five; Udnie's
+    # network, whose coarse blots are its texture, painted skies flat with it unless the
+    # texture term (100) holds their blots.
     note="issue 21 recipe: train-fast's defaults on examples/training"
     size_note="--style-size 1080 (the painting's brush marks at the size a 1080 px picture"
     size_note="$size_note shows them)"
@@ -36,8 +37,8 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
         extra=(--laplacian-weight 0.3)
         note="$note, with --laplacian-weight 0.3 (no relief)" ;;
       udnie)
-        extra=(--glow-weight 0.05)
-        note="$note, with --glow-weight 0.05 (its blots kept)" ;;
+        extra=(--texture-weight 100)
+        note="$note, with --texture-weight 100 (its blots kept in skies)" ;;
       *) extra=() ;;
     esac
     # ${extra[@]+...}: an empty array is "unbound" under set -u in bash before 4.4 (macOS)

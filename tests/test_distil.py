@@ -94,6 +94,7 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
         tiny_config(crop=32, laplacian_pool=11)  # 2x2 pooled pixels: no Laplacian inside
     assert tiny_config(crop=33, laplacian_pool=11).laplacian_pool == 11
     old = TrainConfig(laplacian_weight=0.5).to_dict()
-    del old["laplacian_weight"], old["laplacian_pool"], old["glow_weight"]
+    del old["laplacian_weight"], old["laplacian_pool"], old["glow_weight"], old["texture_weight"]
     assert TrainConfig.from_dict(old).laplacian_weight == 0.0
     assert TrainConfig.from_dict(old).glow_weight == 0.0  # nor a glow term
+    assert TrainConfig.from_dict(old).texture_weight == 0.0  # nor a texture term

@@ -157,6 +157,11 @@ def test_layer_balance_puts_every_style_layer_on_the_same_footing():
     assert style == pytest.approx(10.0 * len(config.style_layers), rel=1e-3)
 
 
+def logged(trainer) -> dict:
+    """The trainer's logged terms, by name, as the last compute_loss left them."""
+    return {tracker.name: float(tracker.result()) for tracker in trainer.terms}
+
+
 def test_the_laplacian_term_holds_the_picture_to_the_photo_not_to_the_teacher():
     from core import losses
 
@@ -170,7 +175,7 @@ def test_the_laplacian_term_holds_the_picture_to_the_photo_not_to_the_teacher():
     haloed = crops.copy()
     haloed[:, :, 8:16] += 40.0  # a light band, as a teacher's halo
     trainer.compute_loss(crops, haloed, haloed)  # the picture is the teacher's, halo and all
-    content, _, _, laplacian, _ = (float(term.result()) for term in trainer.terms)
+    content, laplacian = (logged(trainer)[name] for name in ("content", "laplacian"))
     assert content == 0.0  # the content term is satisfied by copying the teacher...
     expected = 2.0 * float(losses.laplacian_loss(haloed, crops, pool=4))
     assert expected > 100.0 and laplacian == pytest.approx(expected, rel=1e-5)  # ...this not
@@ -190,13 +195,40 @@ def test_the_glow_term_measures_the_picture_against_the_photo():
     haloed = crops.copy()
     haloed[:, :, 34:44] += 30.0  # a light band on its left, as the teacher draws one
     trainer.compute_loss(crops, haloed, haloed)
-    *_, glow = (float(term.result()) for term in trainer.terms)
+    glow = logged(trainer)["glow"]
     expected = 0.5 * float(losses.glow_loss(haloed, crops))
     assert expected > 10.0 and glow == pytest.approx(expected, rel=1e-5)
     off = training._make_trainer(build_transformer(config.network), extractor, grams,
                                  dataclasses.replace(config, glow_weight=0.0))
     off.compute_loss(crops, haloed, haloed)
-    assert float(off.terms[-1].result()) == 0.0
+    assert logged(off)["glow"] == 0.0
+
+
+def test_the_texture_term_measures_the_pictures_plain_areas_against_the_painting():
+    from core import losses
+    from core.fast.settings import TEXTURE_WINDOWS
+
+    config = tiny_config(crop=64, texture_weight=50.0, style_layers=(("conv3_1", 1.0),))
+    assert {"conv1_1", "conv2_1"} <= set(config.loss_layers)  # its layers, though not style's
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    grams = training.style_targets(extractor, painting(), config)
+    texture = training.texture_targets(extractor, painting(), config)
+    trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                     config, painting_texture=texture)
+    photos = np.full((2, 64, 64, 3), 150.0, np.float32)  # a plain sky, painted bare
+    trainer.compute_loss(photos, photos, photos)
+    term = logged(trainer)["texture"]
+    expected = 50.0 * float(losses.texture_shortfall_loss(extractor(photos), photos, texture,
+                                                          TEXTURE_WINDOWS))
+    assert expected > 40.0 and term == pytest.approx(expected, rel=1e-5)  # nearly all short
+    # the sky painted with the painting itself (at its style size, tiled): no shortfall
+    tile = images.resize_longest(painting(), config.style_size).astype(np.float32)
+    painted = np.tile(tile, (2, 2, 1))[None, :64, :64].repeat(2, axis=0)
+    for tracker in trainer.terms:
+        tracker.reset_state()
+    trainer.compute_loss(photos, painted, painted)
+    assert logged(trainer)["texture"] < expected / 20
 
 
 def test_training_resumes_exactly_where_the_checkpoint_left_off(tmp_path):

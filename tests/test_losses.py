@@ -202,3 +202,65 @@ def test_a_crop_without_flat_surroundings_has_no_glow_to_measure():
     _, count = losses.edge_glow(stripes, stripes)
     assert float(count[0]) == 0.0
     assert float(losses.glow_loss(stripes + 40.0, stripes)) == 0.0
+
+
+
+TEXTURE_WINDOWS = {"conv1_1": 16, "conv2_1": 8}
+PAINTING_ENERGY = {"conv1_1": 2.0, "conv2_1": 2.0}  # what _checker's features have
+
+
+def _checker(side: int):
+    """(1, side, side, 2) features of +-1 in a checkerboard: variance 1 a channel."""
+    checker = np.indices((side, side)).sum(axis=0) % 2 * 2.0 - 1.0
+    return np.repeat(checker[None, :, :, None], 2, axis=-1).astype(np.float32)
+
+
+def _bare(features, columns: slice):
+    features = features.copy()
+    features[:, :, columns] = 0.0
+    return features
+
+
+def test_texture_energy_is_the_features_variance_summed_over_channels():
+    rng = np.random.default_rng(0)
+    features = rng.normal([0.0, 5.0, -3.0], [1.0, 2.0, 3.0], (1, 64, 64, 3)).astype(np.float32)
+    expected = features.reshape(-1, 3).var(axis=0).sum()
+    assert float(losses.texture_energy(features)) == pytest.approx(expected, rel=1e-4)
+    assert expected == pytest.approx(14.0, rel=0.05)
+
+
+def test_texture_shortfall_counts_how_far_plain_areas_fall_short_of_the_painting():
+    photo = np.full((1, 32, 32, 3), 120.0, np.float32)  # plain everywhere
+
+    def shortfall(features, energy):
+        return float(losses.texture_shortfall_loss(features, photo, energy, TEXTURE_WINDOWS))
+
+    textured = {"conv1_1": _checker(32), "conv2_1": _checker(16)}
+    assert shortfall(textured, PAINTING_ENERGY) == pytest.approx(0.0, abs=1e-6)
+    bare = {name: np.zeros_like(values) for name, values in textured.items()}
+    assert shortfall(bare, PAINTING_ENERGY) == pytest.approx(1.0)
+    richer = {"conv1_1": 4.0, "conv2_1": 4.0}  # half the painting's energy: (1 - 1/2)^2
+    assert shortfall(textured, richer) == pytest.approx(0.25, rel=1e-5)
+    poorer = {"conv1_1": 1.0, "conv2_1": 1.0}  # more texture than the painting costs nothing
+    assert shortfall(textured, poorer) == 0.0
+    one_layer = {"conv1_1": _checker(32), "conv2_1": np.zeros((1, 16, 16, 2), np.float32)}
+    assert shortfall(one_layer, PAINTING_ENERGY) == pytest.approx(0.5)  # a mean of layers
+
+
+def test_texture_shortfall_leaves_the_photos_edges_free():
+    photo = np.full((1, 32, 32, 3), 200.0, np.float32)
+    photo[:, :, 16:] = 40.0  # one strong edge, measured at column 15: columns 12..18 not plain
+
+    def shortfall(features):
+        return float(losses.texture_shortfall_loss(features, photo, PAINTING_ENERGY,
+                                                   TEXTURE_WINDOWS))
+
+    # bare at the edge: conv2_1's positions 6..9 each cover a pixel of it
+    assert shortfall({"conv1_1": _bare(_checker(32), slice(12, 19)),
+                      "conv2_1": _bare(_checker(16), slice(6, 10))}) == pytest.approx(0.0,
+                                                                                        abs=1e-6)
+    beside = shortfall({"conv1_1": _bare(_checker(32), slice(0, 8)),  # a bare band beside it
+                        "conv2_1": _bare(_checker(16), slice(0, 4))})
+    # 8 of a window's 12 plain columns bare (conv2_1: 4 of 6): (1 - 1/3)^2 at 12/25 and
+    # 6/12 of the plain positions
+    assert beside == pytest.approx((4 / 9 * 12 / 25 + 4 / 9 * 6 / 12) / 2, rel=1e-5)

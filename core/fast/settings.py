@@ -47,6 +47,9 @@ class NetworkShape:
 
 MAX_STEPS = 1_000_000
 BALANCED_REPORT_LAYERS = tuple((f"conv{block}_1", 1.0) for block in range(1, 6))
+# The texture term's windows, per layer, in that layer's positions: 16 px of the picture at
+# both (conv2_1's positions are 2 px apart), fine enough to see a bare band along an edge.
+TEXTURE_WINDOWS = {"conv1_1": 16, "conv2_1": 8}
 
 
 @dataclass(frozen=True)
@@ -99,9 +102,13 @@ class TrainConfig:
     # their surroundings the picture's bands along the photo's strong edges are, beyond the
     # photo's own. The any-painting network, and so every network distilled from it, draws a
     # light glow there; at 0.2 it went from four of the five bundled networks' pictures.
-    # Udnie's, whose texture is coarse blots, painted skies flat at 0.2 and takes 0.05
-    # (BENCHMARKS.md, issue 21).
+    # Udnie's, whose texture is coarse blots, painted skies flat at 0.2 unless its texture
+    # term holds them (BENCHMARKS.md, issue 21).
     glow_weight: float = 0.2
+    # Fine-tuning's texture term (core.losses.texture_shortfall_loss): how far the picture's
+    # texture falls short of the painting's where the photo is plain. Off by default; Udnie's
+    # network takes 100, so that the glow term cannot bare its skies.
+    texture_weight: float = 0.0
     seed: int = 0
     backbone: str = "auto"
     pooling: str = "avg"
@@ -124,14 +131,16 @@ class TrainConfig:
         require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
-                     "glow_weight", "learning_rate", "dither"):
+                     "glow_weight", "texture_weight", "learning_rate", "dither"):
             require_number(name, getattr(self, name), allow_zero=True)
         require_choice("backbone", self.backbone, BACKBONES)
         require_choice("precision", self.precision, PRECISIONS)
 
     @property
     def loss_layers(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys((self.content_layer, *(n for n, _ in self.style_layers))))
+        texture = tuple(TEXTURE_WINDOWS) if self.texture_weight else ()
+        return tuple(dict.fromkeys((self.content_layer, *(n for n, _ in self.style_layers),
+                                    *texture)))
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
@@ -141,9 +150,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         # Settings written before a field existed meant its old behaviour: no distillation,
-        # no dither, no Laplacian or glow term.
+        # no dither, no Laplacian, glow or texture term.
         values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, "glow_weight": 0.0,
-                  **values}
+                  "texture_weight": 0.0, **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

@@ -9,8 +9,10 @@
 2. **Fine-tuning** on the painting's Gram matrices, as Johnson et al. train from scratch:
    this takes the network past its teacher, towards the painting itself. A glow term
    (``TrainConfig.glow_weight``) takes out the light glow the teacher draws along strong
-   edges; a Laplacian term against the photo (Li et al., 2017) may hold the picture to the
-   photo's structure, off by default (``TrainConfig.laplacian_weight``).
+   edges. Two terms are off by default: a Laplacian term against the photo (Li et al., 2017)
+   may hold the picture to the photo's structure (``TrainConfig.laplacian_weight``), and a
+   texture term keeps the painting's texture where the photo is plain
+   (``TrainConfig.texture_weight``).
 
 The loss of phase 2 is the classic engine's: the same VGG feature extractor
 (``core.backbone``) and the same loss functions (``core.losses``), here averaged over a
@@ -41,7 +43,7 @@ from core.fast.checkpoint import Checkpoint
 from core.fast.distil import Teacher, dithered_batch, make_distiller
 from core.fast.network import build_transformer
 from core.fast.photos import PhotoSampler, centre_crop, photo_set_digest
-from core.fast.settings import TrainConfig
+from core.fast.settings import TEXTURE_WINDOWS, TrainConfig
 from core.losses import Losses
 
 
@@ -63,7 +65,7 @@ FINE_TUNE = "fine-tuning on the painting"
 FINE_TUNE_COST = 2.5
 OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
 # fine-tuning's logged loss terms: the objective's and the terms against the photo
-TRAINER_TERMS = (*OBJECTIVE_TERMS, "laplacian", "glow")
+TRAINER_TERMS = (*OBJECTIVE_TERMS, "laplacian", "glow", "texture")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class TrainProgress:
     pixel_error: float | None = None  # distillation: RMS error against the teacher, 0..255
     laplacian: float | None = None  # fine-tuning with the Laplacian term: its weighted value
     glow: float | None = None  # fine-tuning with the glow term: its weighted value
+    texture: float | None = None  # fine-tuning with the texture term: its weighted value
     distil_steps: int = 0
 
     @property
@@ -110,7 +113,8 @@ class TrainResult:
 
 
 def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
-                  config: TrainConfig, balance: dict | None = None):
+                  config: TrainConfig, balance: dict | None = None,
+                  painting_texture: dict | None = None):
     import keras
     from keras import ops
 
@@ -127,6 +131,7 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             self.loss_network = extractor.model
             self.loss_network.trainable = False
             self.grams = {name: ops.convert_to_tensor(g) for name, g in style_grams.items()}
+            self.texture = painting_texture
             self.terms = [keras.metrics.Mean(name=name) for name in TRAINER_TERMS]
 
         def call(self, photos, training=False):
@@ -143,22 +148,16 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             # brush texture while the Gram term moves the colours and strokes to the painting.
             layer = config.content_layer
             target = x if y is None else y
+            features = self.features(y_pred)
             weighted = losses.weighted_terms(
-                self.features(y_pred), y_pred, content_layer=layer,
+                features, y_pred, content_layer=layer,
                 content_target=ops.stop_gradient(self.features(target)[layer]),
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
-            # Against the photo, not the teacher's picture: the teacher has the halos. Off
-            # (the default), it costs nothing: the branch is taken once, when traced.
-            laplacian = (config.laplacian_weight * losses.laplacian_loss(
-                y_pred, x, config.laplacian_pool) if config.laplacian_weight else ops.zeros(()))
-            # Against the photo too: a glow is a lift beyond the photo's own along its edges.
-            glow = (config.glow_weight * losses.glow_loss(y_pred, x) if config.glow_weight
-                    else ops.zeros(()))
-            for tracker, term in zip(self.terms, (*ops.unstack(weighted), laplacian, glow),
-                                     strict=True):
+            extra = _photo_terms(config, y_pred, x, features, self.texture)
+            for tracker, term in zip(self.terms, (*ops.unstack(weighted), *extra), strict=True):
                 tracker.update_state(term)
-            return weighted[0] + weighted[1] + weighted[2] + laplacian + glow
+            return weighted[0] + weighted[1] + weighted[2] + extra[0] + extra[1] + extra[2]
 
         @property
         def metrics(self):
@@ -167,11 +166,41 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
     return StyleTrainer()
 
 
+def _photo_terms(config: TrainConfig, picture, photo, features: dict,
+                 painting_texture: dict | None) -> tuple:
+    """Fine-tuning's weighted Laplacian, glow and texture terms: each is measured against the
+    photo, not the teacher's picture, which has the halos. A term that is off costs nothing:
+    the branch is taken once, when traced."""
+    from keras import ops
+
+    laplacian = (config.laplacian_weight * losses.laplacian_loss(
+        picture, photo, config.laplacian_pool) if config.laplacian_weight else ops.zeros(()))
+    # a glow is a lift beyond the photo's own along its edges
+    glow = (config.glow_weight * losses.glow_loss(picture, photo) if config.glow_weight
+            else ops.zeros(()))
+    # a shortfall of texture where the photo is plain: its own detail cannot fill the quota
+    texture = (config.texture_weight * losses.texture_shortfall_loss(
+        features, photo, painting_texture, TEXTURE_WINDOWS) if config.texture_weight
+        else ops.zeros(()))
+    return laplacian, glow, texture
+
+
 def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:
     """The painting's Gram matrices at ``style_size``, computed once."""
-    picture = images.resize_longest(style, config.style_size).astype(np.float32)[None]
-    features = extractor(picture)
+    features = extractor(_painting_at_style_size(style, config))
     return {name: np.asarray(losses.gram(features[name])) for name, _ in config.style_layers}
+
+
+def texture_targets(extractor: FeatureExtractor, style: np.ndarray,
+                    config: TrainConfig) -> dict:
+    """The painting's texture energy (``losses.texture_energy``) at ``style_size`` for each
+    layer of the texture term."""
+    features = extractor(_painting_at_style_size(style, config))
+    return {name: float(losses.texture_energy(features[name])) for name in TEXTURE_WINDOWS}
+
+
+def _painting_at_style_size(style: np.ndarray, config: TrainConfig) -> np.ndarray:
+    return images.resize_longest(style, config.style_size).astype(np.float32)[None]
 
 
 def layer_balance(extractor: FeatureExtractor, grams: dict, photos: list[np.ndarray],
@@ -217,7 +246,8 @@ def _build_trainer(style, photos, config: TrainConfig, saved: dict | None):
     grams = style_targets(extractor, style, config)
     balance = (saved or {}).get("balance") or layer_balance(extractor, grams, photos, config)
     transformer = build_transformer(config.network)
-    trainer = _make_trainer(transformer, extractor, grams, config, balance)
+    texture = texture_targets(extractor, style, config) if config.texture_weight else None
+    trainer = _make_trainer(transformer, extractor, grams, config, balance, texture)
     trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     trainer.optimizer.build(trainer.trainable_variables)
     return choice, balance, transformer, trainer
@@ -328,4 +358,5 @@ class _Run:
         logs = self.trainer.train_on_batch(batch, target, return_dict=True)
         return dict(losses=Losses.of(logs[name] for name in OBJECTIVE_TERMS),
                     laplacian=float(logs["laplacian"]) if config.laplacian_weight else None,
-                    glow=float(logs["glow"]) if config.glow_weight else None)
+                    glow=float(logs["glow"]) if config.glow_weight else None,
+                    texture=float(logs["texture"]) if config.texture_weight else None)

@@ -24,6 +24,7 @@ CROP = "train.crop"
 STYLE_SIZE = "train.style_size"
 LAPLACIAN_WEIGHT = "train.laplacian_weight"
 GLOW_WEIGHT = "train.glow_weight"
+TEXTURE_WEIGHT = "train.texture_weight"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
 CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
@@ -36,6 +37,7 @@ CROP_RANGE = (32, 1024)
 STYLE_SIZE_RANGE = (32, 2048)
 BATCH_RANGE = (1, 64)
 TERM_WEIGHT_RANGE = (0.0, 10.0)  # the Laplacian and glow terms: TrainConfig takes any >= 0
+TEXTURE_WEIGHT_RANGE = (0.0, 1000.0)  # the texture term's: 300 already covered Udnie's pictures
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -117,7 +119,8 @@ def _advanced(defaults: TrainConfig) -> dict:
     with st.expander("Advanced settings"):
         distil_col, size_col = st.columns(2)  # rows of two: the labels are long
         laplacian_col, glow_col = st.columns(2)
-        crop_col, batch_col, preview_col = st.columns(3)
+        texture_col, crop_col = st.columns(2)
+        batch_col, preview_col = st.columns(2)
         distil = distil_col.number_input(
             "Steps learning from the any-painting network", 0, MAX_STEPS,
             defaults.distil_steps, key=DISTIL_STEPS, persist_state="session",
@@ -141,6 +144,12 @@ def _advanced(defaults: TrainConfig) -> dict:
             key=GLOW_WEIGHT, persist_state="session",
             help="Takes out the light glow that fast networks draw along strong edges (a "
                  "tower against the sky). 0 keeps it, as the any-painting network has it.")
+        texture = texture_col.number_input(
+            "Texture in plain areas", *TEXTURE_WEIGHT_RANGE, defaults.texture_weight, step=10.0,
+            key=TEXTURE_WEIGHT, persist_state="session",
+            help="Above 0 (Udnie's network: 100), the picture keeps the painting's texture "
+                 "where the photo is plain (a sky), so that taking out the glow cannot leave "
+                 "those areas bare. Too high (300) covers everything in the painting's pattern.")
         crop = crop_col.number_input("Crop (px)", *CROP_RANGE, defaults.crop, step=32,
                                      key=CROP, persist_state="session")
         batch = batch_col.number_input("Batch", *BATCH_RANGE, defaults.batch, key=BATCH,
@@ -152,7 +161,8 @@ def _advanced(defaults: TrainConfig) -> dict:
                  f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
     return {"distil_steps": int(distil), "style_size": int(style_size), "crop": int(crop),
             "batch": int(batch), "preview_every": int(preview_every),
-            "laplacian_weight": float(laplacian), "glow_weight": float(glow)}
+            "laplacian_weight": float(laplacian), "glow_weight": float(glow),
+            "texture_weight": float(texture)}
 
 
 def _credits(painting_id: str | None) -> dict:
