@@ -19,7 +19,9 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
     # 1.32x the any-painting network's style loss on their worst photo. The Scream, Udnie
     # and Composition VII went blurred or flat at 1080 px (BENCHMARKS.md, issue 21).
     # The Laplacian term took out the Wave's and The Scream's relief; it flattened the
-    # others (BENCHMARKS.md, issue 21). The Wave's at 0.3 lost too much of its style.
+    # others (BENCHMARKS.md, issue 21). The Wave's at 0.3 lost too much of its style. Pooled
+    # by 4, it left The Scream's skies thin horizontal streaks (finer than its pooling);
+    # pooled by 2 they are wavy bands, as in the painting.
     # The glow term (0.2 by default) took the glow along edges out of all five; Udnie's
     # network, whose coarse blots are its texture, painted skies flat with it unless the
     # texture term (100) holds their blots.
@@ -34,8 +36,8 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
         extra=(--style-size 1080 --laplacian-weight 0.15)
         note="$note, with $size_note and --laplacian-weight 0.15 (no relief)" ;;
       the_scream)
-        extra=(--laplacian-weight 0.3)
-        note="$note, with --laplacian-weight 0.3 (no relief)" ;;
+        extra=(--laplacian-weight 0.15 --laplacian-pool 2)
+        note="$note, with --laplacian-weight 0.15 --laplacian-pool 2 (no relief, no streaks)" ;;
       udnie)
         extra=(--texture-weight 100)
         note="$note, with --texture-weight 100 (its blots kept in skies)" ;;

@@ -95,7 +95,8 @@ class TrainConfig:
     learning_rate: float = 2e-3
     # Fine-tuning's Laplacian term against the photo (core.losses.laplacian_loss, pooled by
     # laplacian_pool): off by default, as it flattens paintings of broad shapes; the Wave's
-    # and The Scream's networks take it, 0.15 and 0.3, against relief (BENCHMARKS.md).
+    # and The Scream's networks take 0.15 against relief, The Scream's pooled by 2, as by 4
+    # it left thin streaks in skies, finer than the pooling (BENCHMARKS.md).
     laplacian_weight: float = 0.0
     laplacian_pool: int = 4
     # Fine-tuning's glow term (core.losses.glow_loss): the square of how much lighter than

@@ -136,7 +136,7 @@ def _advanced(defaults: TrainConfig) -> dict:
         laplacian = laplacian_col.number_input(
             "Hold to the photo's shapes", *TERM_WEIGHT_RANGE, defaults.laplacian_weight,
             step=0.1, key=LAPLACIAN_WEIGHT, persist_state="session",
-            help="Above 0 (the Wave's network: 0.15, The Scream's: 0.3), the picture keeps "
+            help="Above 0 (the Wave's and The Scream's networks: 0.15), the picture keeps "
                  "the photo's shapes at 4 px and coarser: no embossed relief in flat areas, "
                  "but paintings of broad shapes (Udnie, Composition VII) flatten.")
         glow = glow_col.number_input(
