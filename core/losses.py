@@ -216,8 +216,13 @@ PLAIN_REACH = 3  # px: a position is plain when no strong edge of the photo is t
 
 
 def texture_energy(features):
-    """(1, H, W, N) features -> the painting's texture energy: their variance over the
-    positions, summed over the channels (the trace of their covariance)."""
+    """(1, H, W, N) features -> the painting's texture energy: their variance over all its
+    positions, summed over the channels (the trace of their covariance).
+
+    Over the whole painting, not per window: it includes the variation from window to
+    window, so a window of the picture meets it only when it is about as varied as the
+    painting as a whole. That is the strength Udnie's network was tuned with (weight 100).
+    """
     flat = ops.reshape(ops.cast(features, "float32"), (-1, ops.shape(features)[-1]))
     return ops.sum(ops.var(flat, axis=0))
 
@@ -225,8 +230,8 @@ def texture_energy(features):
 def texture_shortfall_loss(features: dict, photo, painting_energy: dict, windows: dict):
     """Where the photo is plain, per window (``windows``: layer -> its side, in positions of
     that layer): how far the picture's texture energy falls short of the painting's
-    (``texture_energy``), as a share of it, squared; a mean over the windows (each by its
-    plain share) and the layers.
+    (``texture_energy``), as a share of it, squared; a mean over the windows (each
+    by its plain share) and the layers.
 
     The glow term's partner: a network whose painting has coarse blots (Udnie) leaves the
     band along an edge bare of them, and the glow term alone let it match the band by baring
@@ -238,11 +243,15 @@ def texture_shortfall_loss(features: dict, photo, painting_energy: dict, windows
     total = 0.0
     for name, window in windows.items():
         fmap = ops.cast(features[name], "float32")
-        factor = ops.shape(plain)[1] // ops.shape(fmap)[1]
-        # a position of a coarser layer is plain when every pixel under it is
-        mask = plain if factor == 1 else -ops.max_pool(-plain, factor, strides=factor)
+        # a position of a coarser layer is plain when every pixel under it is; the loss
+        # network pools with "same" padding, so an odd side rounds up (33 px: 17 positions)
+        factor = round(ops.shape(plain)[1] / ops.shape(fmap)[1])
+        mask = (plain if factor == 1 else
+                -ops.max_pool(-plain, factor, strides=factor, padding="same"))
         energy, share = _window_energy(fmap, mask, window)
-        shortfall = ops.square(ops.relu(1.0 - energy / painting_energy[name]))
+        # (a painting of one flat colour still has some energy: the convolutions' zero padding)
+        wanted = ops.maximum(painting_energy[name], 1e-6)
+        shortfall = ops.square(ops.relu(1.0 - energy / wanted))
         total = total + ops.sum(shortfall * share) / ops.maximum(ops.sum(share), 1.0)
     return total / len(windows)
 
@@ -261,9 +270,9 @@ def _window_energy(features, mask, window: int):
 
     values, weights = tiles(features), tiles(mask)
     area = ops.maximum(ops.sum(weights, axis=1), 1.0)  # (tiles, 1)
-    mean = ops.sum(values * weights, axis=1) / area
-    energy = ops.sum(ops.sum(ops.square(values) * weights, axis=1) / area - ops.square(mean),
-                     axis=-1)
+    mean = ops.sum(values * weights, axis=1, keepdims=True) / area[:, None]
+    # centred before squaring: VGG activations run to hundreds, E[x^2] - E[x]^2 would cancel
+    energy = ops.sum(ops.square(values - mean) * weights, axis=(1, 2)) / area[:, 0]
     return energy, ops.sum(weights, axis=(1, 2)) / float(window * window)
 
 

@@ -18,13 +18,13 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
     # 1080 px picture shows them; at the default 384 px their networks scored 1.69x and
     # 1.32x the any-painting network's style loss on their worst photo. The Scream, Udnie
     # and Composition VII went blurred or flat at 1080 px (BENCHMARKS.md, issue 21).
-    # The Laplacian term took out the Wave's and The Scream's relief; it flattened the
+    # The Laplacian term took most of the Wave's and The Scream's relief; it flattened the
     # others (BENCHMARKS.md, issue 21). The Wave's at 0.3 lost too much of its style. Pooled
     # by 4, it left The Scream's skies thin horizontal streaks (finer than its pooling);
     # pooled by 2 they are wavy bands, as in the painting.
-    # The glow term (0.2 by default) took the glow along edges out of all five; Udnie's
-    # network, whose coarse blots are its texture, painted skies flat with it unless the
-    # texture term (100) holds their blots.
+    # The glow term (0.2 by default) took the glow along edges out of three and narrowed it
+    # to a rim on the other two; Udnie's network, whose coarse blots are its texture,
+    # painted skies flat with it unless the texture term (100) holds their blots.
     note="issue 21 recipe: train-fast's defaults on examples/training"
     size_note="--style-size 1080 (the painting's brush marks at the size a 1080 px picture"
     size_note="$size_note shows them)"

@@ -229,6 +229,11 @@ def test_the_texture_term_measures_the_pictures_plain_areas_against_the_painting
         tracker.reset_state()
     trainer.compute_loss(photos, painted, painted)
     assert logged(trainer)["texture"] < expected / 20
+    off = dataclasses.replace(config, texture_weight=0.0)
+    assert "conv1_1" not in off.loss_layers  # off, the loss network computes no more layers
+    untextured = training._make_trainer(build_transformer(config.network), extractor, grams, off)
+    untextured.compute_loss(photos, photos, photos)
+    assert logged(untextured)["texture"] == 0.0
 
 
 def test_training_resumes_exactly_where_the_checkpoint_left_off(tmp_path):

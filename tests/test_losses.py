@@ -204,8 +204,7 @@ def test_a_crop_without_flat_surroundings_has_no_glow_to_measure():
     assert float(losses.glow_loss(stripes + 40.0, stripes)) == 0.0
 
 
-
-TEXTURE_WINDOWS = {"conv1_1": 16, "conv2_1": 8}
+WINDOWS = {"conv1_1": 16, "conv2_1": 8}  # as TrainConfig's: 16 px of the picture at both
 PAINTING_ENERGY = {"conv1_1": 2.0, "conv2_1": 2.0}  # what _checker's features have
 
 
@@ -233,7 +232,7 @@ def test_texture_shortfall_counts_how_far_plain_areas_fall_short_of_the_painting
     photo = np.full((1, 32, 32, 3), 120.0, np.float32)  # plain everywhere
 
     def shortfall(features, energy):
-        return float(losses.texture_shortfall_loss(features, photo, energy, TEXTURE_WINDOWS))
+        return float(losses.texture_shortfall_loss(features, photo, energy, WINDOWS))
 
     textured = {"conv1_1": _checker(32), "conv2_1": _checker(16)}
     assert shortfall(textured, PAINTING_ENERGY) == pytest.approx(0.0, abs=1e-6)
@@ -253,7 +252,7 @@ def test_texture_shortfall_leaves_the_photos_edges_free():
 
     def shortfall(features):
         return float(losses.texture_shortfall_loss(features, photo, PAINTING_ENERGY,
-                                                   TEXTURE_WINDOWS))
+                                                   WINDOWS))
 
     # bare at the edge: conv2_1's positions 6..9 each cover a pixel of it
     assert shortfall({"conv1_1": _bare(_checker(32), slice(12, 19)),
@@ -264,3 +263,13 @@ def test_texture_shortfall_leaves_the_photos_edges_free():
     # 8 of a window's 12 plain columns bare (conv2_1: 4 of 6): (1 - 1/3)^2 at 12/25 and
     # 6/12 of the plain positions
     assert beside == pytest.approx((4 / 9 * 12 / 25 + 4 / 9 * 6 / 12) / 2, rel=1e-5)
+
+
+def test_texture_shortfall_fits_the_loss_networks_rounded_up_sizes():
+    # a 33 px crop: the loss network's pooling ("same" padding) gives conv2_1 17 positions
+    photo = np.full((1, 33, 33, 3), 120.0, np.float32)
+    photo[:, :, 17:] = 20.0  # a strong edge at column 16: columns 13..19 not plain
+    textured = {"conv1_1": _bare(_checker(33), slice(13, 20)),
+                "conv2_1": _bare(_checker(17), slice(6, 10))}  # positions 6..9 cover them
+    assert float(losses.texture_shortfall_loss(textured, photo, PAINTING_ENERGY, WINDOWS)) == (
+        pytest.approx(0.0, abs=1e-6))

@@ -102,9 +102,9 @@ class TrainConfig:
     # Fine-tuning's glow term (core.losses.glow_loss): the square of how much lighter than
     # their surroundings the picture's bands along the photo's strong edges are, beyond the
     # photo's own. The any-painting network, and so every network distilled from it, draws a
-    # light glow there; at 0.2 it went from four of the five bundled networks' pictures.
-    # Udnie's, whose texture is coarse blots, painted skies flat at 0.2 unless its texture
-    # term holds them (BENCHMARKS.md, issue 21).
+    # light glow there; at 0.2 it went from three of the five bundled networks' pictures and
+    # narrowed to a rim on Udnie's and The Scream's. Udnie's, whose texture is coarse blots,
+    # painted skies flat at 0.2 unless its texture term holds them (BENCHMARKS.md, issue 21).
     glow_weight: float = 0.2
     # Fine-tuning's texture term (core.losses.texture_shortfall_loss): how far the picture's
     # texture falls short of the painting's where the photo is plain. Off by default; Udnie's

@@ -118,6 +118,9 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
     import keras
     from keras import ops
 
+    if config.texture_weight and painting_texture is None:
+        raise ValueError("the texture term needs the painting's texture_targets")
+
     balance = balance or {}
     layer_weights = {name: weight / balance.get(name, 1.0) for name, weight in config.style_layers}
     term_weights = (config.content_weight, config.style_weight, config.tv_weight)
@@ -168,9 +171,10 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
 
 def _photo_terms(config: TrainConfig, picture, photo, features: dict,
                  painting_texture: dict | None) -> tuple:
-    """Fine-tuning's weighted Laplacian, glow and texture terms: each is measured against the
-    photo, not the teacher's picture, which has the halos. A term that is off costs nothing:
-    the branch is taken once, when traced."""
+    """Fine-tuning's weighted Laplacian, glow and texture terms. Each looks at the photo, not
+    the teacher's picture, which has the halos: the first two measure the picture against
+    it, the texture term measures the picture against ``painting_texture`` where the photo
+    is plain. A term that is off costs nothing: the branch is taken once, when traced."""
     from keras import ops
 
     laplacian = (config.laplacian_weight * losses.laplacian_loss(

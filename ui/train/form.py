@@ -37,7 +37,7 @@ CROP_RANGE = (32, 1024)
 STYLE_SIZE_RANGE = (32, 2048)
 BATCH_RANGE = (1, 64)
 TERM_WEIGHT_RANGE = (0.0, 10.0)  # the Laplacian and glow terms: TrainConfig takes any >= 0
-TEXTURE_WEIGHT_RANGE = (0.0, 1000.0)  # the texture term's: 300 already covered Udnie's pictures
+TEXTURE_WEIGHT_RANGE = (0.0, 1000.0)  # the texture term's: at 300 Udnie's pattern covered all
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -136,8 +136,8 @@ def _advanced(defaults: TrainConfig) -> dict:
         laplacian = laplacian_col.number_input(
             "Hold to the photo's shapes", *TERM_WEIGHT_RANGE, defaults.laplacian_weight,
             step=0.1, key=LAPLACIAN_WEIGHT, persist_state="session",
-            help="Above 0 (the Wave's and The Scream's networks: 0.15), the picture keeps "
-                 "the photo's shapes at 4 px and coarser: no embossed relief in flat areas, "
+            help="Above 0 (the Wave's network: 0.15), the picture keeps "
+                 "the photo's shapes at 4 px and coarser: less embossed relief in flat areas, "
                  "but paintings of broad shapes (Udnie, Composition VII) flatten.")
         glow = glow_col.number_input(
             "No glow along edges", *TERM_WEIGHT_RANGE, defaults.glow_weight, step=0.1,
