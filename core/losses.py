@@ -212,6 +212,30 @@ def glow_loss(image, photo):
     return ops.mean(ops.square(lift) * ops.cast(count >= GLOW_MIN_PIXELS, "float32")[:, None])
 
 
+# px from the photo's strong edges, beyond the first and up to the second: the band where
+# the any-painting network draws its halo, which the teacher term leaves to the glow term
+# (of a 256 px training crop: about 50-90 px of a 1080x720 picture)
+TEACHER_FREE_BAND = (3, 32)
+
+
+def teacher_loss(image, teacher, photo, free_band=TEACHER_FREE_BAND):
+    """Mean squared difference (0..255) of (B, H, W, 3) ``image`` from the teacher's picture,
+    per pixel and channel, except where the nearest strong edge of the photo is more than
+    ``free_band[0]`` and at most ``free_band[1]`` px away: a mean over all pixels, the band
+    counting 0.
+
+    The teacher's picture, followed pixel by pixel, holds fine-tuning away from embossing
+    (a bright and a dark line along every edge, which the Gram losses drift to); the lines
+    lie within the band's inner edge, so they still cost. Its halos lie in the band, and
+    following it there (tried) brought them back.
+    """
+    edges = _strong_edges(photo)
+    near, far = free_band
+    followed = 1.0 - (_dilate(edges, far) - _dilate(edges, near))
+    error = ops.square(ops.cast(image, "float32") - ops.cast(teacher, "float32"))
+    return ops.mean(followed * error)
+
+
 PLAIN_REACH = 3  # px: a position is plain when no strong edge of the photo is this near
 
 

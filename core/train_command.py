@@ -31,6 +31,7 @@ def add_command(commands) -> None:
                        ("style_weight", float), ("tv_weight", float),
                        ("laplacian_weight", float), ("laplacian_pool", int),
                        ("glow_weight", float), ("texture_weight", float),
+                       ("teacher_weight", float),
                        ("learning_rate", float), ("seed", int),
                        ("checkpoint_every", int), ("preview_every", int)):
         train.add_argument("--" + flag.replace("_", "-"), type=kind,
@@ -97,6 +98,7 @@ def _train_config(args):
         style_weight=args.style_weight, tv_weight=args.tv_weight,
         laplacian_weight=args.laplacian_weight, laplacian_pool=args.laplacian_pool,
         glow_weight=args.glow_weight, texture_weight=args.texture_weight,
+        teacher_weight=args.teacher_weight,
         learning_rate=args.learning_rate, seed=args.seed,
         backbone=args.backbone,
         precision=args.precision, checkpoint_every=args.checkpoint_every,
@@ -122,7 +124,7 @@ def _train_reporter(every: int):
             measured = (f"pixel error {event.pixel_error:.2f}" if losses is None else
                         f"content {losses.content:.4g}  style {losses.style:.4g}  "
                         f"tv {losses.tv:.4g}")
-            for term in ("laplacian", "glow", "texture"):
+            for term in ("laplacian", "glow", "texture", "teacher"):
                 if getattr(event, term) is not None:
                     measured += f"  {term} {getattr(event, term):.4g}"
             print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "

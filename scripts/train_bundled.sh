@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the bundled style networks with train-fast's defaults (the issue 21 recipe:
 # distillation from the any-painting network, then fine-tuning on Gram losses) on the
-# bundled training photos; four paintings with a setting of their own, below. Resumable: run it
+# bundled training photos; each painting with a setting of its own, below. Resumable: run it
 # again after a stop and each network continues from its checkpoint in runs/bundled/ (a
 # checkpoint of other settings stops it: delete that folder, or pass train-fast --fresh).
 # Networks land in runs/bundled/models/; copy them to styles/models/ when all are done (the
@@ -42,6 +42,9 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
       udnie)
         extra=(--texture-weight 100)
         note="$note, with --texture-weight 100 (its blots kept in skies)" ;;
+      composition_vii)
+        extra=(--teacher-weight 1)
+        note="$note, with --teacher-weight 1 (no embossing)" ;;
       *) extra=() ;;
     esac
     # ${extra[@]+...}: an empty array is "unbound" under set -u in bash before 4.4 (macOS)

@@ -39,6 +39,11 @@ def tiny_config(**changes):
     return dataclasses.replace(config, **changes)
 
 
+def logged(trainer) -> dict:
+    """A fine-tuning trainer's logged terms, by name, as its last compute_loss left them."""
+    return {tracker.name: float(tracker.result()) for tracker in trainer.terms}
+
+
 def build_tiny_bundle(folder, steps=1):
     """A real (tiny, barely trained) style network and its manifest in ``folder``."""
     transformer, _ = training.train(painting(), [photo()], [], tiny_config(steps=steps),

@@ -1,17 +1,19 @@
 """Training's first phase: learning from the any-painting network's pictures (issue 21)."""
 
+import dataclasses
 import threading
 
 import numpy as np
 import pytest
 
+from core.backbone import FeatureExtractor, resolve_backbone
 from core.errors import SettingsError, UserError
 from core.fast import train as training
 from core.fast.checkpoint import Checkpoint
 from core.fast.distil import Teacher
 from core.fast.network import build_transformer
 from core.fast.settings import NetworkShape
-from tests.conftest import TINY, painting, photo, tiny_config
+from tests.conftest import TINY, logged, painting, photo, tiny_config
 
 
 def teacher_error(transformer, teacher, crops):
@@ -94,7 +96,46 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
         tiny_config(crop=32, laplacian_pool=11)  # 2x2 pooled pixels: no Laplacian inside
     assert tiny_config(crop=33, laplacian_pool=11).laplacian_pool == 11
     old = TrainConfig(laplacian_weight=0.5).to_dict()
-    del old["laplacian_weight"], old["laplacian_pool"], old["glow_weight"], old["texture_weight"]
+    for later in ("laplacian_weight", "laplacian_pool", "glow_weight", "texture_weight",
+                  "teacher_weight"):
+        del old[later]
     assert TrainConfig.from_dict(old).laplacian_weight == 0.0
     assert TrainConfig.from_dict(old).glow_weight == 0.0  # nor a glow term
     assert TrainConfig.from_dict(old).texture_weight == 0.0  # nor a texture term
+    assert TrainConfig.from_dict(old).teacher_weight == 0.0  # nor a teacher term
+
+
+def test_the_teacher_term_follows_the_teachers_picture_but_not_in_its_halo_band():
+    config = tiny_config(crop=80, distil_steps=1, teacher_weight=0.5)
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    grams = training.style_targets(extractor, painting(), config)
+
+    def trainer_for(config):
+        return training._make_trainer(build_transformer(config.network), extractor, grams,
+                                      config)
+
+    crops = np.full((2, 80, 80, 3), 100.0, np.float32)
+    crops[:, :, 40:] = 200.0  # a strong edge between columns 39 and 40
+    teachers = crops.copy()
+    halo = teachers.copy()
+    halo[:, :, 10:36] += 30.0  # a light band beside the edge, as the teacher draws one: free
+    trainer = trainer_for(config)
+    total = trainer.compute_loss(crops, teachers, halo)
+    assert logged(trainer)["teacher"] == 0.0
+    assert float(total) == pytest.approx(sum(logged(trainer).values()), rel=1e-5)
+    embossed = teachers.copy()
+    embossed[:, :, 38] += 40.0  # a bright and a dark line along the edge: they cost
+    embossed[:, :, 41] -= 40.0
+    trainer = trainer_for(config)
+    total = trainer.compute_loss(crops, teachers, embossed)
+    assert logged(trainer)["teacher"] == pytest.approx(0.5 * 1600.0 * 2 / 80, rel=1e-5)
+    assert float(total) == pytest.approx(sum(logged(trainer).values()), rel=1e-5)
+    untaught = trainer_for(config)
+    untaught.compute_loss(crops, None, embossed)  # no teacher's picture: no term
+    assert logged(untaught)["teacher"] == 0.0
+    off = trainer_for(dataclasses.replace(config, teacher_weight=0.0))
+    off.compute_loss(crops, teachers, embossed)
+    assert logged(off)["teacher"] == 0.0
+    with pytest.raises(SettingsError, match="teacher_weight needs distil_steps"):
+        tiny_config(distil_steps=0, teacher_weight=1.0)  # no teacher to follow

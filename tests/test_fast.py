@@ -17,7 +17,7 @@ from core.fast import registry
 from core.fast import train as training
 from core.fast.apply import FastConfig, compiled, paint, warm_up
 from core.fast.network import build_transformer
-from tests.conftest import TINY, painting, photo, tiny_config
+from tests.conftest import TINY, logged, painting, photo, tiny_config
 
 
 @pytest.mark.parametrize("height,width", [(33, 47), (64, 64), (101, 37), (32, 33)])
@@ -155,11 +155,6 @@ def test_layer_balance_puts_every_style_layer_on_the_same_footing():
     assert content == 0.0
     # Each balanced layer is exactly 1 on these photos: 10 x 4 layers.
     assert style == pytest.approx(10.0 * len(config.style_layers), rel=1e-3)
-
-
-def logged(trainer) -> dict:
-    """The trainer's logged terms, by name, as the last compute_loss left them."""
-    return {tracker.name: float(tracker.result()) for tracker in trainer.terms}
 
 
 def test_the_laplacian_term_holds_the_picture_to_the_photo_not_to_the_teacher():

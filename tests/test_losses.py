@@ -273,3 +273,25 @@ def test_texture_shortfall_fits_the_loss_networks_rounded_up_sizes():
                 "conv2_1": _bare(_checker(17), slice(6, 10))}  # positions 6..9 cover them
     assert float(losses.texture_shortfall_loss(textured, photo, PAINTING_ENERGY, WINDOWS)) == (
         pytest.approx(0.0, abs=1e-6))
+
+
+def test_the_teacher_loss_follows_the_teacher_but_not_in_its_halo_band():
+    photo = np.zeros((1, 80, 80, 3), np.float32)
+    photo[:, :, 40:] = 200.0  # a strong edge: column 39 steps to 40
+    teacher = np.zeros_like(photo)
+    # followed: columns 0-6, 36-42 (the edge, 3 px either side) and 72-79; free: 7-35, 43-71
+    everywhere = teacher + 10.0
+    assert float(losses.teacher_loss(everywhere, teacher, photo)) == pytest.approx(
+        100.0 * 22 / 80)
+    halo = teacher.copy()
+    halo[:, :, 10:36] += 30.0  # a light band beside the edge, as the teacher draws one
+    halo[:, :, 43:70] += 30.0
+    assert float(losses.teacher_loss(halo, teacher, photo)) == 0.0
+    embossed = teacher.copy()
+    embossed[:, :, 38] += 40.0  # a bright and a dark line along the edge
+    embossed[:, :, 41] -= 40.0
+    assert float(losses.teacher_loss(embossed, teacher, photo)) == pytest.approx(
+        1600.0 * 2 / 80)
+    far = teacher.copy()
+    far[:, :, 75] += 40.0  # beyond the band: followed again
+    assert float(losses.teacher_loss(far, teacher, photo)) == pytest.approx(1600.0 / 80)

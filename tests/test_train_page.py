@@ -120,10 +120,11 @@ def test_a_run_paused_before_the_later_terms_still_finds_its_checkpoint():
     # the settings part of the folder's name, as it was before the terms (commit 3aba483)
     assert before.checkpoint_dir.name.split("-")[1] == "4e715017"
     names = {before.checkpoint_dir}
-    for change in ({"laplacian_weight": 0.3}, {"glow_weight": 0.2}, {"texture_weight": 100.0}):
+    for change in ({"laplacian_weight": 0.3}, {"glow_weight": 0.2}, {"texture_weight": 100.0},
+                   {"teacher_weight": 1.0}):
         names.add(dataclasses.replace(before, config=dataclasses.replace(
             before.config, **change)).checkpoint_dir)
-    assert len(names) == 4  # any of the terms on: a run of its own
+    assert len(names) == 5  # any of the terms on: a run of its own
 
 
 def test_an_upload_named_like_a_bundled_painting_is_not_that_painting():
@@ -232,6 +233,9 @@ def train_page(steps: int, distil_steps: int) -> AppTest:
     at.number_input(key="train.glow_weight").set_value(0.7)
     assert at.number_input(key="train.texture_weight").value == 0.0
     at.number_input(key="train.texture_weight").set_value(20.0)
+    assert at.number_input(key="train.teacher_weight").value == registry_default("teacher_weight")
+    # the teacher term needs a teacher: only with distillation steps
+    at.number_input(key="train.teacher_weight").set_value(0.3 if distil_steps else 0.0)
     at.number_input(key="train.crop").set_value(32)
     at.number_input(key="train.batch").set_value(1)
     at.run()
@@ -272,6 +276,7 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
     training = model.manifest["training"]
     assert training["style_size"] == 64 and training["laplacian_weight"] == 0.5  # reached it
     assert training["glow_weight"] == 0.7 and training["texture_weight"] == 20.0
+    assert training["teacher_weight"] == 0.3
     assert at.button(key="train.start").label == "Resume"  # its checkpoint is at step 4...
     assert at.button(key="train.start").disabled  # ...which is all the steps asked for
     assert "Its checkpoint is at step 4: raise Steps" in texts(at.caption)

@@ -9,10 +9,12 @@
 2. **Fine-tuning** on the painting's Gram matrices, as Johnson et al. train from scratch:
    this takes the network past its teacher, towards the painting itself. A glow term
    (``TrainConfig.glow_weight``) takes out the light glow the teacher draws along strong
-   edges. Two terms are off by default: a Laplacian term against the photo (Li et al., 2017)
-   may hold the picture to the photo's structure (``TrainConfig.laplacian_weight``), and a
-   texture term keeps the painting's texture where the photo is plain
-   (``TrainConfig.texture_weight``).
+   edges. Three terms are off by default: a Laplacian term against the photo (Li et al.,
+   2017) may hold the picture to the photo's structure (``TrainConfig.laplacian_weight``),
+   a texture term keeps the painting's texture where the photo is plain
+   (``TrainConfig.texture_weight``), and a teacher term keeps each pixel near the
+   teacher's picture, so that the Gram losses cannot emboss it
+   (``TrainConfig.teacher_weight``).
 
 The loss of phase 2 is the classic engine's: the same VGG feature extractor
 (``core.backbone``) and the same loss functions (``core.losses``), here averaged over a
@@ -64,8 +66,8 @@ FINE_TUNE = "fine-tuning on the painting"
 # has timed some.
 FINE_TUNE_COST = 2.5
 OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
-# fine-tuning's logged loss terms: the objective's and the terms against the photo
-TRAINER_TERMS = (*OBJECTIVE_TERMS, "laplacian", "glow", "texture")
+# fine-tuning's logged loss terms: the objective's, those against the photo, the teacher's
+TRAINER_TERMS = (*OBJECTIVE_TERMS, "laplacian", "glow", "texture", "teacher")
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,7 @@ class TrainProgress:
     laplacian: float | None = None  # fine-tuning with the Laplacian term: its weighted value
     glow: float | None = None  # fine-tuning with the glow term: its weighted value
     texture: float | None = None  # fine-tuning with the texture term: its weighted value
+    teacher: float | None = None  # fine-tuning with the teacher term: its weighted value
     distil_steps: int = 0
 
     @property
@@ -158,9 +161,14 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
             extra = _photo_terms(config, y_pred, x, features, self.texture)
-            for tracker, term in zip(self.terms, (*ops.unstack(weighted), *extra), strict=True):
+            # each pixel held near the teacher's, as distillation measures it, but for the
+            # band where the teacher draws its halos
+            teacher = (config.teacher_weight * losses.teacher_loss(y_pred, y, x)
+                       if config.teacher_weight and y is not None else ops.zeros(()))
+            terms = (*ops.unstack(weighted), *extra, teacher)
+            for tracker, term in zip(self.terms, terms, strict=True):
                 tracker.update_state(term)
-            return weighted[0] + weighted[1] + weighted[2] + extra[0] + extra[1] + extra[2]
+            return sum(terms[1:], terms[0])
 
         @property
         def metrics(self):
@@ -363,4 +371,6 @@ class _Run:
         return dict(losses=Losses.of(logs[name] for name in OBJECTIVE_TERMS),
                     laplacian=float(logs["laplacian"]) if config.laplacian_weight else None,
                     glow=float(logs["glow"]) if config.glow_weight else None,
-                    texture=float(logs["texture"]) if config.texture_weight else None)
+                    texture=float(logs["texture"]) if config.texture_weight else None,
+                    teacher=(float(logs["teacher"]) if config.teacher_weight and target is not None
+                             else None))

@@ -41,7 +41,8 @@ PAINTING_SIDE = 512  # px: the copy of the painting kept beside a trained-here n
 CHECKPOINTS = "checkpoints"  # under registry.trained_dir()
 # Training terms added after the first Train page, by their weight: the settings each brings.
 LATER_TERMS = {"laplacian_weight": ("laplacian_weight", "laplacian_pool"),
-               "glow_weight": ("glow_weight",), "texture_weight": ("texture_weight",)}
+               "glow_weight": ("glow_weight",), "texture_weight": ("texture_weight",),
+               "teacher_weight": ("teacher_weight",)}
 
 
 def name_problem(name: str) -> str | None:

@@ -25,6 +25,7 @@ STYLE_SIZE = "train.style_size"
 LAPLACIAN_WEIGHT = "train.laplacian_weight"
 GLOW_WEIGHT = "train.glow_weight"
 TEXTURE_WEIGHT = "train.texture_weight"
+TEACHER_WEIGHT = "train.teacher_weight"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
 CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
@@ -36,7 +37,7 @@ CREDITS = (("title", "Title"), ("artist", "Artist"), ("year", "Year"), ("licence
 CROP_RANGE = (32, 1024)
 STYLE_SIZE_RANGE = (32, 2048)
 BATCH_RANGE = (1, 64)
-TERM_WEIGHT_RANGE = (0.0, 10.0)  # the Laplacian and glow terms: TrainConfig takes any >= 0
+TERM_WEIGHT_RANGE = (0.0, 10.0)  # the Laplacian, glow and teacher terms: TrainConfig takes >= 0
 TEXTURE_WEIGHT_RANGE = (0.0, 1000.0)  # the texture term's: at 300 Udnie's pattern covered all
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
@@ -117,15 +118,23 @@ def settings_panel(chosen: pickers.Chosen | None) -> tuple[TrainTask | None, str
 def _advanced(defaults: TrainConfig) -> dict:
     """The advanced settings, as TrainConfig's fields."""
     with st.expander("Advanced settings"):
-        distil_col, size_col = st.columns(2)  # rows of two: the labels are long
+        distil_col, teacher_col = st.columns(2)  # rows of two: the labels are long
+        size_col, crop_col = st.columns(2)
         laplacian_col, glow_col = st.columns(2)
-        texture_col, crop_col = st.columns(2)
-        batch_col, preview_col = st.columns(2)
+        texture_col, batch_col = st.columns(2)
+        preview_col, _ = st.columns(2)
         distil = distil_col.number_input(
             "Steps learning from the any-painting network", 0, MAX_STEPS,
             defaults.distil_steps, key=DISTIL_STEPS, persist_state="session",
             help="The first steps copy the any-painting network's pictures pixel by pixel "
                  "(cheap); the rest fine-tune on the painting itself.")
+        teacher = teacher_col.number_input(
+            "Stay close to the any-painting network", *TERM_WEIGHT_RANGE,
+            defaults.teacher_weight, step=0.1, key=TEACHER_WEIGHT, persist_state="session",
+            help="Above 0 (Composition VII's network: 1), fine-tuning holds the picture near "
+                 "the any-painting network's, but for a band along strong edges: no embossed, "
+                 "metallic look (a bright and a dark line along every edge), but that "
+                 "network's halos come back, broad ones on some paintings (Udnie).")
         style_size = size_col.number_input(
             "Painting size (px)", *STYLE_SIZE_RANGE, defaults.style_size, step=8,
             key=STYLE_SIZE, persist_state="session",
@@ -162,7 +171,7 @@ def _advanced(defaults: TrainConfig) -> dict:
     return {"distil_steps": int(distil), "style_size": int(style_size), "crop": int(crop),
             "batch": int(batch), "preview_every": int(preview_every),
             "laplacian_weight": float(laplacian), "glow_weight": float(glow),
-            "texture_weight": float(texture)}
+            "texture_weight": float(texture), "teacher_weight": float(teacher)}
 
 
 def _credits(painting_id: str | None) -> dict:
