@@ -36,9 +36,9 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
         extra=(--style-size 1080 --laplacian-weight 0.15)
         note="$note, with $size_note and --laplacian-weight 0.15 (no relief)" ;;
       the_scream)
-        extra=(--laplacian-weight 0.15 --laplacian-pool 2 --steps 1600)
+        extra=(--laplacian-weight 0.15 --laplacian-pool 2 --teacher-weight 0.3)
         note="$note, with --laplacian-weight 0.15 --laplacian-pool 2 (no relief, no streaks)"
-        note="$note and --steps 1600 (smaller rims, a clearer picture)" ;;
+        note="$note and --teacher-weight 0.3 (crisper, no coloured fringes)" ;;
       udnie)
         extra=(--texture-weight 100)
         note="$note, with --texture-weight 100 (its blots kept in skies)" ;;
