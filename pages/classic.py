@@ -93,5 +93,5 @@ else:
                      f"{memory.classic_peak(config, width, height, masks is not None).text()}.")
 
 if job is not None:
-    live.job_panel(job)
+    live.job_panel(job, active=busy)
 live.earlier_runs(job.id if job is not None else None)
