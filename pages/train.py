@@ -33,6 +33,6 @@ with settings_col:
     st.subheader("2 · Network")
     task, problem = form.settings_panel(chosen)
 
-train_job.controls(engine, job, task, problem)
+busy = train_job.controls(engine, job, task, problem)
 if job is not None:
-    train_job.job_panel(job)
+    train_job.job_panel(job, busy)

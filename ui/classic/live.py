@@ -148,18 +148,17 @@ def evenly(snapshots: tuple[Snapshot, ...], count: int) -> list[Snapshot]:
     return [snapshots[i] for i in dict.fromkeys(picks.tolist())]
 
 
-def job_panel(job: JobHandle, *, compact: bool = False, active: bool | None = None) -> None:
+def job_panel(job: JobHandle, *, active: bool, compact: bool = False) -> None:
     """A job on a page, the one polling view of every page: while it runs, a fragment that
     redraws itself every POLL_SECONDS; when it ends, one full rerun.
 
     In full (the classic page): the result once over, progress, the picture now, the loss
     chart and the snapshots. ``compact`` (a job inside another view, e.g. classic vs fast):
     progress and the picture now; the view that started it shows the result. ``active``:
-    whether the job ran when the page drew its Run and Cancel buttons (default: now). A job
-    that ended since then gets its full rerun, which redraws the buttons; asked again here,
-    it left Run disabled and Cancel enabled with nothing to poll (seen once in CI).
+    whether the job ran when the page drew its buttons. A job that ended since then gets its
+    full rerun, which redraws them; asked again here, it left Run disabled and Cancel enabled
+    with nothing to poll (seen once in CI).
     """
-    active = job.active if active is None else active
     if not active and not compact:
         _result(job)
 

@@ -191,7 +191,8 @@ def _progress(job: JobHandle) -> None:
     st.caption(f"Classic run of {live.title(task.content_name)} with "
                f"{' + '.join(live.title(name) for name in task.style_names)}:")
 
-    live.job_panel(job, compact=True)  # its end reruns the page, which shelves and shows it
+    # only called while it runs; its end reruns the page, which shelves and shows it
+    live.job_panel(job, active=True, compact=True)
     if st.button("Cancel", key="compare.cancel_classic", icon=":material/stop:"):
         job.cancel()
         st.rerun()

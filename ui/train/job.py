@@ -39,9 +39,10 @@ def followed_job(engine: Engine) -> JobHandle | None:
 
 
 def controls(engine: Engine, job: JobHandle | None, task: TrainTask | None,
-             problem: str | None) -> None:
+             problem: str | None) -> bool:
     """Start (or Resume from a checkpoint of the same painting and settings), Cancel, and a
-    line: what to fix, or how long it should take."""
+    line: what to fix, or how long it should take. Returns whether the job ran as they were
+    drawn, for ``job_panel``."""
     busy = job is not None and job.active
     saved = task.saved_step() if task is not None and not busy else None
     if saved:
@@ -69,6 +70,7 @@ def controls(engine: Engine, job: JobHandle | None, task: TrainTask | None,
                          "or start afresh.")
     else:
         note_col.caption(estimate_text(task, saved or 0))
+    return busy
 
 
 def estimate_text(task: TrainTask, saved: int) -> str:
@@ -115,9 +117,10 @@ def progress_text(view: JobView) -> str:
         f"{text} · estimating the time left")
 
 
-def job_panel(job: JobHandle) -> None:
-    """The job: live while it runs (a polling fragment), then its network's facts."""
-    active = job.active
+def job_panel(job: JobHandle, active: bool) -> None:
+    """The job: live while it runs (a polling fragment), then its network's facts.
+    ``active``: whether it ran when ``controls`` drew the buttons, so that a job ending in
+    between gets its full rerun (as ``ui.classic.live.job_panel``)."""
 
     @st.fragment(run_every=POLL_SECONDS if active else None)
     def live() -> None:
