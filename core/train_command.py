@@ -124,7 +124,7 @@ def _train_reporter(every: int):
             measured = (f"pixel error {event.pixel_error:.2f}" if losses is None else
                         f"content {losses.content:.4g}  style {losses.style:.4g}  "
                         f"tv {losses.tv:.4g}")
-            for term in ("laplacian", "glow", "texture", "teacher"):
+            for term in training.OPTIONAL_TERMS:
                 if getattr(event, term) is not None:
                     measured += f"  {term} {getattr(event, term):.4g}"
             print(f"step {event.step}/{event.steps}  {event.elapsed:7.0f}s  "

@@ -104,8 +104,8 @@ class TrainConfig:
     # photo's own. The any-painting network, and so every network distilled from it, draws a
     # light glow there; at 0.2 it went from three of the five bundled networks' pictures
     # (Composition VII's teacher term brought soft bands back) and narrowed to a rim on
-    # Udnie's and The Scream's. Udnie's, whose texture is coarse blots,
-    # painted skies flat at 0.2 unless its texture term holds them (BENCHMARKS.md, issue 21).
+    # Udnie's and The Scream's. Udnie's, whose texture is coarse blots, painted skies flat
+    # at 0.2 unless its texture term holds them (BENCHMARKS.md, issue 21).
     glow_weight: float = 0.2
     # Fine-tuning's texture term (core.losses.texture_shortfall_loss): how far the picture's
     # texture falls short of the painting's where the photo is plain. Off by default; Udnie's

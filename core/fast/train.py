@@ -66,8 +66,10 @@ FINE_TUNE = "fine-tuning on the painting"
 # has timed some.
 FINE_TUNE_COST = 2.5
 OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
-# fine-tuning's logged loss terms: the objective's, those against the photo, the teacher's
-TRAINER_TERMS = (*OBJECTIVE_TERMS, "laplacian", "glow", "texture", "teacher")
+# fine-tuning's optional terms, each with TrainConfig's NAME_weight and TrainProgress's NAME:
+# those against the photo, then the teacher's
+OPTIONAL_TERMS = ("laplacian", "glow", "texture", "teacher")
+TRAINER_TERMS = (*OBJECTIVE_TERMS, *OPTIONAL_TERMS)  # all that fine-tuning logs
 
 
 @dataclass(frozen=True)
@@ -368,9 +370,8 @@ class _Run:
             logs = self.distiller.train_on_batch(batch, target, return_dict=True)
             return dict(losses=None, phase=DISTIL, pixel_error=float(np.sqrt(logs["loss"])))
         logs = self.trainer.train_on_batch(batch, target, return_dict=True)
+        # an optional term that is off reports None (the teacher term always has its
+        # teacher: TrainConfig refuses it without distillation)
         return dict(losses=Losses.of(logs[name] for name in OBJECTIVE_TERMS),
-                    laplacian=float(logs["laplacian"]) if config.laplacian_weight else None,
-                    glow=float(logs["glow"]) if config.glow_weight else None,
-                    texture=float(logs["texture"]) if config.texture_weight else None,
-                    teacher=(float(logs["teacher"]) if config.teacher_weight and target is not None
-                             else None))
+                    **{term: float(logs[term]) if getattr(config, f"{term}_weight") else None
+                       for term in OPTIONAL_TERMS})
