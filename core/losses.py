@@ -212,28 +212,67 @@ def glow_loss(image, photo):
     return ops.mean(ops.square(lift) * ops.cast(count >= GLOW_MIN_PIXELS, "float32")[:, None])
 
 
-# px from the photo's strong edges, beyond the first and up to the second: the band where
-# the any-painting network draws its halo, which the teacher term leaves to the glow term
-# (of a 256 px training crop: about 50-90 px of a 1080x720 picture)
-TEACHER_FREE_BAND = (3, 32)
+# px from the photo's strong edges: the band where the any-painting network draws its halo
+# (of a 256 px training crop, which covers 55-100 % of a photo's short side: 50-90 px of a
+# 1080x720 picture)
+HALO_BAND = 32
+HALO_REACH = 64  # px: how far from a band pixel the tone it should have is looked for
+HALO_TONE_BINS = 8  # bins of the photo's luminance: "pixels of like tone"
+HALO_DETAIL = 9  # px: the box whose mean is a pixel's tone; finer is the strokes' detail
 
 
-def teacher_loss(image, teacher, photo, free_band=TEACHER_FREE_BAND):
-    """Mean squared difference (0..255) of (B, H, W, 3) ``image`` from the teacher's picture,
-    per pixel and channel, except where the nearest strong edge of the photo is more than
-    ``free_band[0]`` and at most ``free_band[1]`` px away: a mean over all pixels, the band
-    counting 0.
+def halo_free(teacher, photo, band: int = HALO_BAND, reach: int = HALO_REACH,
+              bins: int = HALO_TONE_BINS):
+    """The teacher's (B, H, W, 3) picture of (B, H, W, 3) ``photo`` (both RGB 0..255) with
+    its halos taken out: within ``band`` px of the photo's strong edges, each pixel's tone
+    (the mean over a ``HALO_DETAIL`` box) is replaced by the mean colour the teacher gives
+    pixels of like luminance in the photo beyond the band, near it (a triangle window of
+    ``reach`` px); the strokes' detail, the pixel less its tone, is kept. Where no such
+    pixels are near, the teacher's own.
 
-    The teacher's picture, followed pixel by pixel, holds fine-tuning away from embossing
-    (a bright and a dark line along every edge, which the Gram losses drift to); the lines
-    lie within the band's inner edge, so they still cost. Its halos lie in the band, and
-    following it there (tried) brought them back.
+    Both means are taken per bin of the photo's luminance: across an edge a window holds
+    both sides, a dark tower and a light sky, and one mean of both would draw a halo (or a
+    dark rim) of its own.
     """
+    teacher = ops.cast(teacher, "float32")
+    photo = ops.cast(photo, "float32")
     edges = _strong_edges(photo)
-    near, far = free_band
-    followed = 1.0 - (_dilate(edges, far) - _dilate(edges, near))
-    error = ops.square(ops.cast(image, "float32") - ops.cast(teacher, "float32"))
-    return ops.mean(followed * error)
+    in_band = _box_mean(_dilate(edges, band), 5) * (1.0 - edges)  # its far side soft
+    beyond = 1.0 - _dilate(edges, band)
+    luma = _luminance(photo)
+    spacing = 255.0 / (bins - 1)
+    side = reach // 2 * 2 + 1  # two box passes: a triangle window
+
+    def near(values):
+        return _box_mean(_box_mean(values, side), side)
+
+    wanted, trust = ops.zeros_like(teacher), ops.zeros_like(luma)
+    local = ops.zeros_like(teacher)
+    for index in range(bins):
+        member = ops.relu(1.0 - ops.abs(luma - index * spacing) / spacing)  # a soft bin
+        weight = beyond * member
+        share = near(weight)
+        found = ops.clip(share / 0.03, 0.0, 1.0)  # under 3 % of the window: not trusted
+        wanted = wanted + member * found * near(teacher * weight) / ops.maximum(share, 1e-4)
+        trust = trust + member * found
+        local = local + member * (_box_mean(teacher * member, HALO_DETAIL)
+                                  / ops.maximum(_box_mean(member, HALO_DETAIL), 1e-4))
+    wanted = wanted / ops.maximum(trust, 1e-4)
+    change = in_band * ops.clip(trust, 0.0, 1.0) * (wanted - local)
+    return ops.clip(teacher + change, 0.0, 255.0)
+
+
+def teacher_loss(image, teacher, photo):
+    """Mean squared difference (0..255) of (B, H, W, 3) ``image`` from the teacher's
+    picture with its halos taken out (``halo_free``), per pixel and channel.
+
+    Followed pixel by pixel, the teacher's picture holds fine-tuning away from embossing (a
+    bright and a dark line along every edge, which the Gram losses drift to) and keeps its
+    strokes and colours; with its halos, it taught them too (tried), even when the band
+    where it draws them was left out of the mean (BENCHMARKS.md, issue 21).
+    """
+    target = halo_free(teacher, photo)
+    return ops.mean(ops.square(ops.cast(image, "float32") - target))
 
 
 PLAIN_REACH = 3  # px: a position is plain when no strong edge of the photo is this near

@@ -11,9 +11,10 @@ from core.errors import UserError
 
 
 def add_command(commands) -> None:
-    from core.fast.settings import NetworkShape, TrainConfig
+    from core.fast.settings import DESIGNS, LEARNING_RATES, TrainConfig
 
-    defaults, shape = TrainConfig(), NetworkShape()
+    defaults = TrainConfig()
+    shape = defaults.network
     train = commands.add_parser(
         "train-fast", help="train a style network on a folder of photos",
         description="Checkpoints go to --checkpoint-dir; running the same command again "
@@ -31,8 +32,7 @@ def add_command(commands) -> None:
                        ("style_weight", float), ("tv_weight", float),
                        ("laplacian_weight", float), ("laplacian_pool", int),
                        ("glow_weight", float), ("texture_weight", float),
-                       ("teacher_weight", float),
-                       ("learning_rate", float), ("seed", int),
+                       ("teacher_weight", float), ("seed", int),
                        ("checkpoint_every", int), ("preview_every", int)):
         train.add_argument("--" + flag.replace("_", "-"), type=kind,
                            default=getattr(defaults, flag),
@@ -40,6 +40,14 @@ def add_command(commands) -> None:
     train.add_argument("--style-layers", nargs="+", metavar="LAYER:WEIGHT",
                        default=[f"{n}:{w:g}" for n, w in defaults.style_layers],
                        help="default " + " ".join(f"{n}:{w:g}" for n, w in defaults.style_layers))
+    train.add_argument("--learning-rate", type=float,
+                       help="default: the design's, " + ", ".join(
+                           f"{rate:g} for {design}" for design, rate in LEARNING_RATES.items()))
+    train.add_argument("--design", choices=DESIGNS, default=shape.design,
+                       help=f"default {shape.design}: the any-painting network's layers, "
+                            "starting from its weights; johnson: Johnson et al.'s, from random "
+                            "weights (learning first from the any-painting network with "
+                            "--distil-steps, e.g. 1000 of --steps 1300)")
     train.add_argument("--width", type=int, default=shape.width, help="network width")
     train.add_argument("--residual-blocks", type=int, default=shape.residual_blocks)
     train.add_argument("--edge-kernel", type=int, default=shape.edge_kernel,
@@ -87,7 +95,7 @@ def run(args) -> dict:
 
 def _train_config(args):
     from core.fast import train as training
-    from core.fast.settings import NetworkShape
+    from core.fast.settings import LEARNING_RATES, NetworkShape
 
     return training.TrainConfig(
         steps=args.steps, distil_steps=args.distil_steps,
@@ -99,12 +107,14 @@ def _train_config(args):
         laplacian_weight=args.laplacian_weight, laplacian_pool=args.laplacian_pool,
         glow_weight=args.glow_weight, texture_weight=args.texture_weight,
         teacher_weight=args.teacher_weight,
-        learning_rate=args.learning_rate, seed=args.seed,
+        learning_rate=(LEARNING_RATES[args.design] if args.learning_rate is None
+                       else args.learning_rate),
+        seed=args.seed,
         backbone=args.backbone,
         precision=args.precision, checkpoint_every=args.checkpoint_every,
         preview_every=args.preview_every,
         network=NetworkShape(width=args.width, residual_blocks=args.residual_blocks,
-                             edge_kernel=args.edge_kernel),
+                             edge_kernel=args.edge_kernel, design=args.design),
     )
 
 

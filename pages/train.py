@@ -17,10 +17,11 @@ frame.require_frame()  # a deep link on a fresh server runs this file alone
 
 st.title("Train a network")
 st.caption(
-    "Johnson et al. (2016): a small network learns one painting, then paints any photo in "
-    "one pass on the fast page. It first copies the any-painting network's pictures, then "
-    "fine-tunes on the painting itself; previews of photos it never trained on show how far "
-    "it has got. Training saves a checkpoint as it goes: Cancel, and Resume later."
+    "A network for one painting, which then paints any photo in one pass on the fast page "
+    "(Johnson et al., 2016). It starts as the any-painting network with your painting, "
+    "without that network's painting reader, and learns the painting further while its "
+    "halos are taken out; previews of photos it never trained on show how far it has got. "
+    "Training saves a checkpoint as it goes: Cancel, and Resume later."
 )
 engine = common.engine_or_stop()
 job = train_job.followed_job(engine)

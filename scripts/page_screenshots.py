@@ -239,8 +239,7 @@ def shoot_train(page, nav, shot) -> None:
     nav("Train", "Train a network")
     helpers.set_number(page, "Steps", 60)
     page.get_by_text("Advanced settings").click()
-    for name, value in (("Steps learning from the any-painting network", 40),
-                        ("Crop (px)", 128), ("Preview every (steps)", 10)):
+    for name, value in (("Crop (px)", 128), ("Preview every (steps)", 10)):
         helpers.set_number(page, name, value)
     time.sleep(2)
     page.get_by_role("button", name="Start", exact=True).click()

@@ -6,13 +6,14 @@ import threading
 import numpy as np
 import pytest
 
+from core import losses
 from core.backbone import FeatureExtractor, resolve_backbone
 from core.errors import SettingsError, UserError
 from core.fast import train as training
 from core.fast.checkpoint import Checkpoint
-from core.fast.distil import Teacher
+from core.fast.distil import Teacher, start_from_teacher
 from core.fast.network import build_transformer
-from core.fast.settings import NetworkShape
+from core.fast.settings import ANY_PAINTING_SHAPE, NetworkShape
 from tests.conftest import TINY, logged, painting, photo, tiny_config
 
 
@@ -105,8 +106,8 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
     assert TrainConfig.from_dict(old).teacher_weight == 0.0  # nor a teacher term
 
 
-def test_the_teacher_term_follows_the_teachers_picture_but_not_in_its_halo_band():
-    config = tiny_config(crop=80, distil_steps=1, teacher_weight=0.5)
+def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():
+    config = tiny_config(crop=256, distil_steps=1, teacher_weight=0.5)
     extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
                                  "float32")
     grams = training.style_targets(extractor, painting(), config)
@@ -115,27 +116,47 @@ def test_the_teacher_term_follows_the_teachers_picture_but_not_in_its_halo_band(
         return training._make_trainer(build_transformer(config.network), extractor, grams,
                                       config)
 
-    crops = np.full((2, 80, 80, 3), 100.0, np.float32)
-    crops[:, :, 40:] = 200.0  # a strong edge between columns 39 and 40
-    teachers = crops.copy()
-    halo = teachers.copy()
-    halo[:, :, 10:36] += 30.0  # a light band beside the edge, as the teacher draws one: free
+    crops = np.full((1, 48, 256, 3), 40.0, np.float32)
+    crops[:, :, 128:] = 200.0  # a strong edge between columns 127 and 128
+    clean = np.where(np.arange(256) < 128, 60.0, 150.0)[None, None, :, None] + 0 * crops
+    teachers = clean.copy()  # the teacher's picture draws a light halo beside the edge
+    teachers[:, :, 128:160] += np.linspace(40.0, 0.0, 32, endpoint=False)[None, None, :, None]
     trainer = trainer_for(config)
-    total = trainer.compute_loss(crops, teachers, halo)
-    assert logged(trainer)["teacher"] == 0.0
+    total = trainer.compute_loss(crops, teachers, teachers)
+    assert logged(trainer)["teacher"] == pytest.approx(
+        0.5 * float(losses.teacher_loss(teachers, teachers, crops)), rel=1e-5)
+    assert logged(trainer)["teacher"] > 0.5 * 50.0  # its halo costs
     assert float(total) == pytest.approx(sum(logged(trainer).values()), rel=1e-5)
-    embossed = teachers.copy()
-    embossed[:, :, 38] += 40.0  # a bright and a dark line along the edge: they cost
-    embossed[:, :, 41] -= 40.0
     trainer = trainer_for(config)
-    total = trainer.compute_loss(crops, teachers, embossed)
-    assert logged(trainer)["teacher"] == pytest.approx(0.5 * 1600.0 * 2 / 80, rel=1e-5)
-    assert float(total) == pytest.approx(sum(logged(trainer).values()), rel=1e-5)
+    trainer.compute_loss(crops, teachers, clean)  # the picture without it hardly
+    assert logged(trainer)["teacher"] < 0.5 * 2.0
     untaught = trainer_for(config)
-    untaught.compute_loss(crops, None, embossed)  # no teacher's picture: no term
+    untaught.compute_loss(crops, None, teachers)  # no teacher's picture: no term
     assert logged(untaught)["teacher"] == 0.0
     off = trainer_for(dataclasses.replace(config, teacher_weight=0.0))
-    off.compute_loss(crops, teachers, embossed)
+    off.compute_loss(crops, teachers, teachers)
     assert logged(off)["teacher"] == 0.0
-    with pytest.raises(SettingsError, match="teacher_weight needs distil_steps"):
+    with pytest.raises(SettingsError, match="teacher_weight needs the any-painting network"):
         tiny_config(distil_steps=0, teacher_weight=1.0)  # no teacher to follow
+
+
+def test_a_network_of_the_any_painting_design_starts_as_that_network_with_the_painting():
+    teacher = Teacher(painting())
+    crops = np.stack([photo(shift=s) for s in (0, 60)]).astype(np.float32)
+    network = build_transformer(ANY_PAINTING_SHAPE)
+    start_from_teacher(network, teacher)
+    assert teacher_error(network, teacher, crops) < 0.01  # grey levels: the same picture
+    for other in ({"width": 16}, {"residual_blocks": 3}, {"edge_kernel": 5}):
+        with pytest.raises(SettingsError, match="the any-painting design has that network's"):
+            dataclasses.replace(ANY_PAINTING_SHAPE, **other)
+
+
+def test_a_fresh_run_of_the_any_painting_design_starts_from_the_teacher(tmp_path):
+    photos = [photo(shift=s) for s in (0, 40, 80)]
+    # at learning rate 0 the step changes nothing: what it returns is where it started
+    config = tiny_config(network=ANY_PAINTING_SHAPE, steps=1, teacher_weight=1.0,
+                         learning_rate=0.0, preview_every=0)
+    assert config.learns_from_teacher and config.distil_steps == 0
+    network, _ = training.train(painting(), photos, [], config, tmp_path / "run")
+    crops = np.stack([p[:32, :32] for p in photos]).astype(np.float32)
+    assert teacher_error(network, Teacher(painting()), crops) < 0.01

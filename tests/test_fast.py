@@ -402,7 +402,7 @@ def test_train_fast_cli_writes_weights_and_a_verified_manifest(tmp_path, capsys)
     models.mkdir()
     code = cli.main(["train-fast", "--style", str(style), "--photos", str(photos),
                      "--out", str(models / "paint.weights.h5"), "--steps", "2", "--crop", "32",
-                     "--distil-steps", "1",
+                     "--distil-steps", "1", "--design", "johnson",
                      "--style-size", "48", "--width", "4", "--residual-blocks", "1",
                      "--backbone", "vgg16-hed", "--checkpoint-dir", str(tmp_path / "ckpt"),
                      "--artist", "Me", "--year", "2026", "--licence", "CC0"])
@@ -412,10 +412,13 @@ def test_train_fast_cli_writes_weights_and_a_verified_manifest(tmp_path, capsys)
     registry.verify(model)
     assert model.manifest["steps"] == 2 and model.manifest["backbone"] == "vgg16-hed"
     assert model.manifest["training"]["distil_steps"] == 1
+    # Johnson et al.'s design, from random weights: its own learning rate unless given one
+    assert model.manifest["training"]["network"]["design"] == "johnson"
+    assert model.manifest["training"]["learning_rate"] == 2e-3
     # A network started from another one carries its steps and time in the totals.
     assert cli.main(["train-fast", "--style", str(style), "--photos", str(photos),
                      "--out", str(models / "next.weights.h5"), "--steps", "1", "--crop", "32",
-                     "--distil-steps", "0",
+                     "--distil-steps", "0", "--teacher-weight", "0", "--design", "johnson",
                      "--style-size", "48", "--width", "4", "--residual-blocks", "1",
                      "--backbone", "vgg16-hed", "--checkpoint-dir", str(tmp_path / "next"),
                      "--warm-start", str(models / "paint.weights.h5"),

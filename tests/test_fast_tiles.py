@@ -87,18 +87,20 @@ def test_no_seam_where_tiles_join():
     assert cuts == [100, 200, 300]
     tiled = levels(tiling.paint_tiled(network, photo.copy(), tile=TILE))
     assert not any(seams(tiled, cuts))
-    # The same check sees the joins of tiles with their own moments and no feather (their
-    # mean signed steps: 9-15 levels, against 7.8 for 19 in 20 other columns).
-    hard = levels(tiling.paint_tiled(network, photo.copy(), tile=TILE, feather=0,
-                                     moments="tile"))
-    assert any(seams(hard, cuts))
+    # The same check sees a tile whose colours are 10 levels off (tiles with their own
+    # moments and no feather were 9-15 off with Johnson et al.'s design; this design
+    # normalises fewer layers, and its own-moment tiles, off by 11 on average, join where
+    # the painting's busy strokes step as much)
+    shifted = tiled.copy()
+    shifted[:, 200:300] = np.clip(shifted[:, 200:300] + 10, 0, 255)
+    assert seams(shifted, cuts) == [False, True, True]
 
 
 def test_the_receptive_field_bounds_what_one_pixel_changes():
     network = trained()
     tiled = tiling.tiled_network(network)
     radius, alignment = tiling.receptive_field(tiled.network.network)
-    assert (radius, alignment) == (34, 4)  # 5x5 edges, two stride-2 3x3, 3 residual blocks
+    assert (radius, alignment) == (54, 4)  # 9x9 edges, two stride-2 3x3, 5 residual blocks
     assert tiled.reach >= radius
     photo = castle()[None].astype(np.float32)
     tiled.set_moments(tiled.measure(photo, [], None))

@@ -275,23 +275,42 @@ def test_texture_shortfall_fits_the_loss_networks_rounded_up_sizes():
         pytest.approx(0.0, abs=1e-6))
 
 
-def test_the_teacher_loss_follows_the_teacher_but_not_in_its_halo_band():
-    photo = np.zeros((1, 80, 80, 3), np.float32)
-    photo[:, :, 40:] = 200.0  # a strong edge: column 39 steps to 40
-    teacher = np.zeros_like(photo)
-    # followed: columns 0-6, 36-42 (the edge, 3 px either side) and 72-79; free: 7-35, 43-71
-    everywhere = teacher + 10.0
-    assert float(losses.teacher_loss(everywhere, teacher, photo)) == pytest.approx(
-        100.0 * 22 / 80)
-    halo = teacher.copy()
-    halo[:, :, 10:36] += 30.0  # a light band beside the edge, as the teacher draws one
-    halo[:, :, 43:70] += 30.0
-    assert float(losses.teacher_loss(halo, teacher, photo)) == 0.0
-    embossed = teacher.copy()
-    embossed[:, :, 38] += 40.0  # a bright and a dark line along the edge
-    embossed[:, :, 41] -= 40.0
-    assert float(losses.teacher_loss(embossed, teacher, photo)) == pytest.approx(
-        1600.0 * 2 / 80)
-    far = teacher.copy()
-    far[:, :, 75] += 40.0  # beyond the band: followed again
-    assert float(losses.teacher_loss(far, teacher, photo)) == pytest.approx(1600.0 / 80)
+def _haloed_teacher():
+    """A photo with a strong edge (column 127 dark, 128 light), the teacher's picture of it
+    (dark 60, light 150, a fine pattern of +-10 for strokes) with a light halo on the light
+    side, +40 at the edge fading to 0 at column 160, and that picture without the halo."""
+    photo = np.full((1, 48, 256, 3), 40.0, np.float32)
+    photo[:, :, 128:] = 200.0
+    strokes = np.where((np.arange(256) // 2) % 2 == 0, 10.0, -10.0)[None, None, :, None]
+    clean = np.where(np.arange(256) < 128, 60.0, 150.0)[None, None, :, None] + strokes
+    clean = np.broadcast_to(clean, photo.shape).astype(np.float32)
+    haloed = clean.copy()
+    haloed[:, :, 128:160] += np.linspace(40.0, 0.0, 32, endpoint=False)[None, None, :, None]
+    return photo, haloed, clean
+
+
+def test_halo_free_takes_the_halo_out_and_keeps_the_strokes():
+    photo, haloed, clean = _haloed_teacher()
+    freed = np.asarray(losses.halo_free(haloed, photo))
+    inside = slice(132, 150)  # the halo's stronger part, away from the edge's own pixels
+    assert np.abs(haloed[:, :, inside] - clean[:, :, inside]).mean() > 20.0
+    assert np.abs(freed[:, :, inside] - clean[:, :, inside]).mean() < 3.0
+    # the strokes kept: the +-10 pattern, not smoothed to the tone
+    assert freed[:, :, inside].std(axis=2).mean() > 8.0
+    # the dark side, which has no halo, and everything beyond the band, as they were
+    assert np.abs(freed[:, :, 100:123] - haloed[:, :, 100:123]).mean() < 3.0
+    assert np.array_equal(freed[:, :, :90], haloed[:, :, :90])
+    assert np.array_equal(freed[:, :, 166:], haloed[:, :, 166:])
+
+
+def test_the_teacher_loss_follows_the_teacher_without_its_halo():
+    photo, haloed, clean = _haloed_teacher()
+    # a picture with the teacher's halo costs; one without it hardly
+    with_halo = float(losses.teacher_loss(haloed, haloed, photo))
+    without = float(losses.teacher_loss(clean, haloed, photo))
+    assert with_halo > 50 * without
+    # beyond the band it is the plain mean squared difference
+    shifted = haloed.copy()
+    shifted[:, :, 200:] += 10.0
+    assert float(losses.teacher_loss(shifted, haloed, photo)) - with_halo == pytest.approx(
+        100.0 * 56 / 256, rel=1e-3)

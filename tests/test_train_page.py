@@ -16,8 +16,8 @@ from core import paintings
 from core.engine.local import LocalEngine
 from core.errors import SettingsError
 from core.fast import registry
-from core.fast.settings import TrainConfig
-from core.fast.train import DISTIL, FINE_TUNE, FINE_TUNE_COST
+from core.fast.settings import ANY_PAINTING_SHAPE, NetworkShape, TrainConfig
+from core.fast.train import FINE_TUNE, FINE_TUNE_COST
 from core.fast.training_job import (
     BENCHMARK_FINE_TUNE_SECONDS,
     TrainTask,
@@ -115,8 +115,10 @@ def test_cancel_keeps_a_checkpoint_and_the_same_painting_and_settings_resume_fro
 
 
 def test_a_run_paused_before_the_later_terms_still_finds_its_checkpoint():
-    # the Train page's settings of then: those terms off (the glow term is on by default now)
-    before = TrainTask("any", painting(64), STARRY, TrainConfig(glow_weight=0.0), bundled=True)
+    # the Train page's settings of then: Johnson et al.'s design, those terms off
+    then = TrainConfig(steps=1300, distil_steps=1000, learning_rate=2e-3, glow_weight=0.0,
+                       teacher_weight=0.0, network=NetworkShape())
+    before = TrainTask("any", painting(64), STARRY, then, bundled=True)
     # the settings part of the folder's name, as it was before the terms (commit 3aba483)
     assert before.checkpoint_dir.name.split("-")[1] == "4e715017"
     names = {before.checkpoint_dir}
@@ -124,7 +126,9 @@ def test_a_run_paused_before_the_later_terms_still_finds_its_checkpoint():
                    {"teacher_weight": 1.0}):
         names.add(dataclasses.replace(before, config=dataclasses.replace(
             before.config, **change)).checkpoint_dir)
-    assert len(names) == 5  # any of the terms on: a run of its own
+    names.add(dataclasses.replace(before, config=dataclasses.replace(
+        before.config, network=ANY_PAINTING_SHAPE, distil_steps=0)).checkpoint_dir)
+    assert len(names) == 6  # any of the terms on, or the other design: a run of its own
 
 
 def test_an_upload_named_like_a_bundled_painting_is_not_that_painting():
@@ -217,14 +221,13 @@ def progress_text(at: AppTest) -> str:
     return " ".join(bar.proto.text for bar in at.get("progress"))
 
 
-def train_page(steps: int, distil_steps: int) -> AppTest:
+def train_page(steps: int) -> AppTest:
     """The Train page on The Starry Night, with tiny settings."""
     at = open_app("pages/train.py")
     assert at.text_input(key="train.name").value == "my_starry_night"
     assert at.number_input(key="train.steps").value == registry_default("steps")
     assert "Estimated time: about " in texts(at.caption)
     at.number_input(key="train.steps").set_value(steps)
-    at.number_input(key="train.distil_steps").set_value(distil_steps)
     assert at.number_input(key="train.style_size").value == registry_default("style_size")
     at.number_input(key="train.style_size").set_value(64)
     assert at.number_input(key="train.laplacian_weight").value == 0.0
@@ -234,8 +237,7 @@ def train_page(steps: int, distil_steps: int) -> AppTest:
     assert at.number_input(key="train.texture_weight").value == 0.0
     at.number_input(key="train.texture_weight").set_value(20.0)
     assert at.number_input(key="train.teacher_weight").value == registry_default("teacher_weight")
-    # the teacher term needs a teacher: only with distillation steps
-    at.number_input(key="train.teacher_weight").set_value(0.3 if distil_steps else 0.0)
+    at.number_input(key="train.teacher_weight").set_value(0.3)
     at.number_input(key="train.crop").set_value(32)
     at.number_input(key="train.batch").set_value(1)
     at.run()
@@ -254,7 +256,7 @@ def job_view(at: AppTest):
 
 
 def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to_fast():
-    at = train_page(steps=4, distil_steps=2)
+    at = train_page(steps=4)
     assert "for 4 steps" in texts(at.caption)
     at.button(key="train.start").click().run()
     assert not at.exception, at.exception
@@ -265,7 +267,7 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
         return progress_text(at).startswith("Done: 4 steps in ")
 
     wait_until(at, done)
-    assert {DISTIL.capitalize(), FINE_TUNE.capitalize()} <= seen  # both phases were shown
+    assert FINE_TUNE.capitalize() in seen  # it starts as the any-painting network's copy
     captions = [c for image in at.get("image") for c in image.captions]
     assert any(c.endswith("step 4") and c.startswith("Held-out photos") for c in captions)
     assert "my_starry_night** is trained and saved" in texts(at.success)
@@ -289,7 +291,7 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
 
 
 def test_the_page_cancels_and_resumes_from_the_step_it_stopped_at():
-    at = train_page(steps=400, distil_steps=0)
+    at = train_page(steps=400)
     at.button(key="train.start").click().run()
     wait_until(at, lambda at: job_view(at).iteration >= 2)
     at.button(key="train.cancel").click().run()

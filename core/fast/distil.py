@@ -1,5 +1,6 @@
-"""The first phase of training (``core.fast.train``): the any-painting network as a teacher,
-the dithered crops both networks see, and the network compiled against per-pixel targets."""
+"""What training takes from the any-painting network (``core.fast.train``): the teacher,
+the starting weights of a network of its design, the dithered crops both networks see, and
+the distillation phase's network compiled against per-pixel targets."""
 
 from __future__ import annotations
 
@@ -22,12 +23,30 @@ class Teacher:
             self.network = compiled(arbitrary.load_arbitrary_transformer())
         except UserError as error:
             raise UserError(f"learning from the any-painting network needs it: {error} "
-                            "(or train on Gram losses alone: distil_steps 0)") from None
+                            "(or train Johnson et al.'s design on Gram losses alone: design "
+                            "johnson, distil_steps 0, teacher_weight 0)") from None
         self.vector = arbitrary.style_vector(predictor, style)
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         vectors = np.repeat(self.vector[None], len(batch), axis=0)
         return np.asarray(self.network([batch / 255.0, vectors]), np.float32) * 255.0
+
+
+def start_from_teacher(transformer, teacher: Teacher) -> None:
+    """Sets a network of the any-painting design (``core.fast.network``) to its teacher with
+    the teacher's painting: each convolution's weights, and each instance norm's scale and
+    shift as the teacher computes them from the painting's style vector."""
+    import keras
+
+    source = teacher.network.network  # the Keras model behind the compiled function
+    vector = teacher.vector[None]
+    for layer in transformer.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            layer.set_weights(source.get_layer(layer.name).get_weights())
+        elif isinstance(layer, keras.layers.GroupNormalization):
+            base = layer.name.removesuffix("_norm")
+            layer.set_weights([np.asarray(source.get_layer(f"{base}_{part}")(vector))[0]
+                               for part in ("gamma", "beta")])
 
 
 def dithered_batch(batch: np.ndarray, levels: float, seed: int, step: int) -> np.ndarray:

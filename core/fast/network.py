@@ -12,6 +12,9 @@ checkerboard, Odena et al., 2016). Fully convolutional: any input size; sizes th
 multiples of 4 are padded by reflection and cropped back, so the output always has the
 input's size.
 
+A second design, the any-painting network's own layers (``NetworkShape.design``), is the
+default for training: it starts from that network's weights (``core.fast.train``).
+
 Only ``keras.ops`` and stock layers: the same network trains under TensorFlow or PyTorch.
 """
 
@@ -21,7 +24,7 @@ import keras
 from keras import layers, ops
 
 from core.backbone import dtype_policy
-from core.fast.settings import NetworkShape
+from core.fast.settings import ANY_PAINTING, NetworkShape
 
 PACKAGE = "style_studio"
 DEFAULT_SHAPE = NetworkShape()  # frozen: one instance serves every default
@@ -82,12 +85,14 @@ class CropLike(layers.Layer):
         return (x[0], like[1], like[2], x[3])
 
 
-def _conv(x, filters, kernel, name, dtype, stride=1, relu=True):
+def _conv(x, filters, kernel, name, dtype, stride=1, relu=True, norm=True):
     x = ReflectionPad(kernel // 2, name=f"{name}_pad", dtype=dtype)(x)
     x = layers.Conv2D(filters, kernel, strides=stride, name=f"{name}_conv", dtype=dtype)(x)
-    # groups=-1: one group per channel, which is instance normalisation. Its statistics are
-    # computed in float32 whatever the compute dtype.
-    x = layers.GroupNormalization(groups=-1, epsilon=1e-5, name=f"{name}_norm", dtype=dtype)(x)
+    if norm:
+        # groups=-1: one group per channel, which is instance normalisation. Its statistics
+        # are computed in float32 whatever the compute dtype.
+        x = layers.GroupNormalization(groups=-1, epsilon=1e-5, name=f"{name}_norm",
+                                      dtype=dtype)(x)
     return layers.ReLU(name=f"{name}_relu", dtype=dtype)(x) if relu else x
 
 
@@ -110,6 +115,8 @@ def build_transformer(shape: NetworkShape = DEFAULT_SHAPE, precision: str = "flo
     so the same weights file loads into either).
     """
     dtype = dtype_policy(precision)
+    if shape.design == ANY_PAINTING:
+        return _any_painting_form(shape, dtype, name)
     width = shape.width
     rgb = keras.Input((None, None, 3), name="photo")
     x = PadToMultiple(4, name="pad_to_4")(rgb)
@@ -128,3 +135,28 @@ def build_transformer(shape: NetworkShape = DEFAULT_SHAPE, precision: str = "flo
     x = layers.Rescaling(127.5, offset=127.5, name="to_rgb", dtype="float32")(x)
     x = CropLike(name="crop_back")([x, rgb])
     return keras.Model(rgb, x, name=name)
+
+
+def _any_painting_form(shape: NetworkShape, dtype, name: str):
+    """The any-painting network's transformer (``core.fast.arbitrary.building``) for one
+    painting: the same layers under the same names, each conditional instance norm a plain
+    one whose scale and shift are weights (``core.fast.distil.start_from_teacher`` sets them
+    to what that network computes from the painting's style vector); RGB 0..255 in and
+    out, like the other design."""
+    rgb = keras.Input((None, None, 3), name="photo")
+    x = PadToMultiple(4, name="pad_to_4")(rgb)
+    x = layers.Rescaling(1 / 255, name="to_unit", dtype=dtype)(x)  # it takes 0..1
+    # on the way down its batch norm is folded into the convolutions' biases
+    x = _conv(x, 8, 9, "contract1", dtype, norm=False)
+    x = _conv(x, 16, 3, "contract2", dtype, stride=2, norm=False)
+    x = _conv(x, 32, 3, "contract3", dtype, stride=2, norm=False)
+    for index in range(1, shape.residual_blocks + 1):
+        y = _conv(x, 32, 3, f"res{index}_conv1", dtype)
+        y = _conv(y, 32, 3, f"res{index}_conv2", dtype, relu=False)
+        x = layers.Add(name=f"res{index}_add", dtype=dtype)([x, y])
+    x = _upsample(x, 16, "expand1", dtype)
+    x = _upsample(x, 8, "expand2", dtype)
+    x = _conv(x, 3, 9, "expand3", dtype, relu=False)
+    x = layers.Activation("sigmoid", name="sigmoid", dtype="float32")(x)
+    x = layers.Rescaling(255.0, name="to_rgb", dtype="float32")(x)
+    return keras.Model(rgb, CropLike(name="crop_back")([x, rgb]), name=name)

@@ -9,24 +9,37 @@ import Keras and TensorFlow.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from core.backbone import BACKBONES, PRECISIONS
 from core.errors import SettingsError
 from core.validate import require_choice, require_count, require_number
 
+JOHNSON = "johnson"
+ANY_PAINTING = "any-painting"
+DESIGNS = (JOHNSON, ANY_PAINTING)
+ANY_PAINTING_LAYERS = {"width": 8, "edge_kernel": 9, "residual_blocks": 5}
+
 
 @dataclass(frozen=True)
 class NetworkShape:
-    """How wide and deep the transformer is; stored in every model's manifest."""
+    """How wide and deep the transformer is, and its design; stored in every model's
+    manifest."""
 
-    # The any-painting network's widths (8, 16, 32) with fewer residual blocks and 5x5
-    # first and last convolutions: it knows one painting, so it can be smaller, and at
-    # 1080x720 it paints in 0.17 s against the any-painting network's 0.20 s (BENCHMARKS.md).
-    # Width 16 with 9x9 edges, the networks before issue 21, took 0.44 s.
+    # Johnson et al.'s design, as narrow as the any-painting network (8, 16, 32 channels)
+    # with fewer residual blocks and 5x5 first and last convolutions: the networks of
+    # issue 21's first recipe, distilled (TrainConfig), 0.57x the any-painting network's
+    # time at 1080x720. Width 16 with 9x9 edges, the networks before, took 1.06-1.37x.
+    # TrainConfig's default is the other design, ANY_PAINTING_SHAPE.
     width: int = 8  # channels of the first conv; the downsampling convs use 2x and 4x
     residual_blocks: int = 3
     edge_kernel: int = 5  # the first and the last convolution's kernel (Johnson et al.: 9)
+    # JOHNSON: Johnson et al.'s layers (instance norm after every convolution, a linear
+    # output), from random weights. ANY_PAINTING: the any-painting network's own layers (no
+    # norm on the way down, a sigmoid out; ``core.fast.network``), which training starts
+    # from that network's weights with the painting's style vector folded in: a copy of its
+    # picture from the first step, minus the style predictor's time.
+    design: str = JOHNSON
 
     def __post_init__(self):
         require_count("width", self.width, 4, 128)
@@ -34,14 +47,29 @@ class NetworkShape:
         require_count("edge_kernel", self.edge_kernel, 1, 15)
         if self.edge_kernel % 2 == 0:
             raise SettingsError(f"edge_kernel must be odd (got {self.edge_kernel})")
+        require_choice("design", self.design, DESIGNS)
+        # all of that network's layers: without two of its five residual blocks (tried) its
+        # picture was 70 grey levels (RMS) from the whole network's
+        layers = {name: getattr(self, name) for name in ANY_PAINTING_LAYERS}
+        if self.design == ANY_PAINTING and layers != ANY_PAINTING_LAYERS:
+            wanted = ", ".join(f"{name} {value}" for name, value in ANY_PAINTING_LAYERS.items())
+            got = ", ".join(f"{name} {value}" for name, value in layers.items())
+            raise SettingsError(f"the {ANY_PAINTING} design has that network's layers: "
+                                f"{wanted} (got {got})")
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> NetworkShape:
-        """From a manifest or checkpoint; those written before ``edge_kernel`` existed used 9."""
-        return cls(**{"edge_kernel": 9, **values})
+        """From a manifest or checkpoint; those written before ``edge_kernel`` existed used 9,
+        and before ``design``, Johnson et al.'s."""
+        return cls(**{"edge_kernel": 9, "design": JOHNSON, **values})
+
+
+# the any-painting network's layers, all five residual blocks
+ANY_PAINTING_SHAPE = NetworkShape(**ANY_PAINTING_LAYERS, design=ANY_PAINTING)
+LEARNING_RATES = {ANY_PAINTING: 3e-4, JOHNSON: 2e-3}  # Adam's, by the design trained
 
 
 
@@ -56,15 +84,18 @@ TEXTURE_WINDOWS = {"conv1_1": 16, "conv2_1": 8}
 class TrainConfig:
     """Every setting of a training run; stored in the checkpoint and the model's manifest."""
 
-    # Steps are counted over both phases: the first ``distil_steps`` learn per pixel from
-    # the any-painting network's pictures of the training crops (cheap: no loss network),
-    # the rest fine-tune on the painting's Gram matrices (see core.fast.train). Measured on
-    # The Starry Night (BENCHMARKS.md, issue 21): distillation alone left the report's style
-    # loss at 3.6x the any-painting network's (the per-pixel average of a texture is flat
-    # and dull); with these 300 fine-tuning steps it is 1.37x at style_size 384, and 0.22x
-    # at 1080 (median over five held-out photos at 1080 px).
-    steps: int = 1300
-    distil_steps: int = 1000
+    # A network of the any-painting design (the default) starts as a copy of that network
+    # with the painting's style vector folded in, and fine-tunes for ``steps`` on the
+    # painting's Gram matrices and the terms below. Johnson et al.'s design starts from
+    # random weights: its first ``distil_steps`` learn per pixel from the any-painting
+    # network's pictures of the training crops (cheap: no loss network), the rest fine-tune
+    # as above (the recipe of before: 1000 of 1300 steps, learning rate 2e-3). Distilled,
+    # those networks stayed blurred and dull (a pixel error of 25-30 grey levels after 1000
+    # steps, 27 after 3000: a small network's per-pixel average of a texture is flat), and a
+    # second reviewer preferred the any-painting network's picture to four of the five
+    # (BENCHMARKS.md, issue 21).
+    steps: int = 300
+    distil_steps: int = 0
     distil_batch: int = 4  # crops per distillation step (a step is cheap: no loss network)
     # Grey levels of noise on every crop, as core.fast.apply.FastConfig.dither paints with.
     dither: float = 2.0
@@ -92,40 +123,38 @@ class TrainConfig:
     content_weight: float = 1.5
     style_weight: float = 500.0
     tv_weight: float = 0.02
-    learning_rate: float = 2e-3
+    # a network that starts as the any-painting network's copy needs a tenth of the rate
+    # that trains one from random weights: at 2e-3 its picture went 36 grey levels (RMS)
+    # from its teacher's in 15 steps; at 3e-4, 20-25 over 300 steps, most of it the halo
+    learning_rate: float = LEARNING_RATES[ANY_PAINTING]
     # Fine-tuning's Laplacian term against the photo (core.losses.laplacian_loss, pooled by
-    # laplacian_pool): off by default, as it flattens paintings of broad shapes; the Wave's
-    # and The Scream's networks take 0.15 against relief, The Scream's pooled by 2, as by 4
-    # it left thin streaks in skies, finer than the pooling (BENCHMARKS.md).
+    # laplacian_pool): off, as it flattens paintings of broad shapes; the distilled networks
+    # of Johnson et al.'s design took it against relief (the Wave's and The Scream's, 0.15;
+    # pooled by 4 it left thin streaks in skies, finer than the pooling; BENCHMARKS.md).
     laplacian_weight: float = 0.0
     laplacian_pool: int = 4
     # Fine-tuning's glow term (core.losses.glow_loss): the square of how much lighter than
     # their surroundings the picture's bands along the photo's strong edges are, beyond the
-    # photo's own. The any-painting network, and so every network distilled from it, draws a
-    # light glow there; at 0.2 it went from three of the five bundled networks' pictures
-    # (Composition VII's teacher term brought soft bands back) and narrowed to a rim on
-    # Udnie's and The Scream's. Udnie's, whose texture is coarse blots, painted skies flat
-    # at 0.2 unless its texture term holds them (BENCHMARKS.md, issue 21).
-    glow_weight: float = 0.2
+    # photo's own. The any-painting network draws a light glow there; with the teacher term,
+    # 1 narrowed what was left of it more than 0.2 did, on Udnie's network (BENCHMARKS.md,
+    # issue 21). Udnie's, whose texture is coarse blots, would paint skies bare unless its
+    # texture term holds them.
+    glow_weight: float = 1.0
     # Fine-tuning's texture term (core.losses.texture_shortfall_loss): how far the picture's
     # texture falls short of the painting's where the photo is plain. Off by default; Udnie's
     # network takes 100, so that the glow term cannot bare its skies.
     texture_weight: float = 0.0
     # Fine-tuning's teacher term (core.losses.teacher_loss: the any-painting network's
-    # picture, pixel by pixel, as distillation measures, but for the band along strong edges
-    # where it draws its halos; no teacher, no term). Without it Composition VII's network
-    # drifted to a cheap way of matching the painting's statistics, a bright and a dark line
-    # along every edge: an embossed, metallic look. At 1 it keeps the teacher's clean,
-    # many-coloured strokes, with a lower style loss, not a higher one, but soft bands along
-    # edges; The Scream's takes 0.3 (crisper, no neon lines along cables, wider halos). Off by
-    # default: on Udnie's and The Starry Night's networks, and The Scream's at 1, the
-    # teacher's broad halos came back, inside the band too (BENCHMARKS.md, issue 21).
-    teacher_weight: float = 0.0
+    # picture with its halos taken out, pixel by pixel). Without it the Gram losses drifted
+    # to a cheap way of matching the painting's statistics: a bright and a dark line along
+    # every edge, an embossed, metallic look, muted colours; followed with its halos, the
+    # teacher taught them too (BENCHMARKS.md, issue 21).
+    teacher_weight: float = 1.0
     seed: int = 0
     backbone: str = "auto"
     pooling: str = "avg"
     precision: str = "bfloat16"  # the loss network's; the transformer stays float32
-    network: NetworkShape = field(default_factory=NetworkShape)
+    network: NetworkShape = ANY_PAINTING_SHAPE
     checkpoint_every: int = 100
     preview_every: int = 200
 
@@ -140,9 +169,9 @@ class TrainConfig:
             raise SettingsError(f"laplacian_pool {self.laplacian_pool} is too coarse for "
                                 f"crop {self.crop}: at most crop / 3 ({self.crop // 3})")
         require_count("distil_steps", self.distil_steps, 0, self.steps)
-        if self.teacher_weight and not self.distil_steps:
-            raise SettingsError("teacher_weight needs distil_steps above 0: without "
-                                "distillation there is no teacher's picture to follow")
+        if self.teacher_weight and not self.learns_from_teacher:
+            raise SettingsError("teacher_weight needs the any-painting network's pictures: "
+                                f"distil_steps above 0 or the {ANY_PAINTING} design")
         require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
@@ -151,6 +180,12 @@ class TrainConfig:
             require_number(name, getattr(self, name), allow_zero=True)
         require_choice("backbone", self.backbone, BACKBONES)
         require_choice("precision", self.precision, PRECISIONS)
+
+    @property
+    def learns_from_teacher(self) -> bool:
+        """Whether the run paints each crop with the any-painting network too: to distil
+        from, to start from (its design) and as fine-tuning's content target."""
+        return self.distil_steps > 0 or self.network.design == ANY_PAINTING
 
     @property
     def loss_layers(self) -> tuple[str, ...]:

@@ -1,22 +1,23 @@
-"""Training a style network (Johnson et al., 2016) on a folder of photos, in two phases.
+"""Training a style network for one painting on a folder of photos.
 
-1. **Distillation** (``TrainConfig.distil_steps``): the network learns, per pixel, to paint
-   each training crop as the any-painting network (Magenta's, ``core.fast.arbitrary``) paints
-   it with the same painting. A per-pixel target says exactly what each output pixel should
-   be, so it converges in far fewer steps than Gram losses, which only say what the
-   picture's statistics should be; and a step needs no loss network, so it is several
-   times cheaper.
-2. **Fine-tuning** on the painting's Gram matrices, as Johnson et al. train from scratch:
-   this takes the network past its teacher, towards the painting itself. A glow term
-   (``TrainConfig.glow_weight``) takes out the light glow the teacher draws along strong
-   edges. Three terms are off by default: a Laplacian term against the photo (Li et al.,
-   2017) may hold the picture to the photo's structure (``TrainConfig.laplacian_weight``),
-   a texture term keeps the painting's texture where the photo is plain
-   (``TrainConfig.texture_weight``), and a teacher term keeps each pixel near the
-   teacher's picture, so that the Gram losses cannot emboss it
-   (``TrainConfig.teacher_weight``).
+A network of the any-painting design (``NetworkShape.design``, the default) starts as the
+any-painting network (Magenta's, ``core.fast.arbitrary``) with the painting's style vector
+folded in: from the first step it paints as that network does, without its style predictor.
+One of Johnson et al.'s design (2016) starts from random weights and first learns, per
+pixel, to paint each training crop as the any-painting network paints it
+(**distillation**, ``TrainConfig.distil_steps``: a per-pixel target converges in far
+fewer steps than Gram losses, and a step needs no loss network).
 
-The loss of phase 2 is the classic engine's: the same VGG feature extractor
+Then **fine-tuning** on the painting's Gram matrices, as Johnson et al. train from
+scratch, takes the network towards the painting itself, with the any-painting network's
+picture as the content target. A teacher term keeps each pixel near that picture with its
+halos taken out (``TrainConfig.teacher_weight``), so that the Gram losses cannot emboss it,
+and a glow term (``TrainConfig.glow_weight``) takes out the light glow drawn along strong
+edges. Two terms are off by default: a Laplacian term against the photo (Li et al., 2017;
+``TrainConfig.laplacian_weight``), and a texture term that keeps the painting's texture
+where the photo is plain (``TrainConfig.texture_weight``).
+
+Fine-tuning's loss is the classic engine's: the same VGG feature extractor
 (``core.backbone``) and the same loss functions (``core.losses``), here averaged over a
 batch of random photo crops. The transformer is float32; the frozen loss network may run
 in bfloat16, which on a CPU with bfloat16 instructions (AVX512_BF16, AMX) does most of the
@@ -42,10 +43,10 @@ from core import images, losses
 from core.backbone import BackboneChoice, FeatureExtractor, resolve_backbone
 from core.errors import UserError
 from core.fast.checkpoint import Checkpoint
-from core.fast.distil import Teacher, dithered_batch, make_distiller
+from core.fast.distil import Teacher, dithered_batch, make_distiller, start_from_teacher
 from core.fast.network import build_transformer
 from core.fast.photos import PhotoSampler, centre_crop, photo_set_digest
-from core.fast.settings import TEXTURE_WINDOWS, TrainConfig
+from core.fast.settings import ANY_PAINTING, TEXTURE_WINDOWS, TrainConfig
 from core.losses import Losses
 
 
@@ -307,11 +308,14 @@ def _train(checkpoint: Checkpoint, style, photos, held_out, config: TrainConfig,
     extra = {"config": config.to_dict(), "backbone": run.choice.name, "photos": photos_digest,
              "balance": run.balance}
     step, elapsed = 0, 0.0
+    # the pictures of distillation and of the teacher term, and fine-tuning's content target
+    teacher = Teacher(style) if config.learns_from_teacher else None
     if saved is not None:
         step, elapsed = checkpoint.restore(run.trainer_at, run.transformer, run.sampler)
     elif warm_start is not None:
         _load_warm_start(run.transformer, warm_start)
-    teacher = Teacher(style) if config.distil_steps else None  # phase 2's content target too
+    elif config.network.design == ANY_PAINTING:
+        start_from_teacher(run.transformer, teacher)
     emit(TrainStarted(run.choice, len(photos), len(held_out), step,
                       run.transformer.count_params()))
 
@@ -371,7 +375,7 @@ class _Run:
             return dict(losses=None, phase=DISTIL, pixel_error=float(np.sqrt(logs["loss"])))
         logs = self.trainer.train_on_batch(batch, target, return_dict=True)
         # an optional term that is off reports None (the teacher term always has its
-        # teacher: TrainConfig refuses it without distillation)
+        # teacher: TrainConfig refuses it without one)
         return dict(losses=Losses.of(logs[name] for name in OBJECTIVE_TERMS),
                     **{term: float(logs[term]) if getattr(config, f"{term}_weight") else None
                        for term in OPTIONAL_TERMS})

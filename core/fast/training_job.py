@@ -34,7 +34,7 @@ import numpy as np
 from core import images, paintings
 from core.errors import SettingsError
 from core.fast import registry
-from core.fast.settings import TrainConfig
+from core.fast.settings import JOHNSON, TrainConfig
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
 PAINTING_SIDE = 512  # px: the copy of the painting kept beside a trained-here network
@@ -193,6 +193,8 @@ class TrainTask:
             if not resumable[weight]:
                 for name in settings:
                     del resumable[name]
+        if resumable["network"]["design"] == JOHNSON:  # the only design there was
+            del resumable["network"]["design"]
         settings = hashlib.sha256(json.dumps(resumable, sort_keys=True).encode()).hexdigest()
         photos = hashlib.sha256(str(self.photos_dir).encode()).hexdigest()
         return (registry.trained_dir() / CHECKPOINTS

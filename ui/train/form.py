@@ -19,7 +19,6 @@ UPLOAD = "train.painting_upload"
 NAME = "train.name"
 NAMED_FOR = "train.named_for"  # not a widget: the painting the name was made for
 STEPS = "train.steps"
-DISTIL_STEPS = "train.distil_steps"
 CROP = "train.crop"
 STYLE_SIZE = "train.style_size"
 LAPLACIAN_WEIGHT = "train.laplacian_weight"
@@ -118,24 +117,17 @@ def settings_panel(chosen: pickers.Chosen | None) -> tuple[TrainTask | None, str
 def _advanced(defaults: TrainConfig) -> dict:
     """The advanced settings, as TrainConfig's fields."""
     with st.expander("Advanced settings"):
-        distil_col, teacher_col = st.columns(2)  # rows of two: the labels are long
-        size_col, crop_col = st.columns(2)
+        teacher_col, size_col = st.columns(2)  # rows of two: the labels are long
         laplacian_col, glow_col = st.columns(2)
-        texture_col, batch_col = st.columns(2)
-        preview_col, _ = st.columns(2)
-        distil = distil_col.number_input(
-            "Steps learning from the any-painting network", 0, MAX_STEPS,
-            defaults.distil_steps, key=DISTIL_STEPS, persist_state="session",
-            help="The first steps copy the any-painting network's pictures pixel by pixel "
-                 "(cheap); the rest fine-tune on the painting itself.")
+        texture_col, crop_col = st.columns(2)
+        batch_col, preview_col = st.columns(2)
         teacher = teacher_col.number_input(
             "Stay close to the any-painting network", *TERM_WEIGHT_RANGE,
             defaults.teacher_weight, step=0.1, key=TEACHER_WEIGHT, persist_state="session",
-            help="Above 0 (Composition VII's network: 1, The Scream's: 0.3), fine-tuning "
-                 "holds the picture near the any-painting network's, but for a band along "
-                 "strong edges: no embossed, metallic look (a bright and a dark line along "
-                 "every edge), but that network's halos come back, broad ones on some "
-                 "paintings (Udnie).")
+            help="The new network starts as the any-painting network with your painting and "
+                 "learns the painting further; this holds each pixel near that network's "
+                 "picture, its halos taken out. Lower, and it drifts to an embossed, "
+                 "metallic look with muted colours.")
         style_size = size_col.number_input(
             "Painting size (px)", *STYLE_SIZE_RANGE, defaults.style_size, step=8,
             key=STYLE_SIZE, persist_state="session",
@@ -153,7 +145,8 @@ def _advanced(defaults: TrainConfig) -> dict:
             "No glow along edges", *TERM_WEIGHT_RANGE, defaults.glow_weight, step=0.1,
             key=GLOW_WEIGHT, persist_state="session",
             help="Takes out the light glow that fast networks draw along strong edges (a "
-                 "tower against the sky). 0 keeps it, as the any-painting network has it.")
+                 "tower against the sky). 0 keeps what is left of the any-painting "
+                 "network's.")
         texture = texture_col.number_input(
             "Texture in plain areas", *TEXTURE_WEIGHT_RANGE, defaults.texture_weight, step=10.0,
             key=TEXTURE_WEIGHT, persist_state="session",
@@ -169,7 +162,7 @@ def _advanced(defaults: TrainConfig) -> dict:
             key=PREVIEW_EVERY, persist_state="session",
             help=f"How often the held-out photos are painted for the preview: every "
                  f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
-    return {"distil_steps": int(distil), "style_size": int(style_size), "crop": int(crop),
+    return {"style_size": int(style_size), "crop": int(crop),
             "batch": int(batch), "preview_every": int(preview_every),
             "laplacian_weight": float(laplacian), "glow_weight": float(glow),
             "texture_weight": float(texture), "teacher_weight": float(teacher)}
