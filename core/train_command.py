@@ -9,12 +9,31 @@ from core import images, paintings
 from core.backbone import BACKBONES, PRECISIONS
 from core.errors import UserError
 
+# train-fast's flags for TrainConfig's fields, and for NetworkShape's (the network's)
+FIELDS = (("steps", int), ("distil_steps", int), ("distil_batch", int), ("dither", float),
+          ("batch", int), ("crop", int), ("style_size", int), ("content_layer", str),
+          ("content_weight", float), ("style_weight", float), ("tv_weight", float),
+          ("laplacian_weight", float), ("laplacian_pool", int), ("glow_weight", float),
+          ("texture_weight", float), ("teacher_weight", float), ("learning_rate", float),
+          ("seed", int), ("checkpoint_every", int), ("preview_every", int))
+SHAPE_FIELDS = (("width", int, "network width"), ("residual_blocks", int, ""),
+                ("edge_kernel", int, "the first and last convolution's kernel"))
+
 
 def add_command(commands) -> None:
-    from core.fast.settings import DESIGNS, LEARNING_RATES, TrainConfig
+    from core.fast.settings import DESIGNS, JOHNSON, TrainConfig
 
-    defaults = TrainConfig()
-    shape = defaults.network
+    # A flag left out takes the chosen design's default (TrainConfig.of_design); the help
+    # says both where they differ.
+    designs = {design: TrainConfig.of_design(design) for design in DESIGNS}
+    default_design = TrainConfig().network.design
+
+    def default_text(read) -> str:
+        values = {design: read(config) for design, config in designs.items()}
+        if len(set(map(str, values.values()))) == 1:
+            return f"default {values[default_design]}"
+        return "default " + ", ".join(f"{value} ({design})" for design, value in values.items())
+
     train = commands.add_parser(
         "train-fast", help="train a style network on a folder of photos",
         description="Checkpoints go to --checkpoint-dir; running the same command again "
@@ -25,33 +44,23 @@ def add_command(commands) -> None:
     train.add_argument("--checkpoint-dir", help="default: runs/NAME under the current folder")
     train.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     train.add_argument("--warm-start", metavar="WEIGHTS",
-                       help="start from another network's weights (same width and depth)")
-    for flag, kind in (("steps", int), ("distil_steps", int), ("distil_batch", int),
-                       ("dither", float), ("batch", int), ("crop", int), ("style_size", int),
-                       ("content_layer", str), ("content_weight", float),
-                       ("style_weight", float), ("tv_weight", float),
-                       ("laplacian_weight", float), ("laplacian_pool", int),
-                       ("glow_weight", float), ("texture_weight", float),
-                       ("teacher_weight", float), ("seed", int),
-                       ("checkpoint_every", int), ("preview_every", int)):
-        train.add_argument("--" + flag.replace("_", "-"), type=kind,
-                           default=getattr(defaults, flag),
-                           help=f"default {getattr(defaults, flag)}")
+                       help="start from another network's weights (same design and shape)")
+    train.add_argument("--design", choices=DESIGNS, default=default_design,
+                       help=f"default {default_design}: the any-painting network's layers, "
+                            f"starting from its weights; {JOHNSON}: Johnson et al.'s, from "
+                            "random weights, learning first from the any-painting network "
+                            "(--distil-steps) as the first recipe of issue 21 did")
+    for name, kind in FIELDS:
+        train.add_argument("--" + name.replace("_", "-"), type=kind,
+                           help=default_text(lambda config, name=name: getattr(config, name)))
+    for name, kind, what in SHAPE_FIELDS:
+        help_text = default_text(lambda config, name=name: getattr(config.network, name))
+        train.add_argument("--" + name.replace("_", "-"), type=kind,
+                           help=f"{what}; {help_text}" if what else help_text)
+    defaults = designs[default_design]
     train.add_argument("--style-layers", nargs="+", metavar="LAYER:WEIGHT",
                        default=[f"{n}:{w:g}" for n, w in defaults.style_layers],
                        help="default " + " ".join(f"{n}:{w:g}" for n, w in defaults.style_layers))
-    train.add_argument("--learning-rate", type=float,
-                       help="default: the design's, " + ", ".join(
-                           f"{rate:g} for {design}" for design, rate in LEARNING_RATES.items()))
-    train.add_argument("--design", choices=DESIGNS, default=shape.design,
-                       help=f"default {shape.design}: the any-painting network's layers, "
-                            "starting from its weights; johnson: Johnson et al.'s, from random "
-                            "weights (learning first from the any-painting network with "
-                            "--distil-steps, e.g. 1000 of --steps 1300)")
-    train.add_argument("--width", type=int, default=shape.width, help="network width")
-    train.add_argument("--residual-blocks", type=int, default=shape.residual_blocks)
-    train.add_argument("--edge-kernel", type=int, default=shape.edge_kernel,
-                       help="the first and last convolution's kernel")
     train.add_argument("--backbone", choices=BACKBONES, default=defaults.backbone)
     train.add_argument("--precision", choices=PRECISIONS, default=defaults.precision,
                        help="the loss network's compute precision")
@@ -94,28 +103,19 @@ def run(args) -> dict:
 
 
 def _train_config(args):
-    from core.fast import train as training
-    from core.fast.settings import LEARNING_RATES, NetworkShape
+    """TrainConfig from the flags given, the design's defaults for the rest."""
+    import dataclasses
 
-    return training.TrainConfig(
-        steps=args.steps, distil_steps=args.distil_steps,
-        distil_batch=args.distil_batch, dither=args.dither, batch=args.batch, crop=args.crop,
-        style_size=args.style_size,
-        content_layer=args.content_layer, style_layers=_layer_weights(args.style_layers),
-        content_weight=args.content_weight,
-        style_weight=args.style_weight, tv_weight=args.tv_weight,
-        laplacian_weight=args.laplacian_weight, laplacian_pool=args.laplacian_pool,
-        glow_weight=args.glow_weight, texture_weight=args.texture_weight,
-        teacher_weight=args.teacher_weight,
-        learning_rate=(LEARNING_RATES[args.design] if args.learning_rate is None
-                       else args.learning_rate),
-        seed=args.seed,
-        backbone=args.backbone,
-        precision=args.precision, checkpoint_every=args.checkpoint_every,
-        preview_every=args.preview_every,
-        network=NetworkShape(width=args.width, residual_blocks=args.residual_blocks,
-                             edge_kernel=args.edge_kernel, design=args.design),
-    )
+    from core.fast import train as training
+
+    design = training.TrainConfig.of_design(args.design)
+    given = {name: getattr(args, name) for name, _ in FIELDS if getattr(args, name) is not None}
+    shape = {name: getattr(args, name) for name, _, _ in SHAPE_FIELDS
+             if getattr(args, name) is not None}
+    return training.TrainConfig.of_design(
+        args.design, **given, style_layers=_layer_weights(args.style_layers),
+        backbone=args.backbone, precision=args.precision,
+        network=dataclasses.replace(design.network, **shape))
 
 
 def _train_reporter(every: int):

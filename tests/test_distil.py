@@ -86,6 +86,7 @@ def test_distillation_cannot_outnumber_the_steps_and_old_shapes_keep_9x9_edges()
     with pytest.raises(SettingsError, match="distil_steps"):
         tiny_config(steps=3, distil_steps=4)
     assert NetworkShape.from_dict({"width": 16, "residual_blocks": 3}).edge_kernel == 9
+    assert NetworkShape.from_dict({"width": 16, "residual_blocks": 3}).design == "johnson"
     with pytest.raises(SettingsError, match="odd"):
         NetworkShape(edge_kernel=4)
 
@@ -159,4 +160,15 @@ def test_a_fresh_run_of_the_any_painting_design_starts_from_the_teacher(tmp_path
     assert config.learns_from_teacher and config.distil_steps == 0
     network, _ = training.train(painting(), photos, [], config, tmp_path / "run")
     crops = np.stack([p[:32, :32] for p in photos]).astype(np.float32)
-    assert teacher_error(network, Teacher(painting()), crops) < 0.01
+    teacher = Teacher(painting())
+    assert teacher_error(network, teacher, crops) < 0.01
+    # a warm start keeps its own weights: the teacher's are only a fresh run's start
+    gamma, beta = network.get_layer("expand3_norm").get_weights()  # the last norm's shift
+    network.get_layer("expand3_norm").set_weights([gamma, beta + 1.0])
+    network.save_weights(tmp_path / "changed.weights.h5")
+    warm, _ = training.train(painting(), photos, [], config, tmp_path / "warm",
+                             warm_start=tmp_path / "changed.weights.h5")
+    assert teacher_error(warm, teacher, crops) > 1.0
+    assert np.allclose(np.asarray(warm(crops)), np.asarray(network(crops)), atol=1e-3)
+    with pytest.raises(SettingsError, match="nothing to distil"):
+        tiny_config(network=ANY_PAINTING_SHAPE, distil_steps=1)

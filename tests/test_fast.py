@@ -422,8 +422,9 @@ def test_train_fast_cli_writes_weights_and_a_verified_manifest(tmp_path, capsys)
                      "--style-size", "48", "--width", "4", "--residual-blocks", "1",
                      "--backbone", "vgg16-hed", "--checkpoint-dir", str(tmp_path / "next"),
                      "--warm-start", str(models / "paint.weights.h5"),
-                     "--note", "one step more"]) == 0
+                     "--learning-rate", "0.001", "--note", "one step more"]) == 0
     follow_up = json.loads((models / "next.json").read_text())
+    assert follow_up["training"]["learning_rate"] == 0.001  # given: not the design's
     assert follow_up["warm_start"] == "the paint network (2 steps)"
     assert follow_up["total_steps"] == 3 and follow_up["note"] == "one step more"
     assert follow_up["total_training_seconds"] >= model.manifest["training_seconds"]

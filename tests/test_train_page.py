@@ -116,8 +116,8 @@ def test_cancel_keeps_a_checkpoint_and_the_same_painting_and_settings_resume_fro
 
 def test_a_run_paused_before_the_later_terms_still_finds_its_checkpoint():
     # the Train page's settings of then: Johnson et al.'s design, those terms off
-    then = TrainConfig(steps=1300, distil_steps=1000, learning_rate=2e-3, glow_weight=0.0,
-                       teacher_weight=0.0, network=NetworkShape())
+    then = TrainConfig.of_design("johnson", glow_weight=0.0)
+    assert then.network == NetworkShape() and (then.steps, then.distil_steps) == (1300, 1000)
     before = TrainTask("any", painting(64), STARRY, then, bundled=True)
     # the settings part of the folder's name, as it was before the terms (commit 3aba483)
     assert before.checkpoint_dir.name.split("-")[1] == "4e715017"

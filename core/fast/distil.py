@@ -11,8 +11,9 @@ from core.fast.settings import TrainConfig
 
 
 class Teacher:
-    """The any-painting network with one painting's style vector: the pictures that the
-    distillation phase learns from, and the content target of fine-tuning."""
+    """The any-painting network with one painting's style vector: the pictures that
+    distillation learns from, the teacher term follows and fine-tuning takes as content
+    target, and the starting weights of a network of its design (``start_from_teacher``)."""
 
     def __init__(self, style: np.ndarray):
         from core.fast import arbitrary
@@ -38,15 +39,18 @@ def start_from_teacher(transformer, teacher: Teacher) -> None:
     shift as the teacher computes them from the painting's style vector."""
     import keras
 
-    source = teacher.network.network  # the Keras model behind the compiled function
+    from core.fast.apply import Compiled
+
+    # the Keras model (behind a tf.function under TensorFlow; itself under other backends)
+    source = teacher.network.network if isinstance(teacher.network, Compiled) else teacher.network
     vector = teacher.vector[None]
     for layer in transformer.layers:
         if isinstance(layer, keras.layers.Conv2D):
             layer.set_weights(source.get_layer(layer.name).get_weights())
         elif isinstance(layer, keras.layers.GroupNormalization):
             base = layer.name.removesuffix("_norm")
-            layer.set_weights([np.asarray(source.get_layer(f"{base}_{part}")(vector))[0]
-                               for part in ("gamma", "beta")])
+            layer.set_weights([keras.ops.convert_to_numpy(
+                source.get_layer(f"{base}_{part}")(vector))[0] for part in ("gamma", "beta")])
 
 
 def dithered_batch(batch: np.ndarray, levels: float, seed: int, step: int) -> np.ndarray:

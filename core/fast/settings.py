@@ -69,7 +69,11 @@ class NetworkShape:
 
 # the any-painting network's layers, all five residual blocks
 ANY_PAINTING_SHAPE = NetworkShape(**ANY_PAINTING_LAYERS, design=ANY_PAINTING)
-LEARNING_RATES = {ANY_PAINTING: 3e-4, JOHNSON: 2e-3}  # Adam's, by the design trained
+# TrainConfig's fields that differ for Johnson et al.'s design, from random weights: the
+# first recipe of issue 21 (its networks were bundled until 2026-12-05), without the terms
+# each painting had of its own. ``TrainConfig.of_design`` applies them.
+JOHNSON_RECIPE = {"network": NetworkShape(), "steps": 1300, "distil_steps": 1000,
+                  "learning_rate": 2e-3, "glow_weight": 0.2, "teacher_weight": 0.0}
 
 
 
@@ -126,7 +130,7 @@ class TrainConfig:
     # a network that starts as the any-painting network's copy needs a tenth of the rate
     # that trains one from random weights: at 2e-3 its picture went 36 grey levels (RMS)
     # from its teacher's in 15 steps; at 3e-4, 20-25 over 300 steps, most of it the halo
-    learning_rate: float = LEARNING_RATES[ANY_PAINTING]
+    learning_rate: float = 3e-4
     # Fine-tuning's Laplacian term against the photo (core.losses.laplacian_loss, pooled by
     # laplacian_pool): off, as it flattens paintings of broad shapes; the distilled networks
     # of Johnson et al.'s design took it against relief (the Wave's and The Scream's, 0.15;
@@ -171,7 +175,11 @@ class TrainConfig:
         require_count("distil_steps", self.distil_steps, 0, self.steps)
         if self.teacher_weight and not self.learns_from_teacher:
             raise SettingsError("teacher_weight needs the any-painting network's pictures: "
-                                f"distil_steps above 0 or the {ANY_PAINTING} design")
+                                f"distil_steps above 0 or the {ANY_PAINTING} design (or "
+                                "teacher_weight 0)")
+        if self.distil_steps and self.network.design == ANY_PAINTING:
+            raise SettingsError(f"the {ANY_PAINTING} design starts as that network: nothing "
+                                "to distil (distil_steps 0)")
         require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
@@ -180,6 +188,13 @@ class TrainConfig:
             require_number(name, getattr(self, name), allow_zero=True)
         require_choice("backbone", self.backbone, BACKBONES)
         require_choice("precision", self.precision, PRECISIONS)
+
+    @classmethod
+    def of_design(cls, design: str, **changes) -> TrainConfig:
+        """The defaults of ``design`` (``JOHNSON_RECIPE`` for Johnson et al.'s; the class's
+        own for the any-painting design), with ``changes``."""
+        recipe = JOHNSON_RECIPE if require_choice("design", design, DESIGNS) == JOHNSON else {}
+        return cls(**{**recipe, **changes})
 
     @property
     def learns_from_teacher(self) -> bool:

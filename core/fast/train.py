@@ -62,9 +62,9 @@ class TrainStarted:
 DISTIL = "learning from the any-painting network"
 FINE_TUNE = "fine-tuning on the painting"
 # A fine-tuning step (batch 2, 256 px crops, the loss network in bfloat16) over a
-# distillation step (batch 4), at TrainConfig's defaults on a 2-core AMD EPYC with
-# AVX512_BF16: 0.98 s against 0.40 s. The ETA counts the fine-tuning steps at this until it
-# has timed some.
+# distillation step (batch 4) of Johnson et al.'s design, at its recipe of issue 21 on a
+# 2-core AMD EPYC with AVX512_BF16: 0.98 s against 0.40 s. The ETA counts the fine-tuning
+# steps at this until it has timed some.
 FINE_TUNE_COST = 2.5
 OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
 # fine-tuning's optional terms, each with TrainConfig's NAME_weight and TrainProgress's NAME:
@@ -164,8 +164,7 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
             extra = _photo_terms(config, y_pred, x, features, self.texture)
-            # each pixel held near the teacher's, as distillation measures it, but for the
-            # band where the teacher draws its halos
+            # each pixel held near the teacher's picture with its halos taken out
             teacher = (config.teacher_weight * losses.teacher_loss(y_pred, y, x)
                        if config.teacher_weight and y is not None else ops.zeros(()))
             terms = (*ops.unstack(weighted), *extra, teacher)

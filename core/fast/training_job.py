@@ -279,10 +279,11 @@ def _forwarder(on_event: Callable | None, distil_steps: int) -> Callable:
     return forward
 
 
-# A fine-tuning step's seconds at TrainConfig's defaults (batch 2, 256 px crops, the five
-# report layers of VGG16-HED in bfloat16) on the 2-core AMD EPYC of BENCHMARKS.md (issue 21,
-# retraining the bundled networks); float32 costs FLOAT32_COST times as much.
-BENCHMARK_FINE_TUNE_SECONDS = 0.98
+# A fine-tuning step's seconds at TrainConfig's defaults (the any-painting design, batch 2,
+# 256 px crops, the five report layers of VGG16-HED in bfloat16) on the 2-core AMD EPYC of
+# BENCHMARKS.md (issue 21: the bundled networks' 300 steps took 151-176 s, 2026-12-05);
+# float32 costs FLOAT32_COST times as much.
+BENCHMARK_FINE_TUNE_SECONDS = 0.5
 BENCHMARK_WORK = 2 * 256 * 256  # batch x crop², the benchmark's
 # BENCHMARKS.md, "Fast networks: the architecture's speed before training": a step with the
 # float32 loss network took about 1.3 s against 0.85 s in bfloat16.

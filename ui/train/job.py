@@ -78,10 +78,11 @@ def estimate_text(task: TrainTask, saved: int) -> str:
     this session's last run, else the benchmark's)."""
     measured = st.session_state.get(PACE)
     seconds = estimate_seconds(task.config, saved, measured)
+    phases = (f"; a fine-tuning step counted as {FINE_TUNE_COST:g} distillation steps, as "
+              "measured on a 2-core CPU" if task.config.distil_steps else "")
     source = ("at the pace of your last training run on this server" if measured else
-              "at the benchmark's pace on a 2-core CPU (BENCHMARKS.md; a fine-tuning step "
-              f"counted as {FINE_TUNE_COST:g} distillation steps, as measured on a 2-core "
-              "CPU): the measured pace replaces it once training runs")
+              f"at the benchmark's pace on a 2-core CPU (BENCHMARKS.md{phases}): the measured "
+              "pace replaces it once training runs")
     steps = (f"steps {saved} to {task.config.steps}" if saved else
              f"{task.config.steps} steps")
     return f"Estimated time: about {duration(seconds)} for {steps}, {source}."
