@@ -108,14 +108,14 @@ def _train_config(args):
 
     from core.fast import train as training
 
-    design = training.TrainConfig.of_design(args.design)
+    defaults = training.TrainConfig.of_design(args.design)
     given = {name: getattr(args, name) for name, _ in FIELDS if getattr(args, name) is not None}
     shape = {name: getattr(args, name) for name, _, _ in SHAPE_FIELDS
              if getattr(args, name) is not None}
-    return training.TrainConfig.of_design(
-        args.design, **given, style_layers=_layer_weights(args.style_layers),
+    return dataclasses.replace(
+        defaults, **given, style_layers=_layer_weights(args.style_layers),
         backbone=args.backbone, precision=args.precision,
-        network=dataclasses.replace(design.network, **shape))
+        network=dataclasses.replace(defaults.network, **shape))
 
 
 def _train_reporter(every: int):
