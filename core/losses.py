@@ -12,6 +12,7 @@ different size from the output (a style scale), because both Grams are per-posit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from keras import ops
 
@@ -216,50 +217,80 @@ def glow_loss(image, photo):
 # (of a 256 px training crop, which covers 55-100 % of a photo's short side: 50-90 px of a
 # 1080x720 picture)
 HALO_BAND = 32
-HALO_REACH = 64  # px: how far from a band pixel the tone it should have is looked for
+HALO_REACH = 64  # px: how far from a ring the usual colour it is compared with is taken
 HALO_TONE_BINS = 8  # bins of the photo's luminance: "pixels of like tone"
-HALO_DETAIL = 9  # px: the box whose mean is a pixel's tone; finer is the strokes' detail
+# the rings' outer radii, in 32nds of the band: narrow near the edge, where a halo is steep
+HALO_RINGS = (1, 3, 6, 10, 15, 21, 27, 32)
+HALO_COARSE = 4  # px: the grid the means over a window are taken on
 
 
 def halo_free(teacher, photo, band: int = HALO_BAND, reach: int = HALO_REACH,
               bins: int = HALO_TONE_BINS):
     """The teacher's (B, H, W, 3) picture of (B, H, W, 3) ``photo`` (both RGB 0..255) with
-    its halos taken out: within ``band`` px of the photo's strong edges, each pixel's tone
-    (the mean over a ``HALO_DETAIL`` box) is replaced by the mean colour the teacher gives
-    pixels of like luminance in the photo beyond the band, near it (a triangle window of
-    ``reach`` px); the strokes' detail, the pixel less its tone, is kept. Where no such
-    pixels are near, the teacher's own.
+    its halos taken out.
 
-    Both means are taken per bin of the photo's luminance: across an edge a window holds
-    both sides, a dark tower and a light sky, and one mean of both would draw a halo (or a
-    dark rim) of its own.
+    A halo is what the picture does at a given distance from the photo's strong edges, the
+    same all along them; the painting's blots and strokes fall anywhere. So each ring of
+    ``HALO_RINGS`` within ``band`` px of an edge has its mean colour compared with that of
+    the pixels beyond the band, near it (a triangle window of ``reach`` px), and the
+    difference, the halo's profile, is taken out of the ring's pixels; everything else
+    stays. Both means are per bin of the photo's luminance, among pixels of like tone:
+    across an edge a window holds both sides, a dark tower and a light sky. (Taking each
+    pixel's tone within the band from its like-toned neighbours beyond it, tried first,
+    flattened the painting's blots there too, and the network learned skies without them.)
     """
     teacher = ops.cast(teacher, "float32")
     photo = ops.cast(photo, "float32")
     edges = _strong_edges(photo)
-    in_band = _box_mean(_dilate(edges, band), 5) * (1.0 - edges)  # its far side soft
-    beyond = 1.0 - _dilate(edges, band)
+    rings, spread, beyond = _halo_rings(edges, band)
+    count = len(HALO_RINGS)
     luma = _luminance(photo)
     spacing = 255.0 / (bins - 1)
-    side = reach // 2 * 2 + 1  # two box passes: a triangle window
+    height, width = ops.shape(teacher)[1:3]
+    side = reach // HALO_COARSE // 2 * 2 + 1  # two box passes: a triangle window
 
     def near(values):
+        # means over a window this wide are smooth: they are taken on a grid HALO_COARSE
+        # times coarser (16x fewer pixels), and only their ratios drawn back up
+        values = ops.average_pool(values, HALO_COARSE, strides=HALO_COARSE, padding="same")
         return _box_mean(_box_mean(values, side), side)
 
-    wanted, trust = ops.zeros_like(teacher), ops.zeros_like(luma)
-    local = ops.zeros_like(teacher)
+    halo = ops.zeros_like(teacher)
     for index in range(bins):
         member = ops.relu(1.0 - ops.abs(luma - index * spacing) / spacing)  # a soft bin
         weight = beyond * member
         share = near(weight)
+        usual = near(teacher * weight) / ops.maximum(share, 1e-4)
         found = ops.clip(share / 0.03, 0.0, 1.0)  # under 3 % of the window: not trusted
-        wanted = wanted + member * found * near(teacher * weight) / ops.maximum(share, 1e-4)
-        trust = trust + member * found
-        local = local + member * (_box_mean(teacher * member, HALO_DETAIL)
-                                  / ops.maximum(_box_mean(member, HALO_DETAIL), 1e-4))
-    wanted = wanted / ops.maximum(trust, 1e-4)
-    change = in_band * ops.clip(trust, 0.0, 1.0) * (wanted - local)
-    return ops.clip(teacher + change, 0.0, 255.0)
+        weight = rings * member
+        ring_share = near(weight)[..., None]  # (B, h, w, rings, 1)
+        colour = near(ops.reshape(teacher[..., None, :] * weight[..., None],
+                                  (-1, height, width, count * 3)))
+        colour = ops.reshape(colour, (-1, *ops.shape(colour)[1:3], count, 3))
+        # a ring's profile: its mean colour less the usual, where both were seen (a ring
+        # needs a few dozen pixels in the window)
+        seen = found[..., None] * ops.clip(ring_share / 0.004, 0.0, 1.0)
+        profile = seen * (colour / ops.maximum(ring_share, 1e-4) - usual[..., None, :])
+        profile = ops.image.resize(ops.reshape(profile, (-1, *ops.shape(profile)[1:3],
+                                                         count * 3)),
+                                   (height, width), interpolation="bilinear")
+        profile = ops.reshape(profile, (-1, height, width, count, 3))
+        halo = halo + member * ops.sum(spread * profile, axis=3)
+    return ops.clip(teacher - halo, 0.0, 255.0)
+
+
+def _halo_rings(edges, band: int):
+    """For (B, H, W, 1) ``edges``: the rings of ``HALO_RINGS`` around them, (B, H, W,
+    rings); how much of each ring's profile each pixel takes, (B, H, W, rings, 1), the
+    rings' borders softened so that the profile changes from ring to ring as a ramp, not a
+    staircase, and the edges' own pixels left as they are; and the pixels beyond the band."""
+    reached = [edges] + [_dilate(edges, fraction * band // HALO_RINGS[-1])
+                         for fraction in HALO_RINGS]
+    rings = [outer - inner for inner, outer in pairwise(reached)]
+    soft = [edges] + [_box_mean(mask, 5) for mask in reached[1:]]
+    spread = [(outer - inner) * (1.0 - edges) for inner, outer in pairwise(soft)]
+    return (ops.concatenate(rings, axis=-1), ops.concatenate(spread, axis=-1)[..., None],
+            1.0 - reached[-1])
 
 
 def teacher_loss(image, teacher, photo):

@@ -281,7 +281,7 @@ def _forwarder(on_event: Callable | None, distil_steps: int) -> Callable:
 
 # A fine-tuning step's seconds at TrainConfig's defaults (the any-painting design, batch 2,
 # 256 px crops, the five report layers of VGG16-HED in bfloat16) on the 2-core AMD EPYC of
-# BENCHMARKS.md (issue 21: the bundled networks' 300 steps took 151-176 s, 2026-12-05);
+# BENCHMARKS.md (issue 21: the bundled networks' 300 steps took 143-163 s, 2026-12-05);
 # float32 costs FLOAT32_COST times as much.
 BENCHMARK_FINE_TUNE_SECONDS = 0.5
 BENCHMARK_WORK = 2 * 256 * 256  # batch x crop², the benchmark's
