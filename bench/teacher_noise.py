@@ -8,9 +8,10 @@ seeded noise). Per bundled painting and held-out photo (``core.fast.photos.HELD_
 with two noise seeds; printed: the RMS difference of the two pictures (grey levels) after
 average pooling by 1, 4, 16 and 32 px (median and largest over the photos), beside the
 pictures' own spread (their standard deviation at that pooling, median). A large
-difference means the network's blots there are drawn from the noise, not from the photo:
-a student held to the picture pixel by pixel (``core.losses.teacher_loss``) cannot draw
-them where the teacher did, and the mean squared difference is least for no blots at all.
+difference means the network's blots there are drawn from the noise, not from the photo;
+blots that sensitive to the input are likely as sensitive to a student's weights, which
+training moves, and a student held to them pixel by pixel (``core.losses.teacher_loss``)
+that cannot draw them where the teacher did pays least with none (not measured here).
 """
 
 from __future__ import annotations

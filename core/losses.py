@@ -226,24 +226,25 @@ HALO_COARSE = 4  # px: the grid the means over a window are taken on
 
 def halo_free(teacher, photo, band: int = HALO_BAND, reach: int = HALO_REACH,
               bins: int = HALO_TONE_BINS):
-    """The teacher's (B, H, W, 3) picture of (B, H, W, 3) ``photo`` (both RGB 0..255) with
-    its halos taken out.
+    """The teacher's (B, H, W, 3) picture of (B, H, W, 3) ``photo`` (both RGB 0..255; H and
+    W known when traced) with its halos taken out.
 
     A halo is what the picture does at a given distance from the photo's strong edges, the
     same all along them; the painting's blots and strokes fall anywhere. So each ring of
     ``HALO_RINGS`` within ``band`` px of an edge has its mean colour compared with that of
     the pixels beyond the band, near it (a triangle window of ``reach`` px), and the
     difference, the halo's profile, is taken out of the ring's pixels; everything else
-    stays. Both means are per bin of the photo's luminance, among pixels of like tone:
+    stays, but for strokes that run along an edge all through the window, which count as
+    halo. Both means are per bin of the photo's luminance, among pixels of like tone:
     across an edge a window holds both sides, a dark tower and a light sky. (Taking each
     pixel's tone within the band from its like-toned neighbours beyond it, tried first,
-    flattened the painting's blots there too, and the network learned skies without them.)
+    flattened the painting's blots beside every edge: tests/test_losses.py.)
     """
     teacher = ops.cast(teacher, "float32")
     photo = ops.cast(photo, "float32")
     edges = _strong_edges(photo)
-    rings, spread, beyond = _halo_rings(edges, band)
-    count = len(HALO_RINGS)
+    rings, ring_weights, beyond = _halo_rings(edges, band)
+    rings_count = len(HALO_RINGS)
     luma = _luminance(photo)
     spacing = 255.0 / (bins - 1)
     height, width = ops.shape(teacher)[1:3]
@@ -251,31 +252,33 @@ def halo_free(teacher, photo, band: int = HALO_BAND, reach: int = HALO_REACH,
 
     def near(values):
         # means over a window this wide are smooth: they are taken on a grid HALO_COARSE
-        # times coarser (16x fewer pixels), and only their ratios drawn back up
+        # times coarser each way, and only their ratios drawn back up
         values = ops.average_pool(values, HALO_COARSE, strides=HALO_COARSE, padding="same")
         return _box_mean(_box_mean(values, side), side)
+
+    def per_ring(values):  # (B, h, w, rings * 3) <-> (B, h, w, rings, 3)
+        shape = ops.shape(values)
+        if len(shape) == 5:
+            return ops.reshape(values, (-1, *shape[1:3], rings_count * 3))
+        return ops.reshape(values, (-1, *shape[1:3], rings_count, 3))
 
     halo = ops.zeros_like(teacher)
     for index in range(bins):
         member = ops.relu(1.0 - ops.abs(luma - index * spacing) / spacing)  # a soft bin
-        weight = beyond * member
-        share = near(weight)
-        usual = near(teacher * weight) / ops.maximum(share, 1e-4)
+        beyond_members = beyond * member
+        share = near(beyond_members)
+        usual = near(teacher * beyond_members) / ops.maximum(share, 1e-4)
         found = ops.clip(share / 0.03, 0.0, 1.0)  # under 3 % of the window: not trusted
-        weight = rings * member
-        ring_share = near(weight)[..., None]  # (B, h, w, rings, 1)
-        colour = near(ops.reshape(teacher[..., None, :] * weight[..., None],
-                                  (-1, height, width, count * 3)))
-        colour = ops.reshape(colour, (-1, *ops.shape(colour)[1:3], count, 3))
+        ring_members = rings * member
+        ring_share = near(ring_members)[..., None]  # (B, h, w, rings, 1)
+        colour = per_ring(near(per_ring(teacher[..., None, :] * ring_members[..., None])))
         # a ring's profile: its mean colour less the usual, where both were seen (a ring
         # needs a few dozen pixels in the window)
         seen = found[..., None] * ops.clip(ring_share / 0.004, 0.0, 1.0)
         profile = seen * (colour / ops.maximum(ring_share, 1e-4) - usual[..., None, :])
-        profile = ops.image.resize(ops.reshape(profile, (-1, *ops.shape(profile)[1:3],
-                                                         count * 3)),
-                                   (height, width), interpolation="bilinear")
-        profile = ops.reshape(profile, (-1, height, width, count, 3))
-        halo = halo + member * ops.sum(spread * profile, axis=3)
+        profile = per_ring(ops.image.resize(per_ring(profile), (height, width),
+                                            interpolation="bilinear"))
+        halo = halo + member * ops.sum(ring_weights * profile, axis=3)
     return ops.clip(teacher - halo, 0.0, 255.0)
 
 
@@ -288,8 +291,8 @@ def _halo_rings(edges, band: int):
                          for fraction in HALO_RINGS]
     rings = [outer - inner for inner, outer in pairwise(reached)]
     soft = [edges] + [_box_mean(mask, 5) for mask in reached[1:]]
-    spread = [(outer - inner) * (1.0 - edges) for inner, outer in pairwise(soft)]
-    return (ops.concatenate(rings, axis=-1), ops.concatenate(spread, axis=-1)[..., None],
+    weights = [(outer - inner) * (1.0 - edges) for inner, outer in pairwise(soft)]
+    return (ops.concatenate(rings, axis=-1), ops.concatenate(weights, axis=-1)[..., None],
             1.0 - reached[-1])
 
 

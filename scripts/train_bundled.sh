@@ -26,8 +26,8 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
         extra=(--style-size 1080)
         note="$note, with $size_note" ;;
       the_scream)
-        # held to its teacher at 1, its style loss on one held-out photo went 1.05x the
-        # any-painting network's; at 0.5 at most 0.73x, its glow narrower
+        # held to its teacher at 1, its style loss on one held-out photo rose above the
+        # any-painting network's (BENCHMARKS.md, issue 21)
         extra=(--teacher-weight 0.5)
         note="$note, with --teacher-weight 0.5 (its style loss below the any-painting network's)" ;;
       udnie)

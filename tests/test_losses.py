@@ -306,6 +306,8 @@ def test_halo_free_takes_the_halo_out_and_keeps_the_strokes():
 
 def test_halo_free_keeps_the_paintings_blots_beside_the_edge():
     photo, haloed, clean = _haloed_teacher(rows=128)
+    # a halo of its own colour in each channel: lighter, half as light, darker
+    haloed = clean + (haloed - clean) * np.array([1.0, 0.5, -0.5], np.float32)
     # blots of 8 px, +-15 levels at random, on both sides and in the halo's band: the
     # painting's, found anywhere, not a profile along the edge
     blots = np.random.default_rng(0).choice([-15.0, 15.0], size=(16, 32))
@@ -314,9 +316,10 @@ def test_halo_free_keeps_the_paintings_blots_beside_the_edge():
     inside = slice(132, 150)
     left = (freed - clean)[:, :, inside]
     blots = np.broadcast_to(blots[:, :, inside], left.shape)
-    assert np.abs(left - blots).mean() < 5.0  # the halo out: it was 24 on average
-    # the blots in: the rings' means along the edge take only a little of them
-    assert np.corrcoef(left.ravel(), blots.ravel())[0, 1] > 0.9
+    assert np.abs(left - blots).mean() < 5.0  # the halo out: it was 16 on average
+    # the blots in: the rings' means along the edge take only a little of them (with the
+    # halo left in, 0.69)
+    assert np.corrcoef(left.ravel(), blots.ravel())[0, 1] > 0.95
 
 
 def test_the_teacher_loss_follows_the_teacher_without_its_halo():

@@ -153,8 +153,9 @@ class TrainConfig:
     # to a cheap way of matching the painting's statistics: a bright and a dark line along
     # every edge, an embossed, metallic look, muted colours; followed with its halos, the
     # teacher taught them too (BENCHMARKS.md, issue 21). Its price: in flat skies the
-    # teacher's blots follow the dither's noise, not the photo (bench/teacher_noise.py), and
-    # no network can draw them where it did: a sky held to them alone turned smooth.
+    # teacher's blots follow the dither's noise, not the photo (bench/teacher_noise.py), so
+    # a network being trained can hardly draw them where it did: a sky held to them alone
+    # turned smooth.
     teacher_weight: float = 1.0
     seed: int = 0
     backbone: str = "auto"
