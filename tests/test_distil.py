@@ -14,7 +14,7 @@ from core.fast.checkpoint import Checkpoint
 from core.fast.distil import Teacher, start_from_teacher
 from core.fast.network import build_transformer
 from core.fast.settings import ANY_PAINTING_SHAPE, NetworkShape
-from tests.conftest import TINY, logged, painting, photo, tiny_config
+from tests.conftest import TINY, haloed_teacher, logged, painting, photo, tiny_config
 
 
 def teacher_error(transformer, teacher, crops):
@@ -117,11 +117,8 @@ def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():
         return training._make_trainer(build_transformer(config.network), extractor, grams,
                                       config)
 
-    crops = np.full((1, 48, 256, 3), 40.0, np.float32)
-    crops[:, :, 128:] = 200.0  # a strong edge between columns 127 and 128
-    clean = np.where(np.arange(256) < 128, 60.0, 150.0)[None, None, :, None] + 0 * crops
-    teachers = clean.copy()  # the teacher's picture draws a light halo beside the edge
-    teachers[:, :, 128:160] += np.linspace(40.0, 0.0, 32, endpoint=False)[None, None, :, None]
+    # a strong edge; the teacher's picture draws a light halo beside it
+    crops, teachers, clean = haloed_teacher()
     trainer = trainer_for(config)
     total = trainer.compute_loss(crops, teachers, teachers)
     assert logged(trainer)["teacher"] == pytest.approx(

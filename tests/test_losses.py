@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from core import losses
+from tests.conftest import haloed_teacher
 
 RNG = np.random.default_rng(7)
 
@@ -275,23 +276,8 @@ def test_texture_shortfall_fits_the_loss_networks_rounded_up_sizes():
         pytest.approx(0.0, abs=1e-6))
 
 
-def _haloed_teacher(rows: int = 48):
-    """A photo with a strong edge (column 127 dark, 128 light), the teacher's picture of it
-    (dark 60, light 150, a fine checker of +-10 for strokes) with a light halo on the light
-    side, +40 at the edge fading to 0 at column 160, and that picture without the halo."""
-    photo = np.full((1, rows, 256, 3), 40.0, np.float32)
-    photo[:, :, 128:] = 200.0
-    down, across = np.meshgrid(np.arange(rows), np.arange(256), indexing="ij")
-    strokes = np.where((down // 2 + across // 2) % 2 == 0, 10.0, -10.0)[None, :, :, None]
-    clean = np.where(np.arange(256) < 128, 60.0, 150.0)[None, None, :, None] + strokes
-    clean = np.broadcast_to(clean, photo.shape).astype(np.float32)
-    haloed = clean.copy()
-    haloed[:, :, 128:160] += np.linspace(40.0, 0.0, 32, endpoint=False)[None, None, :, None]
-    return photo, haloed, clean
-
-
 def test_halo_free_takes_the_halo_out_and_keeps_the_strokes():
-    photo, haloed, clean = _haloed_teacher()
+    photo, haloed, clean = haloed_teacher()
     freed = np.asarray(losses.halo_free(haloed, photo))
     inside = slice(132, 150)  # the halo's stronger part, away from the edge's own pixels
     assert np.abs(haloed[:, :, inside] - clean[:, :, inside]).mean() > 20.0
@@ -305,7 +291,7 @@ def test_halo_free_takes_the_halo_out_and_keeps_the_strokes():
 
 
 def test_halo_free_keeps_the_paintings_blots_beside_the_edge():
-    photo, haloed, clean = _haloed_teacher(rows=128)
+    photo, haloed, clean = haloed_teacher(rows=128)
     # a halo of its own colour in each channel: lighter, half as light, darker
     haloed = clean + (haloed - clean) * np.array([1.0, 0.5, -0.5], np.float32)
     # blots of 8 px, +-15 levels at random, on both sides and in the halo's band: the
@@ -323,7 +309,7 @@ def test_halo_free_keeps_the_paintings_blots_beside_the_edge():
 
 
 def test_the_teacher_loss_follows_the_teacher_without_its_halo():
-    photo, haloed, clean = _haloed_teacher()
+    photo, haloed, clean = haloed_teacher()
     # a picture with the teacher's halo costs; one without it hardly
     with_halo = float(losses.teacher_loss(haloed, haloed, photo))
     without = float(losses.teacher_loss(clean, haloed, photo))
