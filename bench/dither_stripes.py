@@ -1,20 +1,23 @@
-"""Stripes in skies against the dither's strength (issue 21, a lead for later).
+"""Stripes in skies against how a fast network's photo is prepared (issue 21).
 
     python bench/dither_stripes.py [--json FILE]
 
-Fast networks amplify a photo's 8-bit banding in smooth skies (steps under 1 grey level every
-17 px in the Eiffel tower's) into horizontal stripes, and every fast network paints a
-dithered photo against it (``FastConfig.dither``, ``ArbitraryConfig.dither``: 2 grey levels).
-Per bundled network and held-out photo (``core.fast.photos.HELD_OUT``, 1080 px), the trained
-and the any-painting network paint at dither 2 and 8; printed per pair: the stripes (the RMS
-of the picture's row means of luminance over its top 300 rows, less their 31-row moving
-mean: horizontal bands, in grey levels) and the report's style and content losses at 8
-against 2. The trained networks were trained at 2.
+Fast networks amplify a photo's 8-bit banding in smooth skies (steps of 1 grey level every
+17 px in the Eiffel tower's at 1080 px) into horizontal stripes. Every fast network paints
+the photo debanded (``core.fast.apply.debanded``: the steps smoothed where it is flat), then
+dithered (``FastConfig.dither``, ``ArbitraryConfig.dither``: 2 grey levels). Per bundled
+network and held-out photo (``core.fast.photos.HELD_OUT``, 1080 px), the trained and the
+any-painting network paint the photo three ways: as before debanding (dither 2 on the
+photo's own 8-bit values), the same with dither 8, and as now; printed per pair: the
+stripes (the RMS of the picture's row means of luminance over its top 300 rows, less their
+31-row moving mean: horizontal bands, in grey levels) and the report's style and content
+losses against the first way.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -29,12 +32,25 @@ from fast_quality import report_terms  # noqa: E402
 from trained_vs_any import SHARED_PHOTOS, held_out_photos  # noqa: E402
 
 from core import images  # noqa: E402
-from core.fast import arbitrary  # noqa: E402
+from core.fast import apply, arbitrary  # noqa: E402
 from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
 from core.fast.registry import bundled_models, load_transformer  # noqa: E402
 from core.images import LUMA  # noqa: E402
 
-DITHERS = (2.0, 8.0)
+# (name, dither, debanded): the photo as before debanding, more noise instead, and as now
+WAYS = (("before", 2.0, False), ("dither8", 8.0, False), ("now", 2.0, True))
+
+
+@contextlib.contextmanager
+def debanding(on: bool):
+    """Painting with ``core.fast.apply.debanded`` as it is, or the photo's own values."""
+    kept = apply.debanded
+    if not on:
+        apply.debanded = lambda pixels: pixels.astype(np.float32)
+    try:
+        yield
+    finally:
+        apply.debanded = kept
 
 
 def stripes(picture: np.ndarray) -> float:
@@ -52,8 +68,8 @@ def main() -> None:
     predictor = arbitrary.load_style_predictor()
     transformer = compiled(arbitrary.load_arbitrary_transformer("float32"))
     rows = []
-    print("| network | photo | stripes: trained 2 -> 8; any 2 -> 8 | style at 8 / at 2: "
-          "trained; any | content at 8 / at 2: trained |")
+    print("| network | photo | stripes, trained: before, dither 8, now; any: the same | "
+          "style now / before: trained; any | content now / before: trained |")
     print("|---|---|---|---|---|")
     for model in bundled_models():
         painting = images.load_image(model.painting_path)
@@ -61,24 +77,25 @@ def main() -> None:
         for name, photo in photos.items():
             score = report_terms(photo, painting, 1080)
             row = dict(style=model.name, photo=name)
-            for dither in DITHERS:
-                trained = paint(network, photo, FastConfig(size=1080, dither=dither)).image
-                any_picture = arbitrary.paint_with_paintings(
-                    predictor, transformer, photo, [painting],
-                    config=arbitrary.ArbitraryConfig(size=1080, dither=dither)).image
+            for way, dither, debanded in WAYS:
+                with debanding(debanded):
+                    trained = paint(network, photo, FastConfig(size=1080, dither=dither)).image
+                    any_picture = arbitrary.paint_with_paintings(
+                        predictor, transformer, photo, [painting],
+                        config=arbitrary.ArbitraryConfig(size=1080, dither=dither)).image
                 (trained_content, trained_style), (any_content, any_style) = (
                     score(trained), score(any_picture))
-                row[f"dither{dither:g}"] = dict(
+                row[way] = dict(
                     trained_content=trained_content, trained_style=trained_style,
                     any_content=any_content, any_style=any_style,
                     trained_stripes=stripes(trained), any_stripes=stripes(any_picture))
-            low, high = (row[f"dither{dither:g}"] for dither in DITHERS)
-            print(f"| {model.name} | {name} | {low['trained_stripes']:.1f} -> "
-                  f"{high['trained_stripes']:.1f}; {low['any_stripes']:.1f} -> "
-                  f"{high['any_stripes']:.1f} | "
-                  f"{high['trained_style'] / low['trained_style']:.2f}; "
-                  f"{high['any_style'] / low['any_style']:.2f} | "
-                  f"{high['trained_content'] / low['trained_content']:.2f} |", flush=True)
+            before, now = row["before"], row["now"]
+            print(f"| {model.name} | {name} | "
+                  + "; ".join(", ".join(f"{row[way][f'{who}_stripes']:.1f}" for way, *_ in WAYS)
+                              for who in ("trained", "any"))
+                  + f" | {now['trained_style'] / before['trained_style']:.2f}; "
+                  f"{now['any_style'] / before['any_style']:.2f} | "
+                  f"{now['trained_content'] / before['trained_content']:.2f} |", flush=True)
             rows.append(row)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

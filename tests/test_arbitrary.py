@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from core.errors import SettingsError
-from core.fast import arbitrary
+from core.fast import apply, arbitrary
 from core.fast.apply import compiled, warm_up
 from core.fast.registry import ModelError
 
@@ -270,6 +270,51 @@ def test_dither_is_small_seeded_noise_that_breaks_flat_bands(predictor, transfor
     assert 0 < change.mean() < 10  # the same painting, with its texture shaken up
     with pytest.raises(ValueError, match="dither"):
         arbitrary.ArbitraryConfig(dither=-1)
+
+
+def banded_sky(height=144, width=216, step_rows=12) -> np.ndarray:
+    """A smooth sky as an 8-bit photo holds it: one grey level up every ``step_rows`` rows."""
+    rows = 100 + np.arange(height) // step_rows
+    sky = np.stack([rows * 0.8, rows * 0.9 + 20, rows + 60], -1)
+    return np.broadcast_to(np.floor(sky)[:, None], (height, width, 3)).astype(np.uint8)
+
+
+def row_stripes(picture: np.ndarray) -> float:
+    """RMS of the rows' mean grey less their 15-row moving mean: horizontal bands."""
+    rows = picture.astype(np.float32).mean(axis=(1, 2))
+    smooth = np.convolve(np.pad(rows, 7, mode="edge"), np.ones(15) / 15, mode="valid")
+    return float(np.sqrt(np.mean((rows - smooth)[8:-8] ** 2)))
+
+
+def test_debanding_smooths_a_banded_sky_and_leaves_edges_detail_and_texture(monkeypatch):
+    sky = banded_sky(200, 240).copy()
+    sky[:, 150:170] = 40  # a dark tower
+    sky[180, 70:140] = 220  # a cable, one pixel thick
+    sky[100, 200] += 25  # a star: its box is flat on average, and blurring would erase it
+    texture = np.random.default_rng(0).integers(60, 200, (50, 60, 3))
+    sky[150:, :60] = texture  # grass
+    smooth = apply.debanded(sky)
+    open_sky = smooth[20:140, 10:120].mean(axis=(1, 2))
+    assert np.abs(np.diff(open_sky)).max() < 0.3  # the steps of 1 level are gone
+    assert np.abs(np.diff(sky[20:140, 10:120].astype(float).mean(axis=(1, 2)))).max() > 0.9
+    assert np.abs(smooth[:, 150:170] - 40).max() < 0.01  # the tower as it was
+    assert smooth[180, 70:140].min() >= 220 - apply.DEBAND_MOST  # the cable at most dimmed by 3
+    assert (smooth[100, 200] - sky[99, 200]).min() > 25 - 1 - apply.DEBAND_MOST  # and the star
+    assert np.array_equal(smooth[160:, :50], texture[10:, :50])  # texture untouched
+    monkeypatch.setattr(apply, "DEBAND_STRIP_ROWS", 32)  # strips (print sizes) as one pass
+    assert np.abs(apply.debanded(sky) - smooth).max() < 0.5
+
+
+def test_a_network_paints_a_banded_sky_without_its_stripes(predictor, transformer, monkeypatch):
+    def painted():
+        return arbitrary.paint_with_paintings(
+            predictor, transformer, banded_sky(), [painting()],
+            config=arbitrary.ArbitraryConfig(size=None, precision="float32")).image
+
+    debanded = painted()
+    monkeypatch.setattr(apply, "debanded", lambda pixels: pixels.astype(np.float32))
+    banded = painted()  # dithered as before debanding: the steps drawn as stripes
+    assert row_stripes(debanded) < 0.7 * row_stripes(banded)
 
 
 def test_emulating_quantisation_needs_float32():

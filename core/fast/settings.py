@@ -101,7 +101,8 @@ class TrainConfig:
     steps: int = 300
     distil_steps: int = 0
     distil_batch: int = 4  # crops per distillation step (a step is cheap: no loss network)
-    # Grey levels of noise on every crop, as core.fast.apply.FastConfig.dither paints with.
+    # Grey levels of noise on every (debanded) crop, as core.fast.apply.FastConfig.dither
+    # paints with.
     dither: float = 2.0
     batch: int = 2
     crop: int = 256  # px, square training crops

@@ -50,9 +50,10 @@ class ArbitraryConfig:
     # 0.39 s against 0.52 s (bench/arbitrary.py), 0.4-0.7 grey levels apart on average.
     precision: str = "bfloat16"
     emulate_quantization: bool = False  # round activations like the int8 ONNX originals
-    # Grey levels of noise added to the photo before the painting pass. The network turns
-    # the 8-bit banding of a smooth sky into horizontal streaks and blocks; 2 levels (seeded,
-    # so a painting repeats exactly) break the bands into a painted texture (docs/).
+    # Grey levels of noise added to the photo before the painting pass, after its banding is
+    # smoothed (core.fast.apply.dithered). The network turns the 8-bit banding of a smooth
+    # sky into horizontal streaks and blocks; 2 levels (seeded, so a painting repeats
+    # exactly) break what is left into a painted texture; 0: the photo as it is.
     dither: float = 2.0
 
     def __post_init__(self):
