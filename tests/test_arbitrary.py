@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from core import images
 from core.errors import SettingsError
 from core.fast import apply, arbitrary
 from core.fast.apply import compiled, warm_up
@@ -298,17 +299,20 @@ def test_debanding_smooths_a_banded_sky_and_leaves_edges_detail_and_texture(monk
     assert np.abs(np.diff(open_sky)).max() < 0.3  # the steps of 1 level are gone
     assert np.abs(np.diff(sky[20:140, 10:120].astype(float).mean(axis=(1, 2)))).max() > 0.9
     assert np.abs(smooth[:, 150:170] - 40).max() < 0.01  # the tower as it was
-    assert smooth[180, 70:140].min() >= 220 - apply.DEBAND_MOST  # the cable at most dimmed by 3
-    assert (smooth[100, 200] - sky[99, 200]).min() > 25 - 1 - apply.DEBAND_MOST  # and the star
+    assert smooth[180, 70:140].min() >= 220 - 3  # the cable at most dimmed by 3
+    assert (smooth[100, 200] - sky[99, 200]).min() > 25 - 1 - 3  # and the star
     assert np.array_equal(smooth[160:, :50], texture[10:, :50])  # texture untouched
     monkeypatch.setattr(apply, "DEBAND_STRIP_ROWS", 32)  # strips (print sizes) as one pass
-    assert np.abs(apply.debanded(sky) - smooth).max() < 0.5
+    assert np.abs(apply.debanded(sky) - smooth).max() < 1e-3
 
 
 def test_a_network_paints_a_banded_sky_without_its_stripes(predictor, transformer, monkeypatch):
+    # a painting of curved strokes: a style of horizontal lines would add stripes of its own
+    starry = images.resize_longest(images.load_image(ROOT / "styles" / "starry_night.jpg"), 96)
+
     def painted():
         return arbitrary.paint_with_paintings(
-            predictor, transformer, banded_sky(), [painting()],
+            predictor, transformer, banded_sky(), [starry],
             config=arbitrary.ArbitraryConfig(size=None, precision="float32")).image
 
     debanded = painted()

@@ -5,6 +5,7 @@ the one timed result of every fast network (trained, any-painting, 26-style)."""
 from __future__ import annotations
 
 import functools
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -181,8 +182,9 @@ def dithered(pixels: np.ndarray, levels: float, seed=0) -> np.ndarray:
     """``pixels`` (one photo or a batch) debanded, plus Gaussian noise of ``levels`` grey
     levels, seeded, rounded to uint8; ``levels`` 0: the photo as it is.
 
-    Every fast network paints a dithered photo: the network sees 8-bit banding in a smooth
-    sky as edges and draws streaks along it. Noise alone breaks the bands only in part (a
+    The trained and the any-painting networks paint a dithered photo (the 26-style network,
+    Magenta's, the photo as it is): a network sees 8-bit banding in a smooth sky as edges and
+    draws streaks along it. Noise alone breaks the bands only in part (a
     step runs the width of the picture, and the network sums along it), so the steps are
     first smoothed away where the photo is flat (``debanded``).
     """
@@ -197,26 +199,31 @@ def dithered(pixels: np.ndarray, levels: float, seed=0) -> np.ndarray:
     return images.to_uint8(noisy)
 
 
-# Debanding: a flat region varies less than DEBAND_FLAT grey levels (per channel, on
-# average over a DEBAND_BOX px square) from its blur of DEBAND_SIGMA px: an 8-bit sky's steps
-# (1 level every 17 px in the Eiffel photo's at 1080 px) vary half a level, grass and edges
-# tens. Where flat the photo moves to its blur, fading out by 2x DEBAND_FLAT, and no pixel
-# moves more than DEBAND_MOST levels: a cable or a star in a flat sky stays.
+# Debanding: a flat region varies less than DEBAND_FLAT grey levels from its blur of
+# DEBAND_SIGMA px (in its most varying channel, averaged over a DEBAND_BOX px square): an
+# 8-bit sky's steps (1 level every 17 px in the Eiffel photo's at 1080 px) vary half a level,
+# grass and edges tens. Where flat the photo moves to its blur, less and less between
+# DEBAND_FLAT and twice it, and no pixel moves more than DEBAND_MOST levels: a cable or a
+# star in a flat sky stays.
 DEBAND_SIGMA = 8.0
 DEBAND_FLAT = 1.5
 DEBAND_MOST = 3.0
 DEBAND_BOX = 17
 DEBAND_COARSE = 4  # the blur on a 4x smaller copy: 2 ms at 1080x720, a full one 15 ms
 DEBAND_STRIP_ROWS = 256  # rows at a time: ~0.1 GB at 7680 px, where whole it would be ~1.5
-# rows a strip needs beyond its own (the blur's kernel, 4 sigma, and the box), in whole cells
-DEBAND_MARGIN = 48
+# rows a strip needs beyond its own, so that strips paint what one pass would: the blur's
+# kernel (OpenCV's reaches 4 sigma), one coarse cell for the resize back, and half the box,
+# in whole coarse cells (44)
+DEBAND_MARGIN = DEBAND_COARSE * math.ceil(
+    (4 * DEBAND_SIGMA + DEBAND_COARSE + DEBAND_BOX // 2) / DEBAND_COARSE)
 
 
 def debanded(pixels: np.ndarray) -> np.ndarray:
     """Float32 ``pixels`` (H x W x 3, or a batch of them) with 8-bit banding smoothed where
     the photo is flat; edges and texture as they are (module comment above)."""
     if pixels.ndim == 4:
-        return np.stack([debanded(picture) for picture in pixels])
+        return np.stack([debanded(picture) for picture in pixels]) if len(pixels) else \
+            pixels.astype(np.float32)
     import cv2  # a fifth of a second to load, on the first painting only
 
     out = np.empty(pixels.shape, np.float32)
@@ -231,8 +238,8 @@ def debanded(pixels: np.ndarray) -> np.ndarray:
         small = cv2.GaussianBlur(small, (0, 0), DEBAND_SIGMA / DEBAND_COARSE,
                                  borderType=cv2.BORDER_REFLECT)
         change = cv2.resize(small, (width, rows), interpolation=cv2.INTER_LINEAR) - strip
-        size = np.abs(change)
-        deviation = np.maximum(np.maximum(size[..., 0], size[..., 1]), size[..., 2])
+        distance = np.abs(change)
+        deviation = np.maximum(np.maximum(distance[..., 0], distance[..., 1]), distance[..., 2])
         flatness = cv2.blur(deviation, (DEBAND_BOX, DEBAND_BOX), borderType=cv2.BORDER_REFLECT)
         weight = np.clip(2 - flatness / DEBAND_FLAT, 0, 1)
         np.clip(change, -DEBAND_MOST, DEBAND_MOST, out=change)
