@@ -1,6 +1,6 @@
 """Stripes in skies against how a fast network's photo is prepared (issue 21).
 
-    python bench/dither_stripes.py [--json FILE]
+    python bench/dither_stripes.py [--json FILE] [--multistyle]
 
 Fast networks amplify a photo's 8-bit banding in smooth skies (steps of 1 grey level every
 17 px in the Eiffel tower's at 1080 px) into horizontal stripes. Every fast network paints
@@ -11,7 +11,8 @@ any-painting network paint the photo three ways: as before debanding (dither 2 o
 photo's own 8-bit values), the same with dither 8, and as now; printed per pair: the
 stripes (the RMS of the picture's row means of luminance over its top 300 rows, less their
 31-row moving mean: horizontal bands, in grey levels) and the report's style and content
-losses against the first way.
+losses against the first way. ``--multistyle``: Magenta's 26-style network instead, which
+painted the photo as it was until it too was dithered, on the Eiffel photo alone.
 """
 
 from __future__ import annotations
@@ -60,11 +61,37 @@ def stripes(picture: np.ndarray) -> float:
     return float(np.sqrt(np.mean((rows - smooth) ** 2)))
 
 
+MULTISTYLE_INDICES = (0, 5, 10, 18)
+
+
+def multistyle_stripes(photo: np.ndarray) -> list[dict]:
+    """Magenta's 26-style network on the Eiffel photo, a style at a time: as it painted until
+    2026-12-05 (the photo as it was: no dither, no debanding) and now."""
+    network = compiled(arbitrary.load_multistyle_transformer(FastConfig.precision))
+    rows = []
+    print("| 26-style network: style | stripes before -> now |\n|---|---|")
+    for index in MULTISTYLE_INDICES:
+        weights = arbitrary.multistyle_weights({index: 1.0})
+        before, now = (stripes(arbitrary.paint_with_styles(
+            network, photo, weights, arbitrary.ArbitraryConfig(size=1080, dither=dither)).image)
+            for dither in (0.0, 2.0))
+        print(f"| {index} | {before:.1f} -> {now:.1f} |", flush=True)
+        rows.append(dict(style_index=index, before_stripes=before, now_stripes=now))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--multistyle", action="store_true",
+                        help="only the 26-style network, on the Eiffel photo")
     args = parser.parse_args()
     photos = held_out_photos(SHARED_PHOTOS)
+    if args.multistyle:
+        rows = multistyle_stripes(photos["eiffelTower"])
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=1))
+        return
     predictor = arbitrary.load_style_predictor()
     transformer = compiled(arbitrary.load_arbitrary_transformer("float32"))
     rows = []

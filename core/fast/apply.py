@@ -182,9 +182,8 @@ def dithered(pixels: np.ndarray, levels: float, seed=0) -> np.ndarray:
     """``pixels`` (one photo or a batch) debanded, plus Gaussian noise of ``levels`` grey
     levels, seeded, rounded to uint8; ``levels`` 0: the photo as it is.
 
-    The trained and the any-painting networks paint a dithered photo (the 26-style network,
-    Magenta's, the photo as it is): a network sees 8-bit banding in a smooth sky as edges and
-    draws streaks along it. Noise alone breaks the bands only in part (a
+    Every fast network paints a dithered photo: a network sees 8-bit banding in a smooth sky
+    as edges and draws streaks along it. Noise alone breaks the bands only in part (a
     step runs the width of the picture, and the network sums along it), so the steps are
     first smoothed away where the photo is flat (``debanded``).
     """
