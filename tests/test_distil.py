@@ -169,3 +169,28 @@ def test_a_fresh_run_of_the_any_painting_design_starts_from_the_teacher(tmp_path
     assert np.allclose(np.asarray(warm(crops)), np.asarray(network(crops)), atol=1e-3)
     with pytest.raises(SettingsError, match="nothing to distil"):
         tiny_config(network=ANY_PAINTING_SHAPE, distil_steps=1)
+
+
+def test_frozen_stages_stay_the_teachers_copy_and_the_rest_fine_tunes(tmp_path):
+    photos = [photo(shift=s) for s in (0, 40, 80)]
+    config = tiny_config(network=ANY_PAINTING_SHAPE, steps=2, teacher_weight=1.0,
+                         frozen_depth=2, preview_every=0)  # the convolutions down, res1
+    network, _ = training.train(painting(), photos, [], config, tmp_path / "run")
+    start = build_transformer(ANY_PAINTING_SHAPE)
+    start_from_teacher(start, Teacher(painting()))
+
+    def moved(name):
+        return max(float(np.abs(a - b).max()) for a, b in zip(
+            network.get_layer(name).get_weights(), start.get_layer(name).get_weights(),
+            strict=True))
+
+    for name in ("contract1_conv", "contract3_conv", "res1_conv2_conv", "res1_conv2_norm"):
+        assert moved(name) == 0, name
+    for name in ("res2_conv1_conv", "expand3_conv"):
+        assert moved(name) > 1e-4, name
+    assert training.TrainConfig.from_dict(
+        {k: v for k, v in config.to_dict().items() if k != "frozen_depth"}).frozen_depth == 0
+    with pytest.raises(SettingsError, match="frozen_depth"):
+        tiny_config(network=ANY_PAINTING_SHAPE, frozen_depth=7)  # 1 + its 5 blocks at most
+    with pytest.raises(SettingsError, match="needs that design"):
+        tiny_config(frozen_depth=1)  # Johnson et al.'s design starts from random weights

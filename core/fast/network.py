@@ -137,6 +137,16 @@ def build_transformer(shape: NetworkShape = DEFAULT_SHAPE, precision: str = "flo
     return keras.Model(rgb, x, name=name)
 
 
+def freeze_first_stages(transformer, depth: int) -> None:
+    """Makes the first ``depth`` stages of an any-painting-design ``transformer`` untrainable
+    (``TrainConfig.frozen_depth``): 1 its convolutions down, each further one a residual
+    block."""
+    stages = ("contract",) + tuple(f"res{index}_" for index in range(1, depth))
+    for layer in transformer.layers:
+        if depth and layer.name.startswith(stages):
+            layer.trainable = False
+
+
 def _any_painting_form(shape: NetworkShape, dtype, name: str):
     """The any-painting network's transformer (``core.fast.arbitrary.building``) for one
     painting: the same layers under the same names, each conditional instance norm a plain

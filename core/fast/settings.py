@@ -158,6 +158,13 @@ class TrainConfig:
     # a network being trained can hardly draw them where it did: a sky held to them alone
     # turned smooth.
     teacher_weight: float = 1.0
+    # How many of the any-painting design's first stages stay the copy of the any-painting
+    # network it starts as: 0 none; 1 its three convolutions down; 1 + k those and its first
+    # k residual blocks (1 + residual_blocks: all but the three up). Its blots in flat skies
+    # follow the dither's noise through these layers, and fine-tuning them is what moves the
+    # blots away and leaves a duller picture; frozen, they stay, and the halos still narrow
+    # (BENCHMARKS.md, issue 21). Off by default until the bundled networks are retrained.
+    frozen_depth: int = 0
     seed: int = 0
     backbone: str = "auto"
     pooling: str = "avg"
@@ -184,6 +191,10 @@ class TrainConfig:
         if self.distil_steps and self.network.design == ANY_PAINTING:
             raise SettingsError(f"the {ANY_PAINTING} design starts as that network: nothing "
                                 "to distil (distil_steps 0)")
+        require_count("frozen_depth", self.frozen_depth, 0, 1 + self.network.residual_blocks)
+        if self.frozen_depth and self.network.design != ANY_PAINTING:
+            raise SettingsError(f"frozen_depth keeps layers as the {ANY_PAINTING} network's "
+                                f"copy: it needs that design (or frozen_depth 0)")
         require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
@@ -220,9 +231,9 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         # Settings written before a field existed meant its old behaviour: no distillation,
-        # no dither, no Laplacian, glow, texture or teacher term.
+        # no dither, no Laplacian, glow, texture or teacher term, nothing frozen.
         values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, "glow_weight": 0.0,
-                  "texture_weight": 0.0, "teacher_weight": 0.0, **values}
+                  "texture_weight": 0.0, "teacher_weight": 0.0, "frozen_depth": 0, **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

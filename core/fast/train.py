@@ -44,7 +44,7 @@ from core.backbone import BackboneChoice, FeatureExtractor, resolve_backbone
 from core.errors import UserError
 from core.fast.checkpoint import Checkpoint
 from core.fast.distil import Teacher, dithered_batch, make_distiller, start_from_teacher
-from core.fast.network import build_transformer
+from core.fast.network import build_transformer, freeze_first_stages
 from core.fast.photos import PhotoSampler, centre_crop, photo_set_digest
 from core.fast.settings import ANY_PAINTING, TEXTURE_WINDOWS, TrainConfig
 from core.losses import Losses
@@ -260,6 +260,7 @@ def _build_trainer(style, photos, config: TrainConfig, saved: dict | None):
     grams = style_targets(extractor, style, config)
     balance = (saved or {}).get("balance") or layer_balance(extractor, grams, photos, config)
     transformer = build_transformer(config.network)
+    freeze_first_stages(transformer, config.frozen_depth)  # before the optimiser sees it
     texture = texture_targets(extractor, style, config) if config.texture_weight else None
     trainer = _make_trainer(transformer, extractor, grams, config, balance, texture)
     trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
