@@ -163,7 +163,8 @@ class TrainConfig:
     # k residual blocks (1 + residual_blocks: all but the three up). Its blots in flat skies
     # follow the dither's noise through these layers, and fine-tuning them is what moves the
     # blots away and leaves a duller picture; frozen, they stay, and the halos still narrow
-    # (BENCHMARKS.md, issue 21). Off by default until the bundled networks are retrained.
+    # (BENCHMARKS.md, issue 21). Off by default: at 3, with style weight 2000 and rate 1e-3,
+    # the five bundled paintings were no better pictures, and The Scream's sky streaked.
     frozen_depth: int = 0
     seed: int = 0
     backbone: str = "auto"
