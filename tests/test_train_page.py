@@ -126,9 +126,10 @@ def test_a_run_paused_before_the_later_terms_still_finds_its_checkpoint():
                    {"teacher_weight": 1.0}):
         names.add(dataclasses.replace(before, config=dataclasses.replace(
             before.config, **change)).checkpoint_dir)
-    names.add(dataclasses.replace(before, config=dataclasses.replace(
-        before.config, network=ANY_PAINTING_SHAPE, distil_steps=0)).checkpoint_dir)
-    assert len(names) == 6  # any of the terms on, or the other design: a run of its own
+    other_design = dataclasses.replace(before.config, network=ANY_PAINTING_SHAPE, distil_steps=0)
+    for design in (other_design, dataclasses.replace(other_design, frozen_depth=2)):
+        names.add(dataclasses.replace(before, config=design).checkpoint_dir)
+    assert len(names) == 7  # any of the terms on, the other design, frozen: a run of its own
 
 
 def test_an_upload_named_like_a_bundled_painting_is_not_that_painting():

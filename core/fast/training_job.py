@@ -39,10 +39,11 @@ from core.fast.settings import JOHNSON, TrainConfig
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
 PAINTING_SIDE = 512  # px: the copy of the painting kept beside a trained-here network
 CHECKPOINTS = "checkpoints"  # under registry.trained_dir()
-# Training terms added after the first Train page, by their weight: the settings each brings.
+# Settings added after the first Train page, by the one that switches them on (a term's
+# weight, or frozen_depth): the settings each brings.
 LATER_TERMS = {"laplacian_weight": ("laplacian_weight", "laplacian_pool"),
                "glow_weight": ("glow_weight",), "texture_weight": ("texture_weight",),
-               "teacher_weight": ("teacher_weight",)}
+               "teacher_weight": ("teacher_weight",), "frozen_depth": ("frozen_depth",)}
 
 
 def name_problem(name: str) -> str | None:
@@ -188,7 +189,7 @@ class TrainTask:
         digest = hashlib.sha256(str(self.painting.shape).encode())
         digest.update(np.ascontiguousarray(self.painting).tobytes())
         resumable = self.config.resumable().to_dict()
-        # A term added since, when off: named as before it, so that older runs still resume.
+        # A setting added since, when off: named as before it, so that older runs still resume.
         for weight, settings in LATER_TERMS.items():
             if not resumable[weight]:
                 for name in settings:
