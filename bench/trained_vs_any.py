@@ -1,10 +1,12 @@
 """Each trained network against the any-painting network with the same painting (issue 21).
 
-    python bench/trained_vs_any.py [--size 1080] [--models DIR] [--json FILE] [--sheet PNG]
+    python bench/trained_vs_any.py [--size 1080] [--models DIR] [--keep-halos] [--json FILE]
+        [--sheet PNG]
 
 On photos no network trained on (``core.fast.photos.HELD_OUT``, from ``--photos``; the three
 example photos when that folder is absent): both pictures at ``--size`` (longest side), as
-the app paints them (defaults of ``FastConfig`` and ``ArbitraryConfig``), scored on the
+the app paints them (defaults of ``FastConfig`` and ``ArbitraryConfig``; ``--keep-halos``:
+both without ``core.fast.apply.dehaloed``, as before it), scored on the
 report's objective (``bench/fast_quality.report_terms``: content and style terms, float32,
 8-bit pictures), on structure the photo lacks (``laplacian_score``) and on the glow along
 strong edges (``glow_score``, grey levels), and both networks
@@ -81,18 +83,19 @@ def glow_score(picture, photo) -> float:
     return float(np.asarray(lift[0]) @ np.asarray(LUMA, np.float32))
 
 
-def compare(model, photos, size, repeats, any_networks):
+def compare(model, photos, size, repeats, any_networks, dehalo=True):
     """Rows (one per photo) and the sheet's two rows for one trained network."""
     predictor, transformer = any_networks
     painting = images.load_image(ROOT / "styles" / model.painting)
     network = compiled(load_transformer(model, FastConfig.precision))
-    any_config = arbitrary.ArbitraryConfig(size=size)
+    any_config = arbitrary.ArbitraryConfig(size=size, dehalo=dehalo)
+    own_config = FastConfig(size=size, dehalo=dehalo)
     rows, any_row, trained_row = [], [cell(square(painting), model.display_name)], [
         cell(square(painting), "trained")]
     for name, photo in photos.items():
         any_picture = arbitrary.paint_with_paintings(predictor, transformer, photo, [painting],
                                                      config=any_config).image
-        trained_picture = paint(network, photo, FastConfig(size=size)).image
+        trained_picture = paint(network, photo, own_config).image
         score = report_terms(photo, painting, size)
         (any_content, any_style), (own_content, own_style) = score(any_picture), score(
             trained_picture)
@@ -100,7 +103,7 @@ def compare(model, photos, size, repeats, any_networks):
         photo_style = score(scaled)[1]
         any_seconds = timed(lambda p=photo: arbitrary.paint_with_paintings(
             predictor, transformer, p, [painting], config=any_config), repeats)
-        own_seconds = timed(lambda p=photo: paint(network, p, FastConfig(size=size)), repeats)
+        own_seconds = timed(lambda p=photo: paint(network, p, own_config), repeats)
         rows.append({"style": model.name, "photo": name, "photo_style": photo_style,
                      "any_content": any_content, "any_style": any_style,
                      "trained_content": own_content, "trained_style": own_style,
@@ -145,6 +148,8 @@ def main(argv=None) -> int:
     parser.add_argument("--models", help="a folder of trained networks (default: bundled)")
     parser.add_argument("--only", nargs="*", help="these networks only")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--keep-halos", action="store_true", help="both networks without "
+                        "core.fast.apply.dehaloed")
     parser.add_argument("--json")
     parser.add_argument("--sheet")
     args = parser.parse_args(argv)
@@ -159,7 +164,8 @@ def main(argv=None) -> int:
     for model in models:
         if args.only and model.name not in args.only:
             continue
-        more, pair = compare(model, photos, args.size, args.repeats, any_networks)
+        more, pair = compare(model, photos, args.size, args.repeats, any_networks,
+                             dehalo=not args.keep_halos)
         rows += more
         sheet_rows += pair
     print("\n".join(["", *summary(rows)]))

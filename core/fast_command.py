@@ -53,6 +53,9 @@ def add_command(commands) -> None:
                       help="keep the photo's colours")
     fast.add_argument("--precision", choices=PRECISIONS,
                       help=f"default {FastConfig.precision}")
+    fast.add_argument("--keep-halos", dest="dehalo", action="store_false", default=None,
+                      help="leave the band of colour the network paints along strong edges "
+                           "(taken out by default)")
 
     commands.add_parser("styles", help="list the bundled style networks")
 
@@ -87,7 +90,7 @@ def run(args) -> dict:
 def _fast_config(config_class, args, base=None):
     """The recipe's settings (or the defaults) with the flags given laid over them."""
     given = {name: getattr(args, name) for name in ("size", "strength", "preserve_colors",
-                                                    "precision")
+                                                    "precision", "dehalo")
              if getattr(args, name) is not None}
     return dataclasses.replace(base or config_class(), **given)
 

@@ -287,8 +287,11 @@ def _halo_rings(edges, band: int):
     rings); how much of each ring's profile each pixel takes, (B, H, W, rings, 1), the
     rings' borders softened so that the profile changes from ring to ring as a ramp, not a
     staircase, and the edges' own pixels left as they are; and the pixels beyond the band."""
-    reached = [edges] + [_dilate(edges, fraction * band // HALO_RINGS[-1])
-                         for fraction in HALO_RINGS]
+    reached, radius = [edges], 0
+    for fraction in HALO_RINGS:  # each ring from the last: a square grown by r, then by s,
+        step = fraction * band // HALO_RINGS[-1] - radius  # is one grown by r + s, and the
+        reached.append(_dilate(reached[-1], step))  # windows add up to the band, not 8x it
+        radius += step
     rings = [outer - inner for inner, outer in pairwise(reached)]
     soft = [edges] + [_box_mean(mask, 5) for mask in reached[1:]]
     weights = [(outer - inner) * (1.0 - edges) for inner, outer in pairwise(soft)]

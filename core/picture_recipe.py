@@ -166,7 +166,8 @@ class PictureRecipe:
         unknown = sorted(set(self.settings) - known)
         if unknown:
             raise UserError(f"unknown {self.method} settings in the recipe: {', '.join(unknown)}")
-        return config_class(**self.settings)
+        # a picture from before halos were taken out had them: the recipe paints it again
+        return config_class(**{"dehalo": False, **self.settings})
 
     def png(self, pixels: np.ndarray) -> bytes:
         """The picture as PNG bytes, with this recipe in its ``style-studio`` chunk."""

@@ -169,7 +169,8 @@ def test_warmed_up_pair_paints_what_the_eager_pair_paints(predictor, transformer
 
 def test_strength_zero_paints_with_the_photos_own_style(predictor, transformer):
     content = photo(64, 80)
-    config = arbitrary.ArbitraryConfig(size=None, strength=0.0, precision="float32", dither=0)
+    config = arbitrary.ArbitraryConfig(size=None, strength=0.0, precision="float32", dither=0,
+                                       dehalo=False)
     result = arbitrary.paint_with_paintings(predictor, transformer, content, [painting()],
                                             config=config)
     own = arbitrary.style_vector(predictor, content)

@@ -113,6 +113,12 @@ def test_fast_paints_a_mix_of_the_26_fixed_styles(photo, tmp_path, capsys):
     assert summary["network"] == "multistyle26"
     assert summary["styles"] == {"3": 0.25, "12": 0.75}
     assert Image.open(out).size == (40, 30)
+    assert picture_recipe.read(out).settings["dehalo"] is True  # halos out by default
+    kept = tmp_path / "kept.png"
+    code, _, error = run_cli(["fast", "--content", str(photo), "--multistyle", "3:1,12:3",
+                              "--size", "40", "--keep-halos", "--out", str(kept)], capsys)
+    assert code == 0, error
+    assert picture_recipe.read(kept).settings["dehalo"] is False
 
 
 @pytest.mark.parametrize(

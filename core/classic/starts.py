@@ -27,14 +27,14 @@ def fast_start(content: np.ndarray, styles: Sequence[np.ndarray], style_blend: S
     """The "fast" start: ``content`` (at the first scale's size) painted in one pass by the
     any-painting network, with the paintings' style vectors blended by ``style_blend`` as the
     run blends their Gram matrices; with ``masks``, each painting alone, joined by region
-    (``core.regions.composite``: the photo where no mask reaches). Full strength, no dither:
-    the optimiser takes it from there. Measured against the photo start on six photo x
-    painting pairs (BENCHMARKS.md)."""
+    (``core.regions.composite``: the photo where no mask reaches). Full strength, no dither,
+    halos left in: the optimiser takes it from there, as it was measured against the photo
+    start on six photo x painting pairs (BENCHMARKS.md)."""
     from core.fast import arbitrary
 
     predictor, transformer = networks
     side = min(max(content.shape[:2]), arbitrary.MAX_ARBITRARY_SIDE)  # initial_image resizes
-    config = arbitrary.ArbitraryConfig(size=side, dither=0.0)
+    config = arbitrary.ArbitraryConfig(size=side, dither=0.0, dehalo=False)
     if masks is None:
         return arbitrary.paint_with_paintings(predictor, transformer, content, list(styles),
                                               list(style_blend), config).image

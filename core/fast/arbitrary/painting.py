@@ -14,7 +14,7 @@ import numpy as np
 from core import images
 from core.errors import SettingsError
 from core.fast import tiling
-from core.fast.apply import FastResult, check_strength, dithered, finish
+from core.fast.apply import FastResult, check_strength, dehaloed, dithered, finish
 from core.fast.arbitrary.config import MULTISTYLE_COUNT, VECTOR_SIZE, ArbitraryConfig
 
 DEFAULTS = ArbitraryConfig()  # the app's settings (frozen)
@@ -97,6 +97,8 @@ def paint_with_vector(predictor, transformer, content: np.ndarray, vector: np.nd
         vector = with_strength(vector, own, config.strength)
     painted = paint_arbitrary(transformer, dithered(photo, config.dither), vector, size=None,
                               rounded=False)
+    if config.dehalo:
+        painted = dehaloed(photo, painted)
     if config.preserve_colors:
         painted = images.preserve_colors(photo, painted)
     return FastResult.of(painted, started, vector)
@@ -149,5 +151,7 @@ def paint_with_styles(network, content: np.ndarray, weights: np.ndarray,
     pixels /= 255.0  # in place: at 7680 px a second float copy would be 0.47 GB more
     painted = tiling.network_for(network, photo.shape, reuse_input=True)([pixels, weights])
     painted = np.asarray(painted, np.float32)[0] * 255.0
+    if config.dehalo:
+        painted = dehaloed(photo, painted)
     return FastResult.of(finish(photo, painted, config.strength, config.preserve_colors),
                          started)
