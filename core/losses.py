@@ -226,8 +226,8 @@ HALO_COARSE = 4  # px: the grid the means over a window are taken on
 
 def halo_free(teacher, photo, band: int = HALO_BAND, reach: int = HALO_REACH,
               bins: int = HALO_TONE_BINS):
-    """The teacher's (B, H, W, 3) picture of (B, H, W, 3) ``photo`` (both RGB 0..255; H and
-    W known when traced) with its halos taken out.
+    """The teacher's (B, H, W, 3) picture of (B, H, W, 3) ``photo`` (both RGB 0..255; one
+    trace serves every H and W) with its halos taken out.
 
     A halo is what the picture does at a given distance from the photo's strong edges, the
     same all along them; the painting's blots and strokes fall anywhere. So each ring of
@@ -276,10 +276,30 @@ def halo_free(teacher, photo, band: int = HALO_BAND, reach: int = HALO_REACH,
         # needs a few dozen pixels in the window)
         seen = found[..., None] * ops.clip(ring_share / 0.004, 0.0, 1.0)
         profile = seen * (colour / ops.maximum(ring_share, 1e-4) - usual[..., None, :])
-        profile = per_ring(ops.image.resize(per_ring(profile), (height, width),
-                                            interpolation="bilinear"))
+        profile = per_ring(_drawn_up(per_ring(profile), height, width))
         halo = halo + member * ops.sum(ring_weights * profile, axis=3)
     return ops.clip(teacher - halo, 0.0, 255.0)
+
+
+def _drawn_up(values, height, width):
+    """(B, h, w, C) means on the grid of ``near`` -> (B, height, width, C), bilinear with
+    half-pixel centres, the ends held: what ``ops.image.resize`` draws when height and width
+    are multiples of HALO_COARSE (tests/test_losses.py), but with sizes that need not be
+    known when traced, so that one trace serves every picture size."""
+    offsets = [(step + 0.5) / HALO_COARSE - 0.5 for step in range(HALO_COARSE)]
+    for axis, length in ((1, height), (2, width)):
+        count = ops.shape(values)[axis]
+        index = ops.arange(count)
+        before = ops.take(values, ops.maximum(index - 1, 0), axis=axis)
+        after = ops.take(values, ops.minimum(index + 1, count - 1), axis=axis)
+        drawn = ops.stack([values + abs(offset) * ((before if offset < 0 else after) - values)
+                           for offset in offsets], axis=axis + 1)
+        shape = list(ops.shape(values))
+        shape[axis] = count * HALO_COARSE
+        drawn = ops.reshape(drawn, shape)
+        start = (-length % HALO_COARSE) // 2  # "same" pooling padded half the rest before
+        values = drawn[:, start:start + length] if axis == 1 else drawn[:, :, start:start + length]
+    return values
 
 
 def _halo_rings(edges, band: int):

@@ -12,8 +12,8 @@ import pytest
 
 from core import cli, images
 from core.backbone import FeatureExtractor, resolve_backbone
+from core.fast import apply, registry
 from core.fast import photos as training_photos
-from core.fast import registry
 from core.fast import train as training
 from core.fast.apply import FastConfig, compiled, paint, warm_up
 from core.fast.network import build_transformer
@@ -56,6 +56,8 @@ def test_warm_up_traces_the_graph_and_changes_no_result():
     np.testing.assert_array_equal(paint(warm, content, config).image, expected)
     assert paint(warm, photo(60, 30), config).image.shape == (60, 30, 3)
     assert warm.tracing_count == 1  # the tiny warm-up image's trace serves every size
+    # and so does the one graph that takes the halos out of every network's pictures
+    assert apply._halo_free_graph().experimental_get_tracing_count() == 1
     assert np.abs(paint(net, content, config).image.astype(int) - expected).max() <= 1
     for before, after in zip(weights, net.get_weights(), strict=True):
         np.testing.assert_array_equal(before, after)

@@ -319,3 +319,23 @@ def test_the_teacher_loss_follows_the_teacher_without_its_halo():
     shifted[:, :, 200:] += 10.0
     assert float(losses.teacher_loss(shifted, haloed, photo)) - with_halo == pytest.approx(
         100.0 * 56 / 256, rel=1e-3)
+
+
+def test_halos_are_drawn_up_as_a_resize_would_and_one_trace_serves_every_size():
+    import tensorflow as tf
+    from keras import ops
+
+    values = np.random.default_rng(0).normal(size=(2, 16, 24, 5)).astype(np.float32)
+    # on the training crops' sizes (multiples of the coarse grid): a bilinear resize
+    drawn = np.asarray(losses._drawn_up(values, 64, 96))
+    resized = np.asarray(ops.image.resize(values, (64, 96), interpolation="bilinear"))
+    assert np.abs(drawn - resized).max() < 1e-5
+    spec = tf.TensorSpec((1, None, None, 3), tf.float32)
+    traced = tf.function(losses.halo_free, input_signature=(spec, spec))
+    photo, haloed, _ = haloed_teacher()
+    for rows, columns in ((48, 256), (45, 250), (33, 199)):  # the last two: not multiples of 4
+        shown = (haloed[:, :rows, :columns], photo[:, :rows, :columns])
+        eager = np.asarray(losses.halo_free(*shown))
+        assert np.abs(traced(*shown).numpy() - eager).max() < 1e-3
+        assert np.abs(eager - shown[0]).mean() > 1.0  # a halo was found and taken out
+    assert traced.experimental_get_tracing_count() == 1

@@ -139,15 +139,18 @@ def warm_up(network, side: int = WARM_UP_SIDE) -> float:
 
     For a ``compiled`` network this traces and optimises its graph (about 0.5 s on a
     2-core CPU; BENCHMARKS.md), so the first real picture, of any size, costs no tracing;
-    an eager network loses its slower first call. Thread-safe: an app can run it on a
-    background thread at start-up, and a picture asked for meanwhile shares the one trace.
-    It changes no weight and no result.
+    an eager network loses its slower first call. The graph that takes the halos out
+    (``dehaloed``, one for every network) is traced too, the first time. Thread-safe: an
+    app can run it on a background thread at start-up, and a picture asked for meanwhile
+    shares the one trace. It changes no weight and no result.
     """
     started = time.perf_counter()
     batch = [np.zeros([1 if axis == 0 else side if length is None else length
                        for axis, length in enumerate(shape)], np.float32)
              for shape in input_shapes(network)]
     np.asarray(network(batch if len(batch) > 1 else batch[0]))
+    black = np.zeros((side, side, 3), np.uint8)
+    dehaloed(black, black)
     return time.perf_counter() - started
 
 
@@ -305,6 +308,27 @@ def dehalo_margin() -> int:
     return DEHALO_GRID * math.ceil((DEHALO_SCALE * reach + 1) / DEHALO_GRID)
 
 
+@functools.lru_cache(maxsize=1)
+def _halo_free_graph():
+    """``core.losses.halo_free`` at the smaller copy's scale, for one (1, H, W, 3) picture
+    and photo: under TensorFlow one traced graph for every size (0.1 s at 1080x720 against
+    0.16 s called eagerly; the trace, on the first picture, 0.7 s)."""
+    import keras
+
+    from core.losses import HALO_BAND, HALO_REACH, halo_free
+
+    def freed(picture, photo):
+        return halo_free(picture, photo, band=HALO_BAND // DEHALO_SCALE,
+                         reach=HALO_REACH // DEHALO_SCALE)
+
+    if keras.backend.backend() != "tensorflow":
+        return freed
+    import tensorflow as tf
+
+    spec = tf.TensorSpec((1, None, None, 3), tf.float32)
+    return tf.function(freed, input_signature=(spec, spec))
+
+
 def _write_back(painted, pending, below: int) -> list:
     """Writes the rows of ``pending`` strips (first row, values) above row ``below`` into
     ``painted``; returns what is left."""
@@ -320,15 +344,11 @@ def _write_back(painted, pending, below: int) -> list:
 def _dehalo_pass(photo: np.ndarray, painted: np.ndarray) -> np.ndarray:
     import cv2
 
-    from core.losses import HALO_BAND, HALO_REACH, halo_free
-
     height, width = photo.shape[:2]
     small = (max(1, width // DEHALO_SCALE), max(1, height // DEHALO_SCALE))
     small_picture = cv2.resize(painted, small, interpolation=cv2.INTER_AREA)
     small_photo = cv2.resize(photo.astype(np.float32), small, interpolation=cv2.INTER_AREA)
-    freed = np.asarray(halo_free(small_picture[None], small_photo[None],
-                                 band=HALO_BAND // DEHALO_SCALE,
-                                 reach=HALO_REACH // DEHALO_SCALE))[0]
+    freed = np.asarray(_halo_free_graph()(small_picture[None], small_photo[None]))[0]
     halo = cv2.resize(small_picture - freed, (width, height), interpolation=cv2.INTER_LINEAR)
     return np.clip(painted - halo, 0, 255)
 
