@@ -241,8 +241,9 @@ def measure_pace(view: JobView, config: ClassicConfig) -> Pace | None:
 
 # Fast networks at print sizes, seconds per megapixel painted over tiles (bench/fast_large.py,
 # the 2-core AMD EPYC under load, BENCHMARKS.md "Print size"): the trained networks, the
-# any-painting network and the 26-style network, bfloat16, a second picture of that size.
-FAST_SECONDS_PER_MEGAPIXEL = {"trained": 0.5, "any": 0.7, "26-style": 0.9}
+# any-painting network and the 26-style network, bfloat16, a second picture of that size,
+# halos taken out (0.58, 0.68 and 0.72 measured at 7680x5120 px, nothing else running).
+FAST_SECONDS_PER_MEGAPIXEL = {"trained": 0.6, "any": 0.7, "26-style": 0.9}
 
 
 def fast_seconds(method: str, width: int, height: int) -> float:

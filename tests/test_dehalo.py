@@ -27,7 +27,7 @@ def test_dehaloing_takes_a_halo_out_and_keeps_the_strokes_and_the_rest():
     assert freed.dtype == np.float32 and freed.min() >= 0 and freed.max() <= 255
 
 
-def test_strips_paint_what_one_pass_does():
+def test_tiles_paint_what_one_pass_does():
     import cv2
 
     photo = np.full((312, 240, 3), 200, np.uint8)  # a light sky with dark posts and a beam
@@ -41,10 +41,11 @@ def test_strips_paint_what_one_pass_does():
     painted = (photo * 0.7 + strokes + halo[..., None]).astype(np.float32)
     whole = apply.dehaloed(photo, painted)  # 312 x 240: one pass
     assert np.abs(whole - painted).mean() > 1.5  # a halo taken out (measured 2.6)
-    strips = apply.dehaloed(photo, painted.copy(), strip_rows=48)  # seven strips, margins of 120
-    assert np.abs(strips - whole).max() < 1e-3
-    with pytest.raises(ValueError, match="multiple of 8"):
-        apply.dehaloed(photo, painted, strip_rows=50)
+    for tile in ((48, 64), (48, 240), (320, 40)):  # tiles, strips of rows, of columns
+        tiled = apply.dehaloed(photo, painted.copy(), tile=tile)  # margins of 120
+        assert np.abs(tiled - whole).max() < 1e-3
+    with pytest.raises(ValueError, match="multiples of 8"):
+        apply.dehaloed(photo, painted, tile=(50, 64))
 
 
 @pytest.fixture(scope="module")

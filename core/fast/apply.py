@@ -266,36 +266,59 @@ def debanded(pixels: np.ndarray) -> np.ndarray:
 # full-size pass 0.4 s, and the pictures looked at side by side the same.
 DEHALO_SCALE = 2
 DEHALO_GRID = 8  # px: strips start on halo_free's coarse grid of the smaller copy
-DEHALO_STRIP_ROWS = 512  # above tiling.UNTILED_MAX_PIXELS; ~0.2 GB at 7680 px wide
+# Above 2 megapixels (a 1920x1080 video frame is one pass), in tiles of 512 rows x 2048
+# columns and their margins: at 7680x5120 px strips the picture's width raised the peak by
+# 0.6 GiB, these tiles by 0.04-0.09 (bench/fast_large.py).
+DEHALO_ONE_PASS_PIXELS = 2 ** 21
+DEHALO_TILE = (512, 2048)
 
 
-def dehaloed(photo: np.ndarray, painted: np.ndarray, strip_rows: int | None = None
+def dehaloed(photo: np.ndarray, painted: np.ndarray, tile: tuple[int, int] | None = None
              ) -> np.ndarray:
     """A fast network's picture (H x W x 3 on 0..255) of uint8 ``photo`` with its halos
-    taken out (comment above); float32 on 0..255. Above ``tiling.UNTILED_MAX_PIXELS`` (or
-    with ``strip_rows``, a multiple of ``DEHALO_GRID``) in strips of rows, which equal one
+    taken out (comment above); float32 on 0..255. Above ``DEHALO_ONE_PASS_PIXELS`` (or
+    with ``tile``: rows, columns, multiples of ``DEHALO_GRID``) in tiles, which equal one
     pass when the sides are multiples of ``DEHALO_GRID``, written back into ``painted``
     where it can be written (a print-size picture is 0.47 GB a copy)."""
     painted = np.asarray(painted, np.float32)
     height, width = photo.shape[:2]
-    if strip_rows is None and height * width > tiling.UNTILED_MAX_PIXELS:
-        strip_rows = DEHALO_STRIP_ROWS
-    if strip_rows is None or height <= strip_rows:
+    if tile is None and height * width > DEHALO_ONE_PASS_PIXELS:
+        tile = DEHALO_TILE
+    if tile is None:
         return _dehalo_pass(photo, painted)
-    if strip_rows % DEHALO_GRID:
-        raise ValueError(f"strip_rows must be a multiple of {DEHALO_GRID} (got {strip_rows})")
+    if any(side % DEHALO_GRID for side in tile):
+        raise ValueError(f"tile sides must be multiples of {DEHALO_GRID} (got {tile})")
     if not painted.flags.writeable:
         painted = painted.copy()
+    rows, columns = tile
+
+    def across(photo_rows, painted_rows):  # a strip of rows, in strips of its columns
+        picture = painted_rows.copy()
+        _in_strips(photo_rows.transpose(1, 0, 2), picture.transpose(1, 0, 2), columns)
+        return picture
+
+    _in_strips(photo, painted, rows, across)
+    return painted
+
+
+def _in_strips(photo, painted, rows: int, dehalo_pass=None) -> None:
+    """``painted`` dehaloed in place, in strips of ``rows`` rows, each read with its margins
+    (``dehalo_pass``: one strip's pass, ``_dehalo_pass`` by default). The picture is
+    symmetric to ``halo_free`` (edges, rings, windows), so columns are rows transposed."""
+    dehalo_pass = dehalo_pass or _dehalo_pass
+    height = photo.shape[0]
+    if height <= rows:
+        painted[:] = dehalo_pass(photo, painted)
+        return
     margin = dehalo_margin()
     pending: list[tuple[int, np.ndarray]] = []  # strips done, their rows still read by others
-    for top in range(0, height, strip_rows):
-        bottom = min(height, top + strip_rows)
+    for top in range(0, height, rows):
+        bottom = min(height, top + rows)
         start, stop = max(0, top - margin), min(height, bottom + margin)
         pending = _write_back(painted, pending, below=start)  # rows no later strip reads
-        strip = _dehalo_pass(photo[start:stop], painted[start:stop])
+        strip = dehalo_pass(photo[start:stop], painted[start:stop])
         pending.append((top, strip[top - start:bottom - start]))
     _write_back(painted, pending, below=height)
-    return painted
 
 
 def dehalo_margin() -> int:
@@ -345,6 +368,7 @@ def _dehalo_pass(photo: np.ndarray, painted: np.ndarray) -> np.ndarray:
     import cv2
 
     height, width = photo.shape[:2]
+    photo, painted = np.ascontiguousarray(photo), np.ascontiguousarray(painted)  # (columns)
     small = (max(1, width // DEHALO_SCALE), max(1, height // DEHALO_SCALE))
     small_picture = cv2.resize(painted, small, interpolation=cv2.INTER_AREA)
     small_photo = cv2.resize(photo.astype(np.float32), small, interpolation=cv2.INTER_AREA)
