@@ -33,6 +33,11 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
       udnie)
         extra=(--texture-weight 100)
         note="$note, with --texture-weight 100 (its blots kept in skies)" ;;
+      composition_vii)
+        # at 500, once fast pictures had their halos taken out (core.fast.apply.dehaloed),
+        # its style loss on the bridge photo was 1.04x the any-painting network's
+        extra=(--style-weight 1000)
+        note="$note, with --style-weight 1000 (its style loss below the any-painting network's)" ;;
       *) extra=() ;;
     esac
     # ${extra[@]+...}: an empty array is "unbound" under set -u in bash before 4.4 (macOS)
