@@ -4,6 +4,7 @@ network (``--multistyle``), optionally one painting per region (``--masks``)."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import time
 
@@ -53,9 +54,10 @@ def add_command(commands) -> None:
                       help="keep the photo's colours")
     fast.add_argument("--precision", choices=PRECISIONS,
                       help=f"default {FastConfig.precision}")
-    fast.add_argument("--keep-halos", dest="dehalo", action="store_false", default=None,
+    fast.add_argument("--keep-halos", action=argparse.BooleanOptionalAction, default=None,
                       help="leave the band of colour the network paints along strong edges "
-                           "(taken out by default)")
+                           "(taken out by default; --no-keep-halos takes them out of a "
+                           "recipe's picture that kept them)")
 
     commands.add_parser("styles", help="list the bundled style networks")
 
@@ -90,8 +92,10 @@ def run(args) -> dict:
 def _fast_config(config_class, args, base=None):
     """The recipe's settings (or the defaults) with the flags given laid over them."""
     given = {name: getattr(args, name) for name in ("size", "strength", "preserve_colors",
-                                                    "precision", "dehalo")
+                                                    "precision")
              if getattr(args, name) is not None}
+    if args.keep_halos is not None:
+        given["dehalo"] = not args.keep_halos
     return dataclasses.replace(base or config_class(), **given)
 
 

@@ -34,7 +34,8 @@ ADAM_BYTES_PER_PIXEL = 24  # two float32 moments, three channels
 
 # Fast networks (any of them; the 26-style network is the dearest), bench/fast_large.py, with
 # their halos taken out (core.fast.apply.dehaloed): TensorFlow and the network, then per
-# pixel in one pass (1.98 GiB measured at 2048x1365 px, 2.5 GiB at 2048x2048), or, over
+# pixel with the network in one pass (1.98 GiB measured at 2048x1365 px, where the halos
+# came out in tiles; 2.5 GiB at 2048x2048), or, over
 # tiles (core.fast.tiling), a fixed part (one tile, the 2048 px statistics pass) plus the
 # picture-sized arrays: photo, dithered photo, painting (3.46 GiB at 7680x5120 px).
 FAST_BASE_BYTES = int(0.9 * GIB)

@@ -166,7 +166,9 @@ class PictureRecipe:
         unknown = sorted(set(self.settings) - known)
         if unknown:
             raise UserError(f"unknown {self.method} settings in the recipe: {', '.join(unknown)}")
-        # a picture from before halos were taken out had them: the recipe paints it again
+        if "dehalo" not in self.settings:  # made before halos were taken out: it had them
+            notes.append("made before fast pictures had their halos taken out: painted "
+                         "with them, as it was")
         return config_class(**{"dehalo": False, **self.settings})
 
     def png(self, pixels: np.ndarray) -> bytes:

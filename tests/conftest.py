@@ -7,7 +7,7 @@ import tempfile
 import numpy as np
 import pytest
 
-from core.fast import registry
+from core.fast import arbitrary, registry
 from core.fast import train as training
 from core.fast.network import NetworkShape
 
@@ -17,6 +17,18 @@ TINY = NetworkShape(width=4, residual_blocks=1)
 # import, so that servers the tests start inherit it; always (not setdefault), so that a
 # developer's own STYLE_STUDIO_TRAINED_DIR never receives the tests' networks.
 os.environ[registry.TRAINED_DIR_ENV] = tempfile.mkdtemp(prefix="trained-networks-")
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    """Magenta's style predictor, as the app loads it."""
+    return arbitrary.load_style_predictor()
+
+
+@pytest.fixture(scope="module")
+def transformer():
+    """The any-painting network, in float32 (the tests compare values)."""
+    return arbitrary.load_arbitrary_transformer("float32")
 
 
 def photo(height=40, width=48, shift=0):

@@ -36,16 +36,6 @@ def has_vnni() -> bool:
 
 
 @pytest.fixture(scope="module")
-def predictor():
-    return arbitrary.load_style_predictor()
-
-
-@pytest.fixture(scope="module")
-def transformer():
-    return arbitrary.load_arbitrary_transformer("float32")
-
-
-@pytest.fixture(scope="module")
 def multistyle():
     return arbitrary.load_multistyle_transformer("float32")
 

@@ -119,6 +119,12 @@ def test_fast_paints_a_mix_of_the_26_fixed_styles(photo, tmp_path, capsys):
                               "--size", "40", "--keep-halos", "--out", str(kept)], capsys)
     assert code == 0, error
     assert picture_recipe.read(kept).settings["dehalo"] is False
+    again = tmp_path / "again.png"  # its recipe repeats it with halos kept, unless told
+    for flags, dehalo in (([], False), (["--no-keep-halos"], True)):
+        code, _, error = run_cli(["fast", "--content", str(photo), "--recipe", str(kept),
+                                  *flags, "--out", str(again)], capsys)
+        assert code == 0, error
+        assert picture_recipe.read(again).settings["dehalo"] is dehalo
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ def test_dehaloing_takes_a_halo_out_and_keeps_the_strokes_and_the_rest():
     assert freed.dtype == np.float32 and freed.min() >= 0 and freed.max() <= 255
 
 
-def test_tiles_paint_what_one_pass_does():
+def test_tiles_paint_what_one_pass_does(monkeypatch):
     import cv2
 
     photo = np.full((312, 240, 3), 200, np.uint8)  # a light sky with dark posts and a beam
@@ -46,16 +46,23 @@ def test_tiles_paint_what_one_pass_does():
         assert np.abs(tiled - whole).max() < 1e-3
     with pytest.raises(ValueError, match="multiples of 8"):
         apply.dehaloed(photo, painted, tile=(50, 64))
+    monkeypatch.setattr(apply, "dehalo_margin", lambda: 96)  # short of halo_free's reach
+    short = apply.dehaloed(photo, painted.copy(), tile=(48, 64))
+    assert np.abs(short - whole).max() > 5e-3  # (measured 0.018; 120 px: under 1e-3)
 
 
-@pytest.fixture(scope="module")
-def predictor():
-    return arbitrary.load_style_predictor()
-
-
-@pytest.fixture(scope="module")
-def transformer():
-    return arbitrary.load_arbitrary_transformer("float32")
+def test_a_picture_beyond_0_to_255_reads_as_no_halo():
+    # a trained network's output is not clipped: a block at 300 on a flat 200 is a bright
+    # patch, not 100 levels of halo for its neighbours to lose
+    photo = np.full((96, 128, 3), 200, np.uint8)
+    photo[30:60, 40:80] = 255
+    painted = photo.astype(np.float32)
+    painted[30:60, 40:80] = 300.0
+    freed = apply.dehaloed(photo, painted)
+    outside = np.ones(photo.shape[:2], bool)
+    outside[30:60, 40:80] = False
+    assert np.abs(freed[outside] - 200).max() < 1.0  # unclipped: a rim 11 levels darker
+    assert np.abs(freed[~outside] - 255).max() < 1.0
 
 
 def tower(height=192, width=256) -> np.ndarray:
@@ -88,5 +95,8 @@ def test_a_recipe_from_before_dehaloing_paints_with_its_halos():
     assert recipe.config().dehalo is True
     old = dict(recipe.settings)
     del old["dehalo"]
+    notes = []
     assert picture_recipe.PictureRecipe.from_dict(
-        {**recipe.to_dict(), "settings": old}).config().dehalo is False
+        {**recipe.to_dict(), "settings": old}).config(notes).dehalo is False
+    assert notes == ["made before fast pictures had their halos taken out: painted with "
+                     "them, as it was"]

@@ -52,7 +52,9 @@ def test_warm_up_traces_the_graph_and_changes_no_result():
     expected = paint(compiled(net), content, config).image  # traced by the picture itself
     warm = compiled(net)
     assert warm.tracing_count == 0
+    apply._build_halo_free_graph.cache_clear()  # as in a fresh process
     assert warm_up(warm) > 0 and warm.tracing_count == 1
+    assert apply._halo_free_graph().experimental_get_tracing_count() == 1  # traced by it
     np.testing.assert_array_equal(paint(warm, content, config).image, expected)
     assert paint(warm, photo(60, 30), config).image.shape == (60, 30, 3)
     assert warm.tracing_count == 1  # the tiny warm-up image's trace serves every size

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -279,7 +280,8 @@ def dehaloed(photo: np.ndarray, painted: np.ndarray, tile: tuple[int, int] | Non
     taken out (comment above); float32 on 0..255. Above ``DEHALO_ONE_PASS_PIXELS`` (or
     with ``tile``: rows, columns, multiples of ``DEHALO_GRID``) in tiles, which equal one
     pass when the sides are multiples of ``DEHALO_GRID``, written back into ``painted``
-    where it can be written (a print-size picture is 0.47 GB a copy)."""
+    where it can be written (a print-size picture is 0.47 GB a copy): in tiles
+    ``painted`` may be overwritten and returned."""
     painted = np.asarray(painted, np.float32)
     height, width = photo.shape[:2]
     if tile is None and height * width > DEHALO_ONE_PASS_PIXELS:
@@ -327,12 +329,23 @@ def dehalo_margin() -> int:
     smaller copy) and a pixel of the resize back, in whole ``DEHALO_GRID`` cells (120)."""
     from core.losses import HALO_BAND, HALO_COARSE, HALO_REACH
 
+    assert DEHALO_GRID == DEHALO_SCALE * HALO_COARSE, "tiles must start on halo_free's grid"
     reach = 1 + HALO_BAND // DEHALO_SCALE + 2 + HALO_REACH // DEHALO_SCALE + 2 * HALO_COARSE
     return DEHALO_GRID * math.ceil((DEHALO_SCALE * reach + 1) / DEHALO_GRID)
 
 
-@functools.lru_cache(maxsize=1)
+_HALO_GRAPH_LOCK = threading.Lock()
+
+
 def _halo_free_graph():
+    """The graph of ``_build_halo_free_graph``, built once even when a warm-up thread and a
+    picture ask for it together (two graphs would trace twice)."""
+    with _HALO_GRAPH_LOCK:
+        return _build_halo_free_graph()
+
+
+@functools.lru_cache(maxsize=1)
+def _build_halo_free_graph():
     """``core.losses.halo_free`` at the smaller copy's scale, for one (1, H, W, 3) picture
     and photo: under TensorFlow one traced graph for every size (0.1 s at 1080x720 against
     0.16 s called eagerly; the trace, on the first picture, 0.7 s)."""
@@ -368,7 +381,9 @@ def _dehalo_pass(photo: np.ndarray, painted: np.ndarray) -> np.ndarray:
     import cv2
 
     height, width = photo.shape[:2]
-    photo, painted = np.ascontiguousarray(photo), np.ascontiguousarray(painted)  # (columns)
+    # a trained network's output runs past 0..255; what lies beyond would read as halo and
+    # be drawn back up onto its neighbours (columns come transposed: made contiguous too)
+    photo, painted = np.ascontiguousarray(photo), np.clip(painted, 0, 255)
     small = (max(1, width // DEHALO_SCALE), max(1, height // DEHALO_SCALE))
     small_picture = cv2.resize(painted, small, interpolation=cv2.INTER_AREA)
     small_photo = cv2.resize(photo.astype(np.float32), small, interpolation=cv2.INTER_AREA)

@@ -236,11 +236,15 @@ def stylize_batch(transformer, photos: np.ndarray) -> np.ndarray:
 
 
 def preview_sheet(transformer, photos: list[np.ndarray], side: int = 256) -> np.ndarray:
-    """Held-out photos over their paintings, one column each."""
+    """Held-out photos over their paintings, one column each, the halos taken out as the
+    fast page takes them out (``core.fast.apply.dehaloed``)."""
+    from core.fast.apply import dehaloed
+
     columns = []
     for photo in photos:
         small = images.resize_longest(photo, side)
-        painted = stylize_batch(transformer, small[None].astype(np.float32))[0]
+        raw = np.asarray(transformer(small[None].astype(np.float32), training=False))[0]
+        painted = images.to_uint8(dehaloed(small, raw))
         pad = side - small.shape[1]
         pair = np.concatenate([small, painted], axis=0)
         columns.append(np.pad(pair, ((0, 2 * side - pair.shape[0]), (0, pad + 4), (0, 0)),

@@ -76,7 +76,8 @@ def results_of(photo: pickers.Chosen, method: str, chosen: list,
     if method == "trained":
         return fast_results.paint_each(photo, chosen, config)
     same = arbitrary.ArbitraryConfig(size=config.size, strength=config.strength,
-                                     preserve_colors=config.preserve_colors)
+                                     preserve_colors=config.preserve_colors,
+                                     dehalo=config.dehalo)
     with st.spinner("Painting…"):
         if method == "any":
             return [magenta.any_result(photo, [painting], [1.0], same) for painting in chosen]

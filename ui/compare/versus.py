@@ -65,7 +65,8 @@ def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel,
     any_painting = None
     if picture is not None and arbitrary_results.problem() is None:
         same = arbitrary.ArbitraryConfig(size=config.size, strength=config.strength,
-                                         preserve_colors=config.preserve_colors)
+                                         preserve_colors=config.preserve_colors,
+                                         dehalo=config.dehalo)
         any_painting = arbitrary_results.paint_any(photo, [picture], [1.0], same)
     classic_col, fast_col, any_col = st.columns(3, gap="medium")
     with classic_col:
