@@ -82,6 +82,9 @@ def add_method_flags(parser, *, classic: bool) -> None:
                         help="fast methods: 0 keeps the photo, 1 is the full painting "
                              f"(default {FastConfig.strength:g})")
     parser.add_argument("--preserve-colors", action="store_true", help="keep the colours")
+    parser.add_argument("--keep-halos", action="store_true",
+                        help="fast methods: leave the band of colour the network paints along "
+                             "strong edges (taken out by default)")
     parser.add_argument("--precision", choices=PRECISIONS,
                         help=f"default {FastConfig.precision}"
                              + (f"; classic {preset.precision}" if classic else ""))
@@ -262,13 +265,15 @@ def _config(method: str, args):
     from core.classic import preset
 
     if method == "classic":
-        if args.strength is not None:
-            raise UserError("--strength is for the fast methods, not --classic")
+        for flag, value in (("--strength", args.strength), ("--keep-halos", args.keep_halos)):
+            if value not in (None, False):
+                raise UserError(f"{flag} is for the fast methods, not --classic")
         # No snapshots: nobody watches a batch item's run, and each would be encoded.
         return preset("recommended", size=args.size, precision=args.precision,
                       preserve_colors=args.preserve_colors or None, iterations=args.iterations,
                       backbone=args.backbone, snapshot_every=0)
     given = {"size": args.size, "strength": args.strength, "precision": args.precision,
-             "preserve_colors": args.preserve_colors or None}
+             "preserve_colors": args.preserve_colors or None,
+             "dehalo": False if args.keep_halos else None}
     return dataclasses.replace(default_config(method),
                                **{k: v for k, v in given.items() if v is not None})

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import batch, cli, images
+from core import batch, cli, images, picture_recipe
 from core.batch import painting as batch_painting
 from core.classic import ClassicConfig
 from core.engine import records
@@ -144,6 +144,7 @@ def test_the_real_entry_point_exits_2_when_a_photo_fails(album, tmp_path):
         (["--classic"], "--classic needs at least one painting"),
         (["--classic", "--style", WAVE, "--multistyle", "3"], "not with --multistyle"),
         (["--classic", "--style", WAVE, "--strength", "0.5"], "--strength is for the fast"),
+        (["--classic", "--style", WAVE, "--keep-halos"], "--keep-halos is for the fast"),
         (["--multistyle", "40"], "style index must be 0 to 25"),
         (["--style-image", WAVE, "--size", "9000"], "size must be between"),
         (["--style", "udnie", "--content", "MISSING"], "no such file or folder"),
@@ -194,6 +195,12 @@ def test_arbitrary_paints_what_the_fast_command_paints_and_multistyle_differs(
     code, _, _ = run_cli(["batch", "--content", str(album / "beach.jpg"), "--multistyle",
                           "7", "--size", "48", "--out", str(tmp_path / "multi")], capsys)
     assert code == 0
+    assert picture_recipe.read(out / "beach.png").settings["dehalo"] is True
+    code, _, _ = run_cli(["batch", "--content", str(album / "beach.jpg"), "--multistyle",
+                          "7", "--size", "48", "--keep-halos", "--out", str(tmp_path / "kept")],
+                         capsys)
+    assert code == 0 and picture_recipe.read(tmp_path / "kept" / "beach.png").settings[
+        "dehalo"] is False
     multi = images.load_image(tmp_path / "multi" / "beach.png")
     assert multi.shape == mixed.shape
     assert np.abs(multi.astype(int) - mixed.astype(int)).mean() > 10
