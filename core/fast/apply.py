@@ -232,29 +232,30 @@ def debanded(pixels: np.ndarray) -> np.ndarray:
     if pixels.ndim == 4:
         return np.stack([debanded(picture) for picture in pixels]) if len(pixels) else \
             pixels.astype(np.float32)
+    out = np.empty(pixels.shape, np.float32)
+    _in_strips(pixels, out, DEBAND_STRIP_ROWS, DEBAND_MARGIN, lambda photo, _: _debanded(photo))
+    return out
+
+
+def _debanded(pixels: np.ndarray) -> np.ndarray:
+    """One strip of ``debanded``, float32."""
     import cv2  # a fifth of a second to load, on the first painting only
 
-    out = np.empty(pixels.shape, np.float32)
-    height, width = pixels.shape[:2]
-    for top in range(0, height, DEBAND_STRIP_ROWS):
-        bottom = min(height, top + DEBAND_STRIP_ROWS)
-        start, stop = max(0, top - DEBAND_MARGIN), min(height, bottom + DEBAND_MARGIN)
-        strip = pixels[start:stop].astype(np.float32)
-        rows = stop - start
-        small = cv2.resize(strip, (max(1, width // DEBAND_COARSE), max(1, rows // DEBAND_COARSE)),
-                           interpolation=cv2.INTER_AREA)
-        small = cv2.GaussianBlur(small, (0, 0), DEBAND_SIGMA / DEBAND_COARSE,
-                                 borderType=cv2.BORDER_REFLECT)
-        change = cv2.resize(small, (width, rows), interpolation=cv2.INTER_LINEAR) - strip
-        distance = np.abs(change)
-        deviation = np.maximum(np.maximum(distance[..., 0], distance[..., 1]), distance[..., 2])
-        flatness = cv2.blur(deviation, (DEBAND_BOX, DEBAND_BOX), borderType=cv2.BORDER_REFLECT)
-        weight = np.clip(2 - flatness / DEBAND_FLAT, 0, 1)
-        np.clip(change, -DEBAND_MOST, DEBAND_MOST, out=change)
-        change *= weight[..., None]
-        strip += change
-        out[top:bottom] = strip[top - start:bottom - start]
-    return out
+    strip = pixels.astype(np.float32)
+    rows, width = strip.shape[:2]
+    small = cv2.resize(strip, (max(1, width // DEBAND_COARSE), max(1, rows // DEBAND_COARSE)),
+                       interpolation=cv2.INTER_AREA)
+    small = cv2.GaussianBlur(small, (0, 0), DEBAND_SIGMA / DEBAND_COARSE,
+                             borderType=cv2.BORDER_REFLECT)
+    change = cv2.resize(small, (width, rows), interpolation=cv2.INTER_LINEAR) - strip
+    distance = np.abs(change)
+    deviation = np.maximum(np.maximum(distance[..., 0], distance[..., 1]), distance[..., 2])
+    flatness = cv2.blur(deviation, (DEBAND_BOX, DEBAND_BOX), borderType=cv2.BORDER_REFLECT)
+    weight = np.clip(2 - flatness / DEBAND_FLAT, 0, 1)
+    np.clip(change, -DEBAND_MOST, DEBAND_MOST, out=change)
+    change *= weight[..., None]
+    strip += change
+    return strip
 
 
 # Halos: every fast network paints a band of colour of its own along the photo's strong
@@ -293,32 +294,35 @@ def dehaloed(photo: np.ndarray, painted: np.ndarray, tile: tuple[int, int] | Non
     if not painted.flags.writeable:
         painted = painted.copy()
     rows, columns = tile
+    margin = dehalo_margin()
 
-    def across(photo_rows, painted_rows):  # a strip of rows, in strips of its columns
+    # halo_free treats rows and columns alike (edges, rings, windows): the columns of a
+    # strip of rows are the rows of that strip transposed
+    def across(photo_rows, painted_rows):
         picture = painted_rows.copy()
-        _in_strips(photo_rows.transpose(1, 0, 2), picture.transpose(1, 0, 2), columns)
+        _in_strips(photo_rows.transpose(1, 0, 2), picture.transpose(1, 0, 2), columns, margin,
+                   _dehalo_pass)
         return picture
 
-    _in_strips(photo, painted, rows, across)
+    _in_strips(photo, painted, rows, margin, across)
     return painted
 
 
-def _in_strips(photo, painted, rows: int, dehalo_pass=None) -> None:
-    """``painted`` dehaloed in place, in strips of ``rows`` rows, each read with its margins
-    (``dehalo_pass``: one strip's pass, ``_dehalo_pass`` by default). The picture is
-    symmetric to ``halo_free`` (edges, rings, windows), so columns are rows transposed."""
-    dehalo_pass = dehalo_pass or _dehalo_pass
+def _in_strips(photo, painted, rows: int, margin: int, strip_pass) -> None:
+    """Fills ``painted`` in place with ``strip_pass(photo rows, painted rows)`` (what a
+    strip becomes, from its rows and ``margin`` more on each side) strip by strip of
+    ``rows`` rows: debanding and dehaloing a print-size picture a bit at a time, as one
+    pass would. A strip's rows are written back once no later strip reads them."""
     height = photo.shape[0]
     if height <= rows:
-        painted[:] = dehalo_pass(photo, painted)
+        painted[:] = strip_pass(photo, painted)
         return
-    margin = dehalo_margin()
     pending: list[tuple[int, np.ndarray]] = []  # strips done, their rows still read by others
     for top in range(0, height, rows):
         bottom = min(height, top + rows)
         start, stop = max(0, top - margin), min(height, bottom + margin)
         pending = _write_back(painted, pending, below=start)  # rows no later strip reads
-        strip = dehalo_pass(photo[start:stop], painted[start:stop])
+        strip = strip_pass(photo[start:stop], painted[start:stop])
         pending.append((top, strip[top - start:bottom - start]))
     _write_back(painted, pending, below=height)
 
