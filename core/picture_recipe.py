@@ -167,8 +167,7 @@ class PictureRecipe:
         if unknown:
             raise UserError(f"unknown {self.method} settings in the recipe: {', '.join(unknown)}")
         if "dehalo" not in self.settings:  # made before halos were taken out: it had them
-            notes.append("made before fast pictures had their halos taken out: painted "
-                         "with them, as it was")
+            notes.append("made before fast pictures had their halos taken out: it kept them")
         return config_class(**{"dehalo": False, **self.settings})
 
     def png(self, pixels: np.ndarray) -> bytes:

@@ -98,5 +98,4 @@ def test_a_recipe_from_before_dehaloing_paints_with_its_halos():
     notes = []
     assert picture_recipe.PictureRecipe.from_dict(
         {**recipe.to_dict(), "settings": old}).config(notes).dehalo is False
-    assert notes == ["made before fast pictures had their halos taken out: painted with "
-                     "them, as it was"]
+    assert notes == ["made before fast pictures had their halos taken out: it kept them"]

@@ -230,11 +230,6 @@ def layer_balance(extractor: FeatureExtractor, grams: dict, photos: list[np.ndar
             for name, _ in config.style_layers}
 
 
-def stylize_batch(transformer, photos: np.ndarray) -> np.ndarray:
-    """(B, H, W, 3) RGB float 0..255 -> uint8 paintings."""
-    return images.to_uint8(np.asarray(transformer(photos, training=False)))
-
-
 def preview_sheet(transformer, photos: list[np.ndarray], side: int = 256) -> np.ndarray:
     """Held-out photos over their paintings, one column each, the halos taken out as the
     fast page takes them out (``core.fast.apply.dehaloed``)."""

@@ -43,8 +43,8 @@ def apply_recipe(recipe: PictureRecipe, notes: list[str]) -> str:
     state[fast_results.STRENGTH] = float(config.strength)
     state[fast_results.PRESERVE_COLORS] = bool(config.preserve_colors)
     if not config.dehalo:
-        notes.append("this picture kept the halos along strong edges, which this page takes "
-                     "out (python -m core fast --recipe paints it as it was)")
+        notes.append("this page takes out the halos along strong edges that this picture "
+                     "kept (python -m core fast --recipe paints it as it was)")
     if recipe.method == "arbitrary":
         found, missing = recipe_drop.painted_by(recipe)
         recipe_drop.set_paintings(ANY_PAGE, found)
