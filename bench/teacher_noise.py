@@ -10,7 +10,7 @@ average pooling by 1, 4, 16 and 32 px (median and largest over the photos), besi
 pictures' own spread (their standard deviation at that pooling, median). A large
 difference means the network's blots there are drawn from the noise, not from the photo;
 blots that sensitive to the input are likely as sensitive to a student's weights, which
-training moves, and a student held to them pixel by pixel (``core.losses.teacher_loss``)
+training moves, and a student held to them pixel by pixel (``core.edges.teacher_loss``)
 that cannot draw them where the teacher did pays least with none (not measured here).
 """
 

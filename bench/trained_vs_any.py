@@ -35,12 +35,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from fast_quality import cell, report_terms, sheet, square  # noqa: E402
 
 from core import images  # noqa: E402
+from core.edges import edge_glow  # noqa: E402
 from core.fast import arbitrary  # noqa: E402
 from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
 from core.fast.photos import HELD_OUT  # noqa: E402
 from core.fast.registry import bundled_models, load_transformer  # noqa: E402
 from core.images import LUMA  # noqa: E402
-from core.losses import edge_glow, laplacian_loss  # noqa: E402
+from core.losses import laplacian_loss  # noqa: E402
 
 SHARED_PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 
@@ -73,7 +74,7 @@ def laplacian_score(picture, photo) -> float:
 
 
 def glow_score(picture, photo) -> float:
-    """The glow along the photo's strong edges (``core.losses.edge_glow``), in grey levels of
+    """The glow along the photo's strong edges (``core.edges.edge_glow``), in grey levels of
     luminance: how much lighter the picture is 3-15 px from an edge than 40-80 px away,
     beyond the photo's own difference. Wider bands than the training's glow term measures
     (3-12 against 20-40 px): a glow as wide as the any-painting network's (about 25 px)

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from core import losses
+from core import edges
 from core.backbone import FeatureExtractor, resolve_backbone
 from core.errors import SettingsError, UserError
 from core.fast import train as training
@@ -122,7 +122,7 @@ def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():
     trainer = trainer_for(config)
     total = trainer.compute_loss(crops, teachers, teachers)
     assert logged(trainer)["teacher"] == pytest.approx(
-        0.5 * float(losses.teacher_loss(teachers, teachers, crops)), rel=1e-5)
+        0.5 * float(edges.teacher_loss(teachers, teachers, crops)), rel=1e-5)
     assert logged(trainer)["teacher"] > 0.5 * 50.0  # its halo costs
     assert float(total) == pytest.approx(sum(logged(trainer).values()), rel=1e-5)
     trainer = trainer_for(config)

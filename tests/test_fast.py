@@ -181,7 +181,7 @@ def test_the_laplacian_term_holds_the_picture_to_the_photo_not_to_the_teacher():
 
 
 def test_the_glow_term_measures_the_picture_against_the_photo():
-    from core import losses
+    from core import edges
 
     config = tiny_config(crop=96, glow_weight=0.5)
     extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
@@ -195,7 +195,7 @@ def test_the_glow_term_measures_the_picture_against_the_photo():
     haloed[:, :, 34:44] += 30.0  # a light band on its left, as the teacher draws one
     trainer.compute_loss(crops, haloed, haloed)
     glow = logged(trainer)["glow"]
-    expected = 0.5 * float(losses.glow_loss(haloed, crops))
+    expected = 0.5 * float(edges.glow_loss(haloed, crops))
     assert expected > 10.0 and glow == pytest.approx(expected, rel=1e-5)
     off = training._make_trainer(build_transformer(config.network), extractor, grams,
                                  dataclasses.replace(config, glow_weight=0.0))

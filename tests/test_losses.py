@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core import losses
+from core import edges, losses
 from tests.conftest import haloed_teacher
 
 RNG = np.random.default_rng(7)
@@ -170,39 +170,39 @@ def test_edge_glow_measures_a_light_band_along_an_edge():
     haloed = photo.copy()
     haloed[:, :, 49:59] += 30.0
     haloed[:, :, 68:78] += 30.0
-    lift, count = losses.edge_glow(haloed, photo)
+    lift, count = edges.edge_glow(haloed, photo)
     assert float(count[0]) == 128 * 2 * 10
     np.testing.assert_allclose(lift[0], [30.0, 30.0, 30.0], rtol=1e-4)
-    assert float(losses.glow_loss(haloed, photo)) == pytest.approx(30.0 ** 2, rel=1e-4)
+    assert float(edges.glow_loss(haloed, photo)) == pytest.approx(30.0 ** 2, rel=1e-4)
     narrow = photo.copy()
     narrow[:, :, 54:59] += 30.0  # half as wide: half the lift
-    assert float(losses.edge_glow(narrow, photo)[0][0, 1]) == pytest.approx(7.5, rel=1e-4)
+    assert float(edges.edge_glow(narrow, photo)[0][0, 1]) == pytest.approx(7.5, rel=1e-4)
     tinted = photo.copy()
     tinted[:, :, 49:59, 2] += 30.0  # a blue glow on one side only, no lighter in red or green
-    np.testing.assert_allclose(losses.edge_glow(tinted, photo)[0][0], [0.0, 0.0, 15.0],
+    np.testing.assert_allclose(edges.edge_glow(tinted, photo)[0][0], [0.0, 0.0, 15.0],
                                atol=1e-4)
-    assert float(losses.glow_loss(tinted, photo)) == pytest.approx(15.0 ** 2 / 3, rel=1e-4)
+    assert float(edges.glow_loss(tinted, photo)) == pytest.approx(15.0 ** 2 / 3, rel=1e-4)
 
 
 def test_edge_glow_leaves_the_painting_its_texture_its_tones_and_the_photo_its_own_band():
     photo = _tower()
     rng = np.random.default_rng(0)
     textured = photo + rng.normal(0.0, 30.0, photo.shape).astype(np.float32)
-    assert np.abs(losses.edge_glow(textured, photo)[0]).max() < 2.0  # of a glow of 30
+    assert np.abs(edges.edge_glow(textured, photo)[0]).max() < 2.0  # of a glow of 30
     retoned = photo.copy()
     retoned[:, :, :62] -= 60.0  # the left sky painted darker as a whole: no glow
-    assert float(losses.glow_loss(retoned, photo)) == pytest.approx(0.0, abs=1e-6)
+    assert float(edges.glow_loss(retoned, photo)) == pytest.approx(0.0, abs=1e-6)
     lit = photo.copy()
     lit[:, :, 52:62] += 30.0  # a band the photo has itself (a lit wall, say)
-    assert float(losses.glow_loss(lit, lit)) == pytest.approx(0.0, abs=1e-6)
+    assert float(edges.glow_loss(lit, lit)) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_a_crop_without_flat_surroundings_has_no_glow_to_measure():
     stripes = np.zeros((1, 64, 64, 3), np.float32)
     stripes[:, :, ::8] = 250.0  # edges every 8 px: no pixel is 20 px from one
-    _, count = losses.edge_glow(stripes, stripes)
+    _, count = edges.edge_glow(stripes, stripes)
     assert float(count[0]) == 0.0
-    assert float(losses.glow_loss(stripes + 40.0, stripes)) == 0.0
+    assert float(edges.glow_loss(stripes + 40.0, stripes)) == 0.0
 
 
 WINDOWS = {"conv1_1": 16, "conv2_1": 8}  # as TrainConfig's: 16 px of the picture at both
@@ -278,7 +278,7 @@ def test_texture_shortfall_fits_the_loss_networks_rounded_up_sizes():
 
 def test_halo_free_takes_the_halo_out_and_keeps_the_strokes():
     photo, haloed, clean = haloed_teacher()
-    freed = np.asarray(losses.halo_free(haloed, photo))
+    freed = np.asarray(edges.halo_free(haloed, photo))
     inside = slice(132, 150)  # the halo's stronger part, away from the edge's own pixels
     assert np.abs(haloed[:, :, inside] - clean[:, :, inside]).mean() > 20.0
     assert np.abs(freed[:, :, inside] - clean[:, :, inside]).mean() < 3.0
@@ -298,7 +298,7 @@ def test_halo_free_keeps_the_paintings_blots_beside_the_edge():
     # painting's, found anywhere, not a profile along the edge
     blots = np.random.default_rng(0).choice([-15.0, 15.0], size=(16, 32))
     blots = np.kron(blots, np.ones((8, 8)))[None, :, :, None]
-    freed = np.asarray(losses.halo_free(haloed + blots, photo))
+    freed = np.asarray(edges.halo_free(haloed + blots, photo))
     inside = slice(132, 150)
     left = (freed - clean)[:, :, inside]
     blots = np.broadcast_to(blots[:, :, inside], left.shape)
@@ -311,13 +311,13 @@ def test_halo_free_keeps_the_paintings_blots_beside_the_edge():
 def test_the_teacher_loss_follows_the_teacher_without_its_halo():
     photo, haloed, clean = haloed_teacher()
     # a picture with the teacher's halo costs; one without it hardly
-    with_halo = float(losses.teacher_loss(haloed, haloed, photo))
-    without = float(losses.teacher_loss(clean, haloed, photo))
+    with_halo = float(edges.teacher_loss(haloed, haloed, photo))
+    without = float(edges.teacher_loss(clean, haloed, photo))
     assert with_halo > 50 * without
     # beyond the band it is the plain mean squared difference
     shifted = haloed.copy()
     shifted[:, :, 200:] += 10.0
-    assert float(losses.teacher_loss(shifted, haloed, photo)) - with_halo == pytest.approx(
+    assert float(edges.teacher_loss(shifted, haloed, photo)) - with_halo == pytest.approx(
         100.0 * 56 / 256, rel=1e-3)
 
 
@@ -327,15 +327,15 @@ def test_halos_are_drawn_up_as_a_resize_would_and_one_trace_serves_every_size():
 
     values = np.random.default_rng(0).normal(size=(2, 16, 24, 5)).astype(np.float32)
     # on the training crops' sizes (multiples of the coarse grid): a bilinear resize
-    drawn = np.asarray(losses._drawn_up(values, 64, 96))
+    drawn = np.asarray(edges._drawn_up(values, 64, 96))
     resized = np.asarray(ops.image.resize(values, (64, 96), interpolation="bilinear"))
     assert np.abs(drawn - resized).max() < 1e-5
     spec = tf.TensorSpec((1, None, None, 3), tf.float32)
-    traced = tf.function(losses.halo_free, input_signature=(spec, spec))
+    traced = tf.function(edges.halo_free, input_signature=(spec, spec))
     photo, haloed, _ = haloed_teacher()
     for rows, columns in ((48, 256), (45, 250), (33, 199)):  # the last two: not multiples of 4
         shown = (haloed[:, :rows, :columns], photo[:, :rows, :columns])
-        eager = np.asarray(losses.halo_free(*shown))
+        eager = np.asarray(edges.halo_free(*shown))
         assert np.abs(traced(*shown).numpy() - eager).max() < 1e-3
         assert np.abs(eager - shown[0]).mean() > 1.0  # a halo was found and taken out
     assert traced.experimental_get_tracing_count() == 1

@@ -260,7 +260,7 @@ def _debanded(pixels: np.ndarray) -> np.ndarray:
 
 # Halos: every fast network paints a band of colour of its own along the photo's strong
 # edges, 3-15 px wide for the bundled networks, 20-50 px for the any-painting network
-# (BENCHMARKS.md, issue 21). core.losses.halo_free, the target the bundled networks were
+# (BENCHMARKS.md, issue 21). core.edges.halo_free, the target the bundled networks were
 # fine-tuned towards, takes out what a picture does at a given distance from those edges,
 # the same all along them; here it runs on the picture itself. On a copy DEHALO_SCALE times
 # smaller, its band and reach halved to stay the same in the picture: a halo is smooth, and
@@ -331,7 +331,7 @@ def dehalo_margin() -> int:
     """Rows a strip needs beyond its own to equal one pass: halo_free's reach (an edge
     pixel, the band, the rings' ramp, its window and two cells of its grid, all on the
     smaller copy) and a pixel of the resize back, in whole ``DEHALO_GRID`` cells (120)."""
-    from core.losses import HALO_BAND, HALO_COARSE, HALO_REACH
+    from core.edges import HALO_BAND, HALO_COARSE, HALO_REACH
 
     assert DEHALO_GRID == DEHALO_SCALE * HALO_COARSE, "tiles must start on halo_free's grid"
     reach = 1 + HALO_BAND // DEHALO_SCALE + 2 + HALO_REACH // DEHALO_SCALE + 2 * HALO_COARSE
@@ -350,12 +350,12 @@ def _halo_free_graph():
 
 @functools.lru_cache(maxsize=1)
 def _build_halo_free_graph():
-    """``core.losses.halo_free`` at the smaller copy's scale, for one (1, H, W, 3) picture
+    """``core.edges.halo_free`` at the smaller copy's scale, for one (1, H, W, 3) picture
     and photo: under TensorFlow one traced graph for every size (0.1 s at 1080x720 against
     0.16 s called eagerly; the trace, on the first picture, 0.7 s)."""
     import keras
 
-    from core.losses import HALO_BAND, HALO_REACH, halo_free
+    from core.edges import HALO_BAND, HALO_REACH, halo_free
 
     def freed(picture, photo):
         return halo_free(picture, photo, band=HALO_BAND // DEHALO_SCALE,

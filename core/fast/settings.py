@@ -138,7 +138,7 @@ class TrainConfig:
     # pooled by 4 it left thin streaks in skies, finer than the pooling; BENCHMARKS.md).
     laplacian_weight: float = 0.0
     laplacian_pool: int = 4
-    # Fine-tuning's glow term (core.losses.glow_loss): the square of how much lighter than
+    # Fine-tuning's glow term (core.edges.glow_loss): the square of how much lighter than
     # their surroundings the picture's bands along the photo's strong edges are, beyond the
     # photo's own. The any-painting network draws a light glow there; with the teacher term,
     # 1 narrowed what was left of it more than 0.2 did, on Udnie's network (BENCHMARKS.md,
@@ -149,7 +149,7 @@ class TrainConfig:
     # texture falls short of the painting's where the photo is plain. Off by default; Udnie's
     # network takes 100, so that the glow term cannot bare its skies.
     texture_weight: float = 0.0
-    # Fine-tuning's teacher term (core.losses.teacher_loss: the any-painting network's
+    # Fine-tuning's teacher term (core.edges.teacher_loss: the any-painting network's
     # picture with its halos taken out, pixel by pixel). Without it the Gram losses drifted
     # to a cheap way of matching the painting's statistics: a bright and a dark line along
     # every edge, an embossed, metallic look, muted colours; followed with its halos, the

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import images, losses
+from core import edges, images, losses
 from core.backbone import BackboneChoice, FeatureExtractor, resolve_backbone
 from core.errors import UserError
 from core.fast.checkpoint import Checkpoint
@@ -165,7 +165,7 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             )
             extra = _photo_terms(config, y_pred, x, features, self.texture)
             # each pixel held near the teacher's picture with its halos taken out
-            teacher = (config.teacher_weight * losses.teacher_loss(y_pred, y, x)
+            teacher = (config.teacher_weight * edges.teacher_loss(y_pred, y, x)
                        if config.teacher_weight and y is not None else ops.zeros(()))
             terms = (*ops.unstack(weighted), *extra, teacher)
             for tracker, term in zip(self.terms, terms, strict=True):
@@ -190,7 +190,7 @@ def _photo_terms(config: TrainConfig, picture, photo, features: dict,
     laplacian = (config.laplacian_weight * losses.laplacian_loss(
         picture, photo, config.laplacian_pool) if config.laplacian_weight else ops.zeros(()))
     # a glow is a lift beyond the photo's own along its edges
-    glow = (config.glow_weight * losses.glow_loss(picture, photo) if config.glow_weight
+    glow = (config.glow_weight * edges.glow_loss(picture, photo) if config.glow_weight
             else ops.zeros(()))
     # a shortfall of texture where the photo is plain: its own detail cannot fill the quota
     texture = (config.texture_weight * losses.texture_shortfall_loss(
