@@ -9,7 +9,8 @@ the app paints them (defaults of ``FastConfig`` and ``ArbitraryConfig``; ``--kee
 both without ``core.fast.apply.dehaloed``, as before it), scored on the
 report's objective (``bench/fast_quality.report_terms``: content and style terms, float32,
 8-bit pictures), on structure the photo lacks (``laplacian_score``) and on the glow along
-strong edges (``glow_score``, grey levels), and both networks
+strong edges (``glow_score``, grey levels) and the strokes there (``sleeve_score``), and
+both networks
 timed at that size in alternation (median of ``--repeats`` calls after a warm-up; the
 any-painting time includes its style vector, as the app computes it per painting). Prints a
 markdown table with each network's median and worst ratio over the photos; ``--sheet``
@@ -35,7 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from fast_quality import cell, report_terms, sheet, square  # noqa: E402
 
 from core import images  # noqa: E402
-from core.edges import edge_glow  # noqa: E402
+from core.edges import edge_glow, edge_texture  # noqa: E402
 from core.fast import arbitrary  # noqa: E402
 from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
 from core.fast.photos import HELD_OUT  # noqa: E402
@@ -84,6 +85,15 @@ def glow_score(picture, photo) -> float:
     return float(np.asarray(lift[0]) @ np.asarray(LUMA, np.float32))
 
 
+def sleeve_score(picture, photo) -> float:
+    """The sleeve along the photo's strong edges (``core.edges.edge_texture``): the
+    picture's fine texture 3-15 px from an edge as a share of that 40-80 px away; under 1, a
+    band bare of strokes. ``glow_score``'s bands."""
+    share, _ = edge_texture(picture[None].astype(np.float32), photo[None].astype(np.float32),
+                            band=(3, 15), far=(40, 80))
+    return float(np.asarray(share)[0])
+
+
 def compare(model, photos, size, repeats, any_networks, dehalo=True):
     """Rows (one per photo) and the sheet's two rows for one trained network."""
     predictor, transformer = any_networks
@@ -112,6 +122,8 @@ def compare(model, photos, size, repeats, any_networks, dehalo=True):
                      "trained_laplacian": laplacian_score(trained_picture, scaled),
                      "any_glow": glow_score(any_picture, scaled),
                      "trained_glow": glow_score(trained_picture, scaled),
+                     "any_sleeve": sleeve_score(any_picture, scaled),
+                     "trained_sleeve": sleeve_score(trained_picture, scaled),
                      "any_seconds": any_seconds, "trained_seconds": own_seconds})
         print(json.dumps(rows[-1]), flush=True)
         any_row.append(cell(any_picture, f"any painting {any_seconds:.2f} s"))
@@ -122,8 +134,9 @@ def compare(model, photos, size, repeats, any_networks, dehalo=True):
 def summary(rows) -> list[str]:
     lines = ["| network | style / any (median, worst) | content / any (median, worst) | "
              "Laplacian / any (median, worst) | glow, grey levels: trained; any (median, "
-             "largest) | seconds: trained / any (median) |",
-             "|---|---|---|---|---|---|"]
+             "largest) | strokes by edges: trained; any (median, least) | "
+             "seconds: trained / any (median) |",
+             "|---|---|---|---|---|---|---|"]
     for style in dict.fromkeys(r["style"] for r in rows):
         mine = [r for r in rows if r["style"] == style]
         style_ratio = [r["trained_style"] / r["any_style"] for r in mine]
@@ -132,10 +145,12 @@ def summary(rows) -> list[str]:
         laplacian = [r["trained_laplacian"] / r["any_laplacian"] for r in mine]
         glow = [f"{np.median(values):.1f}, {max(values, key=abs):.1f}" for values in (
             [r["trained_glow"] for r in mine], [r["any_glow"] for r in mine])]
+        sleeve = [f"{np.median(values):.2f}, {min(values):.2f}" for values in (
+            [r["trained_sleeve"] for r in mine], [r["any_sleeve"] for r in mine])]
         lines.append(f"| {style} | {np.median(style_ratio):.2f}, {max(style_ratio):.2f} | "
                      f"{np.median(content_ratio):.2f}, {max(content_ratio):.2f} | "
                      f"{np.median(laplacian):.2f}, {max(laplacian):.2f} | "
-                     f"{glow[0]}; {glow[1]} | "
+                     f"{glow[0]}; {glow[1]} | {sleeve[0]}; {sleeve[1]} | "
                      f"{np.median([r['trained_seconds'] for r in mine]):.3f} / "
                      f"{np.median([r['any_seconds'] for r in mine]):.3f} s "
                      f"({np.median(speed):.2f}x) |")

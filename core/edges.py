@@ -166,17 +166,74 @@ def _halo_rings(edges, band: int):
             1.0 - reached[-1])
 
 
-def teacher_loss(image, teacher, photo):
+def teacher_loss(image, teacher, photo, leave_sleeve: bool = False):
     """Mean squared difference (0..255) of (B, H, W, 3) ``image`` from the teacher's
-    picture with its halos taken out (``halo_free``), per pixel and channel.
+    picture with its halos taken out (``halo_free``), per pixel and channel; with
+    ``leave_sleeve``, but in the sleeve band (``sleeve_band``), which ``sleeve_loss`` holds.
 
     Followed pixel by pixel, the teacher's picture holds fine-tuning away from embossing (a
     bright and a dark line along every edge, which the Gram losses drift to) and keeps its
     strokes and colours; with its halos, it taught them too (tried), even when the band
-    where it draws them was left out of the mean (BENCHMARKS.md, issue 21).
+    where it draws them was left out of the mean (BENCHMARKS.md, issue 21). ``halo_free``
+    takes out a halo's colour, not the strokes it covered: followed there too, the teacher
+    taught a pale sleeve bare of strokes along every edge.
     """
-    target = halo_free(teacher, photo)
-    return ops.mean(ops.square(ops.cast(image, "float32") - target))
+    error = ops.square(ops.cast(image, "float32") - halo_free(teacher, photo))
+    if not leave_sleeve:
+        return ops.mean(error)
+    followed = 1.0 - sleeve_band(ops.cast(photo, "float32"))
+    return ops.sum(error * followed) / ops.maximum(3.0 * ops.sum(followed), 1.0)
+
+
+# px from the photo's strong edges: the band where networks that followed the teacher's
+# picture painted a sleeve bare of strokes (of a training crop; 5-20 px at 1080 px)
+SLEEVE_BAND = (2, 8)
+PLAIN_DETAIL = 3.0  # grey levels (RMS) of a photo's own fine detail: under it, plain
+
+
+def sleeve_band(photo, band=SLEEVE_BAND):
+    """(B, H, W, 1): 1 within ``band`` px of the photo's strong edges."""
+    edges = strong_edges(photo)
+    return dilate(edges, band[1]) - dilate(edges, band[0] - 1)
+
+
+def edge_texture(image, photo, band=SLEEVE_BAND, far=GLOW_FAR):
+    """Per image of (B, H, W, 3) RGB 0..255: the fine texture of the picture within
+    ``band`` px of the photo's strong edges as a share of that ``far`` px from them, around
+    it (within ``far[1]`` px), (B,); and the number of band pixels it was measured on, (B,).
+
+    Texture: the square of luminance less its 5 x 5 mean, summed over the band. Only where
+    the photo is plain (its own such detail under ``PLAIN_DETAIL``), so that neither the
+    edge nor the photo's detail fills the band. ``edge_glow``'s partner: it compares a
+    band's mean, this its strokes; under 1, a sleeve bare of them runs along the edges.
+    """
+    image = ops.cast(image, "float32")
+    photo = ops.cast(photo, "float32")
+    plain = ops.cast(box_mean(_fine_texture(photo), 5) < PLAIN_DETAIL ** 2, "float32")
+    edges = strong_edges(photo)
+    surroundings = (dilate(edges, far[1]) - dilate(edges, far[0] - 1)) * plain
+    window = 2 * far[1] + 1
+    share = box_mean(surroundings, window)
+    measured = sleeve_band(photo, band) * plain * ops.cast(share > 0.05, "float32")
+    texture = _fine_texture(image)
+    usual = box_mean(texture * surroundings, window) / ops.maximum(share, 1e-3)
+    wanted = ops.sum(usual * measured, axis=(1, 2, 3))
+    return (ops.sum(texture * measured, axis=(1, 2, 3)) / ops.maximum(wanted, 1e-3),
+            ops.sum(measured, axis=(1, 2, 3)))
+
+
+def sleeve_loss(image, photo):
+    """How far ``edge_texture``'s share falls short of 1, squared; a mean over a batch
+    (crops with too small a band count 0). Only a shortfall counts: strokes up to an edge
+    are the painting's, more of them there is not a sleeve."""
+    share, count = edge_texture(image, photo)
+    counted = ops.cast(count >= GLOW_MIN_PIXELS, "float32")
+    return ops.mean(ops.square(ops.relu(1.0 - share)) * counted)
+
+
+def _fine_texture(rgb):
+    luma = luminance(rgb)
+    return ops.square(luma - box_mean(luma, 5))
 
 
 def strong_edges(photo):

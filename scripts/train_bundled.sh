@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Retrains the bundled style networks with train-fast's defaults (the issue 21 recipe: the
 # any-painting network's own layers, started from its weights with the painting's style
-# vector, fine-tuned on Gram losses, the teacher term and the glow term) on the bundled
+# vector, fine-tuned on Gram losses and the teacher, glow and sleeve terms) on the bundled
 # training photos; four paintings with a setting of their own, below. Resumable: run it again
 # after a stop and each network continues from its checkpoint in runs/bundled/ (a checkpoint
 # of other settings stops it: delete that folder, or pass train-fast --fresh). Networks land

@@ -61,7 +61,7 @@ def painting(side=48):
 def tiny_config(**changes):
     config = training.TrainConfig(steps=3, distil_steps=0, batch=2, crop=32, style_size=48,
                                   network=TINY, backbone="vgg16-hed", checkpoint_every=1,
-                                  preview_every=2, teacher_weight=0.0,
+                                  preview_every=2, teacher_weight=0.0, sleeve_weight=0.0,
                                   learning_rate=1e-2)
     return dataclasses.replace(config, **changes)
 

@@ -99,12 +99,14 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
     assert tiny_config(crop=33, laplacian_pool=11).laplacian_pool == 11
     old = TrainConfig(laplacian_weight=0.5).to_dict()
     for later in ("laplacian_weight", "laplacian_pool", "glow_weight", "texture_weight",
-                  "teacher_weight"):
+                  "sleeve_weight", "teacher_weight"):
         del old[later]
     assert TrainConfig.from_dict(old).laplacian_weight == 0.0
     assert TrainConfig.from_dict(old).glow_weight == 0.0  # nor a glow term
     assert TrainConfig.from_dict(old).texture_weight == 0.0  # nor a texture term
     assert TrainConfig.from_dict(old).teacher_weight == 0.0  # nor a teacher term
+    assert TrainConfig.from_dict(old).sleeve_weight == 0.0  # nor a sleeve term
+    assert TrainConfig().sleeve_weight > 0 and TrainConfig.of_design("johnson").sleeve_weight == 0
 
 
 def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():
@@ -128,6 +130,13 @@ def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():
     trainer = trainer_for(config)
     trainer.compute_loss(crops, teachers, clean)  # the picture without it hardly
     assert logged(trainer)["teacher"] < 0.5 * 2.0
+    # with the sleeve term on, the teacher term leaves it the band along the edge
+    trainer = trainer_for(dataclasses.replace(config, sleeve_weight=10.0))
+    trainer.compute_loss(crops, teachers, teachers)
+    assert logged(trainer)["teacher"] == pytest.approx(
+        0.5 * float(edges.teacher_loss(teachers, teachers, crops, leave_sleeve=True)), rel=1e-5)
+    assert logged(trainer)["teacher"] < 0.8 * 0.5 * float(
+        edges.teacher_loss(teachers, teachers, crops))  # the halo's steepest part is in it
     untaught = trainer_for(config)
     untaught.compute_loss(crops, None, teachers)  # no teacher's picture: no term
     assert logged(untaught)["teacher"] == 0.0

@@ -203,6 +203,30 @@ def test_the_glow_term_measures_the_picture_against_the_photo():
     assert logged(off)["glow"] == 0.0
 
 
+def test_the_sleeve_term_measures_the_picture_along_the_photos_edges_against_its_surroundings():
+    from core import edges
+
+    config = tiny_config(crop=96, sleeve_weight=100.0)
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    grams = training.style_targets(extractor, painting(), config)
+    trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                     config)
+    crops = np.full((2, 96, 96, 3), 170.0, np.float32)
+    crops[:, :, 46:50] = 30.0  # a dark post on a plain light wall
+    rows, cols = np.meshgrid(np.arange(96), np.arange(96), indexing="ij")
+    painted = crops + np.where((rows // 2 + cols // 2) % 2 == 0, 12.0, -12.0)[None, ..., None]
+    painted[:, :, 36:58] = crops[:, :, 36:58]  # strokes everywhere but along the post
+    trainer.compute_loss(crops, painted, painted)
+    sleeve = logged(trainer)["sleeve"]
+    expected = 100.0 * float(edges.sleeve_loss(painted, crops))
+    assert expected > 80.0 and sleeve == pytest.approx(expected, rel=1e-5)
+    off = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                 dataclasses.replace(config, sleeve_weight=0.0))
+    off.compute_loss(crops, painted, painted)
+    assert logged(off)["sleeve"] == 0.0
+
+
 def test_the_texture_term_measures_the_pictures_plain_areas_against_the_painting():
     from core import losses
     from core.fast.settings import TEXTURE_WINDOWS

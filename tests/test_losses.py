@@ -339,3 +339,43 @@ def test_halos_are_drawn_up_as_a_resize_would_and_one_trace_serves_every_size():
         assert np.abs(traced(*shown).numpy() - eager).max() < 1e-3
         assert np.abs(eager - shown[0]).mean() > 1.0  # a halo was found and taken out
     assert traced.experimental_get_tracing_count() == 1
+
+
+def sleeve_scene():
+    """A plain light wall with a dark post (strong edges at columns 45 and 49), its picture
+    with strokes (a fine checker of +-12) everywhere, and the sleeve band's pixels."""
+    photo = np.full((1, 96, 96, 3), 170.0, np.float32)
+    photo[:, :, 46:50] = 30.0
+    rows, cols = np.meshgrid(np.arange(96), np.arange(96), indexing="ij")
+    strokes = np.where((rows // 2 + cols // 2) % 2 == 0, 12.0, -12.0)[None, :, :, None]
+    band = np.asarray(edges.sleeve_band(photo))[..., 0] > 0
+    return photo, photo + strokes, band
+
+
+def test_the_sleeve_term_finds_a_band_bare_of_strokes_along_an_edge():
+    photo, painted, band = sleeve_scene()
+    # 2-8 px from the edges' pixels (45 and 49): beside the post, and its middle column
+    assert np.flatnonzero(band[0, 0]).tolist() == [*range(37, 44), 47, *range(51, 58)]
+    assert float(edges.sleeve_loss(painted, photo)) == pytest.approx(0.0, abs=1e-3)
+    bare = painted.copy()
+    bare[band] = photo[band]  # a pale sleeve: the band painted plain
+    assert float(edges.sleeve_loss(bare, photo)) > 0.8  # a shortfall of nearly all, squared
+    half = painted.copy()
+    half[band] = photo[band] + 0.5 * (painted - photo)[band]  # strokes at half strength
+    assert float(edges.sleeve_loss(half, photo)) == pytest.approx(0.75 ** 2, abs=0.05)
+    busier = painted.copy()
+    busier[band] = photo[band] + 2.0 * (painted - photo)[band]
+    assert float(edges.sleeve_loss(busier, photo)) == 0.0  # only a shortfall counts
+    # where the photo has such detail of its own, nothing is measured: it fills no band
+    assert float(edges.sleeve_loss(photo, painted)) == 0.0
+
+
+def test_the_teacher_term_can_leave_the_sleeve_band_to_the_sleeve_term():
+    photo, painted, band = sleeve_scene()
+    moved = painted.copy()
+    moved[band] += 30.0  # the picture leaves the teacher's only in the band
+    left = [float(edges.teacher_loss(picture, painted, photo, leave_sleeve=True))
+            for picture in (painted, moved)]
+    assert left[1] == pytest.approx(left[0], abs=1e-3)
+    followed = [float(edges.teacher_loss(picture, painted, photo)) for picture in (painted, moved)]
+    assert followed[1] - followed[0] > 0.9 * 900.0 * band.mean()

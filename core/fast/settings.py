@@ -73,7 +73,8 @@ ANY_PAINTING_SHAPE = NetworkShape(**ANY_PAINTING_LAYERS, design=ANY_PAINTING)
 # first recipe of issue 21 (its networks were bundled until 2026-12-05), without the terms
 # each painting had of its own. ``TrainConfig.of_design`` applies them.
 JOHNSON_RECIPE = {"network": NetworkShape(), "steps": 1300, "distil_steps": 1000,
-                  "learning_rate": 2e-3, "glow_weight": 0.2, "teacher_weight": 0.0}
+                  "learning_rate": 2e-3, "glow_weight": 0.2, "teacher_weight": 0.0,
+                  "sleeve_weight": 0.0}
 
 
 
@@ -149,6 +150,13 @@ class TrainConfig:
     # texture falls short of the painting's where the photo is plain. Off by default; Udnie's
     # network takes 100, so that the glow term cannot bare its skies.
     texture_weight: float = 0.0
+    # Fine-tuning's sleeve term (core.edges.sleeve_loss): how far the picture's strokes
+    # within a few px of the photo's strong edges fall short of those around them. Above 0
+    # the teacher term also lets go of that band: followed there, the teacher's picture
+    # (its halos taken out as a colour, not the strokes they covered) taught a pale sleeve
+    # bare of strokes along towers and cables. Composition VII's network's, at 1000: 5-20 px
+    # at 1080 px against none (BENCHMARKS.md, issue 21).
+    sleeve_weight: float = 1000.0
     # Fine-tuning's teacher term (core.edges.teacher_loss: the any-painting network's
     # picture with its halos taken out, pixel by pixel). Without it the Gram losses drifted
     # to a cheap way of matching the painting's statistics: a bright and a dark line along
@@ -199,7 +207,8 @@ class TrainConfig:
         require_count("checkpoint_every", self.checkpoint_every, 0, MAX_STEPS)
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
-                     "glow_weight", "texture_weight", "teacher_weight", "learning_rate",
+                     "glow_weight", "texture_weight", "sleeve_weight", "teacher_weight",
+                     "learning_rate",
                      "dither"):
             require_number(name, getattr(self, name), allow_zero=True)
         require_choice("backbone", self.backbone, BACKBONES)
@@ -232,9 +241,10 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         # Settings written before a field existed meant its old behaviour: no distillation,
-        # no dither, no Laplacian, glow, texture or teacher term, nothing frozen.
+        # no dither, no Laplacian, glow, texture, sleeve or teacher term, nothing frozen.
         values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, "glow_weight": 0.0,
-                  "texture_weight": 0.0, "teacher_weight": 0.0, "frozen_depth": 0, **values}
+                  "texture_weight": 0.0, "sleeve_weight": 0.0, "teacher_weight": 0.0,
+                  "frozen_depth": 0, **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

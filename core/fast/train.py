@@ -12,10 +12,11 @@ Then **fine-tuning** on the painting's Gram matrices, as Johnson et al. train fr
 scratch, takes the network towards the painting itself, with the any-painting network's
 picture as the content target. A teacher term keeps each pixel near that picture with its
 halos taken out (``TrainConfig.teacher_weight``), so that the Gram losses cannot emboss it,
-and a glow term (``TrainConfig.glow_weight``) takes out the light glow drawn along strong
-edges. Two terms are off by default: a Laplacian term against the photo (Li et al., 2017;
-``TrainConfig.laplacian_weight``), and a texture term that keeps the painting's texture
-where the photo is plain (``TrainConfig.texture_weight``).
+a glow term (``TrainConfig.glow_weight``) takes out the light glow drawn along strong
+edges, and a sleeve term (``TrainConfig.sleeve_weight``) keeps the painting's strokes up to
+them, where the teacher term then lets go. Two terms are off by default: a Laplacian term
+against the photo (Li et al., 2017; ``TrainConfig.laplacian_weight``), and a texture term
+that keeps the painting's texture where the photo is plain (``TrainConfig.texture_weight``).
 
 Fine-tuning's loss is the classic engine's: the same VGG feature extractor
 (``core.backbone``) and the same loss functions (``core.losses``), here averaged over a
@@ -69,7 +70,7 @@ FINE_TUNE_COST = 2.5
 OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
 # fine-tuning's optional terms, each with TrainConfig's NAME_weight and TrainProgress's NAME:
 # those against the photo, then the teacher's
-OPTIONAL_TERMS = ("laplacian", "glow", "texture", "teacher")
+OPTIONAL_TERMS = ("laplacian", "glow", "texture", "sleeve", "teacher")
 TRAINER_TERMS = (*OBJECTIVE_TERMS, *OPTIONAL_TERMS)  # all that fine-tuning logs
 
 
@@ -85,6 +86,7 @@ class TrainProgress:
     laplacian: float | None = None  # fine-tuning with the Laplacian term: its weighted value
     glow: float | None = None  # fine-tuning with the glow term: its weighted value
     texture: float | None = None  # fine-tuning with the texture term: its weighted value
+    sleeve: float | None = None  # fine-tuning with the sleeve term: its weighted value
     teacher: float | None = None  # fine-tuning with the teacher term: its weighted value
     distil_steps: int = 0
 
@@ -164,8 +166,10 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
             extra = _photo_terms(config, y_pred, x, features, self.texture)
-            # each pixel held near the teacher's picture with its halos taken out
-            teacher = (config.teacher_weight * edges.teacher_loss(y_pred, y, x)
+            # each pixel held near the teacher's picture with its halos taken out (but along
+            # edges, where the sleeve term holds the picture, when it is on)
+            teacher = (config.teacher_weight * edges.teacher_loss(
+                y_pred, y, x, leave_sleeve=bool(config.sleeve_weight))
                        if config.teacher_weight and y is not None else ops.zeros(()))
             terms = (*ops.unstack(weighted), *extra, teacher)
             for tracker, term in zip(self.terms, terms, strict=True):
@@ -181,10 +185,12 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
 
 def _photo_terms(config: TrainConfig, picture, photo, features: dict,
                  painting_texture: dict | None) -> tuple:
-    """Fine-tuning's weighted Laplacian, glow and texture terms. Each looks at the photo, not
-    the teacher's picture, which has the halos: the first two measure the picture against
-    it, the texture term measures the picture against ``painting_texture`` where the photo
-    is plain. A term that is off costs nothing: the branch is taken once, when traced."""
+    """Fine-tuning's weighted Laplacian, glow, texture and sleeve terms. Each looks at the
+    photo, not the teacher's picture, which has the halos: the first two measure the
+    picture against it, the texture term measures the picture against ``painting_texture``
+    where the photo is plain, the sleeve term the picture along the photo's edges against
+    the picture around them. A term that is off costs nothing: the branch is taken once,
+    when traced."""
     from keras import ops
 
     laplacian = (config.laplacian_weight * losses.laplacian_loss(
@@ -196,7 +202,10 @@ def _photo_terms(config: TrainConfig, picture, photo, features: dict,
     texture = (config.texture_weight * losses.texture_shortfall_loss(
         features, photo, painting_texture, TEXTURE_WINDOWS) if config.texture_weight
         else ops.zeros(()))
-    return laplacian, glow, texture
+    # a sleeve bare of strokes along the photo's edges
+    sleeve = (config.sleeve_weight * edges.sleeve_loss(picture, photo) if config.sleeve_weight
+              else ops.zeros(()))
+    return laplacian, glow, texture, sleeve
 
 
 def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:

@@ -43,6 +43,7 @@ CHECKPOINTS = "checkpoints"  # under registry.trained_dir()
 # weight, or frozen_depth): the settings each brings.
 LATER_TERMS = {"laplacian_weight": ("laplacian_weight", "laplacian_pool"),
                "glow_weight": ("glow_weight",), "texture_weight": ("texture_weight",),
+               "sleeve_weight": ("sleeve_weight",),
                "teacher_weight": ("teacher_weight",), "frozen_depth": ("frozen_depth",)}
 
 

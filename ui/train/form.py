@@ -24,6 +24,7 @@ STYLE_SIZE = "train.style_size"
 LAPLACIAN_WEIGHT = "train.laplacian_weight"
 GLOW_WEIGHT = "train.glow_weight"
 TEXTURE_WEIGHT = "train.texture_weight"
+SLEEVE_WEIGHT = "train.sleeve_weight"
 TEACHER_WEIGHT = "train.teacher_weight"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
@@ -38,6 +39,7 @@ STYLE_SIZE_RANGE = (32, 2048)
 BATCH_RANGE = (1, 64)
 TERM_WEIGHT_RANGE = (0.0, 10.0)  # the Laplacian, glow and teacher terms: TrainConfig takes >= 0
 TEXTURE_WEIGHT_RANGE = (0.0, 1000.0)  # the texture term's: at 300 Udnie's pattern covered all
+SLEEVE_WEIGHT_RANGE = (0.0, 10000.0)  # the sleeve term's: a shortfall's share, squared
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -119,8 +121,9 @@ def _advanced(defaults: TrainConfig) -> dict:
     with st.expander("Advanced settings"):
         teacher_col, size_col = st.columns(2)  # rows of two: the labels are long
         laplacian_col, glow_col = st.columns(2)
-        texture_col, crop_col = st.columns(2)
-        batch_col, preview_col = st.columns(2)
+        texture_col, sleeve_col = st.columns(2)
+        crop_col, batch_col = st.columns(2)
+        preview_col, _ = st.columns(2)
         teacher = teacher_col.number_input(
             "Stay close to the any-painting network", *TERM_WEIGHT_RANGE,
             defaults.teacher_weight, step=0.1, key=TEACHER_WEIGHT, persist_state="session",
@@ -153,6 +156,12 @@ def _advanced(defaults: TrainConfig) -> dict:
             help="Above 0 (Udnie's network: 100), the picture keeps the painting's texture "
                  "where the photo is plain (a sky), so that taking out the glow cannot leave "
                  "those areas bare. Too high (300) covers everything in the painting's pattern.")
+        sleeve = sleeve_col.number_input(
+            "Strokes up to edges", *SLEEVE_WEIGHT_RANGE, defaults.sleeve_weight, step=100.0,
+            key=SLEEVE_WEIGHT, persist_state="session",
+            help="Keeps the painting's strokes up to strong edges, where a pale band bare of "
+                 "them would otherwise run along a tower or a cable. 0 follows the "
+                 "any-painting network's picture there too, and paints that band.")
         crop = crop_col.number_input("Crop (px)", *CROP_RANGE, defaults.crop, step=32,
                                      key=CROP, persist_state="session")
         batch = batch_col.number_input("Batch", *BATCH_RANGE, defaults.batch, key=BATCH,
@@ -165,7 +174,8 @@ def _advanced(defaults: TrainConfig) -> dict:
     return {"style_size": int(style_size), "crop": int(crop),
             "batch": int(batch), "preview_every": int(preview_every),
             "laplacian_weight": float(laplacian), "glow_weight": float(glow),
-            "texture_weight": float(texture), "teacher_weight": float(teacher)}
+            "texture_weight": float(texture), "sleeve_weight": float(sleeve),
+            "teacher_weight": float(teacher)}
 
 
 def _credits(painting_id: str | None) -> dict:
