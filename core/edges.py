@@ -204,8 +204,11 @@ def edge_texture(image, photo, band=SLEEVE_BAND, far=GLOW_FAR):
 
     Texture: the square of luminance less its 5 x 5 mean, summed over the band. Only where
     the photo is plain (its own such detail under ``PLAIN_DETAIL``), so that neither the
-    edge nor the photo's detail fills the band. ``edge_glow``'s partner: it compares a
-    band's mean, this its strokes; under 1, a sleeve bare of them runs along the edges.
+    edge nor the photo's detail fills the band: in practice from about 4 px out, as the
+    edge's own step counts as the photo's detail. Each pixel counts ``PLAIN_DETAIL`` squared
+    more on both sides, so that a band as flat as its surroundings is alike (not 0 of 0) and
+    invisible noise is no target. ``edge_glow``'s partner: it compares a band's mean, this
+    its strokes; under 1, a sleeve bare of them runs along the edges.
     """
     image = ops.cast(image, "float32")
     photo = ops.cast(photo, "float32")
@@ -217,9 +220,10 @@ def edge_texture(image, photo, band=SLEEVE_BAND, far=GLOW_FAR):
     measured = sleeve_band(photo, band) * plain * ops.cast(share > 0.05, "float32")
     texture = _fine_texture(image)
     usual = box_mean(texture * surroundings, window) / ops.maximum(share, 1e-3)
-    wanted = ops.sum(usual * measured, axis=(1, 2, 3))
-    return (ops.sum(texture * measured, axis=(1, 2, 3)) / ops.maximum(wanted, 1e-3),
-            ops.sum(measured, axis=(1, 2, 3)))
+    count = ops.sum(measured, axis=(1, 2, 3))
+    floor = count * PLAIN_DETAIL ** 2
+    wanted = ops.sum(usual * measured, axis=(1, 2, 3)) + floor
+    return (ops.sum(texture * measured, axis=(1, 2, 3)) + floor) / ops.maximum(wanted, 1e-3), count
 
 
 def sleeve_loss(image, photo):

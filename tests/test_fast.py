@@ -180,51 +180,52 @@ def test_the_laplacian_term_holds_the_picture_to_the_photo_not_to_the_teacher():
     assert expected > 100.0 and laplacian == pytest.approx(expected, rel=1e-5)  # ...this not
 
 
-def test_the_glow_term_measures_the_picture_against_the_photo():
-    from core import edges
-
-    config = tiny_config(crop=96, glow_weight=0.5)
+def term_with_and_without(config, term: str, photos, picture) -> list[float]:
+    """Fine-tuning's logged ``term`` for ``picture`` of ``photos`` (as its own teacher's
+    picture), with ``config`` and with the term's weight 0."""
     extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
                                  "float32")
     grams = training.style_targets(extractor, painting(), config)
-    trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
-                                     config)
+    values = []
+    for weighted in (config, dataclasses.replace(config, **{f"{term}_weight": 0.0})):
+        trainer = training._make_trainer(build_transformer(weighted.network), extractor,
+                                         grams, weighted)
+        trainer.compute_loss(photos, picture, picture)
+        values.append(logged(trainer)[term])
+    return values
+
+
+def post_on_a_wall():
     crops = np.full((2, 96, 96, 3), 170.0, np.float32)
-    crops[:, :, 46:50] = 30.0  # a dark post on a light wall: flat on both sides
+    crops[:, :, 46:50] = 30.0  # a dark post on a plain light wall
+    return crops
+
+
+def test_the_glow_term_measures_the_picture_against_the_photo():
+    from core import edges
+
+    crops = post_on_a_wall()
     haloed = crops.copy()
     haloed[:, :, 34:44] += 30.0  # a light band on its left, as the teacher draws one
-    trainer.compute_loss(crops, haloed, haloed)
-    glow = logged(trainer)["glow"]
+    glow, off = term_with_and_without(tiny_config(crop=96, glow_weight=0.5), "glow", crops,
+                                      haloed)
     expected = 0.5 * float(edges.glow_loss(haloed, crops))
     assert expected > 10.0 and glow == pytest.approx(expected, rel=1e-5)
-    off = training._make_trainer(build_transformer(config.network), extractor, grams,
-                                 dataclasses.replace(config, glow_weight=0.0))
-    off.compute_loss(crops, haloed, haloed)
-    assert logged(off)["glow"] == 0.0
+    assert off == 0.0
 
 
 def test_the_sleeve_term_measures_the_picture_along_the_photos_edges_against_its_surroundings():
     from core import edges
 
-    config = tiny_config(crop=96, sleeve_weight=100.0)
-    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
-                                 "float32")
-    grams = training.style_targets(extractor, painting(), config)
-    trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
-                                     config)
-    crops = np.full((2, 96, 96, 3), 170.0, np.float32)
-    crops[:, :, 46:50] = 30.0  # a dark post on a plain light wall
+    crops = post_on_a_wall()
     rows, cols = np.meshgrid(np.arange(96), np.arange(96), indexing="ij")
     painted = crops + np.where((rows // 2 + cols // 2) % 2 == 0, 12.0, -12.0)[None, ..., None]
     painted[:, :, 36:58] = crops[:, :, 36:58]  # strokes everywhere but along the post
-    trainer.compute_loss(crops, painted, painted)
-    sleeve = logged(trainer)["sleeve"]
+    sleeve, off = term_with_and_without(tiny_config(crop=96, sleeve_weight=100.0), "sleeve",
+                                        crops, painted)
     expected = 100.0 * float(edges.sleeve_loss(painted, crops))
     assert expected > 80.0 and sleeve == pytest.approx(expected, rel=1e-5)
-    off = training._make_trainer(build_transformer(config.network), extractor, grams,
-                                 dataclasses.replace(config, sleeve_weight=0.0))
-    off.compute_loss(crops, painted, painted)
-    assert logged(off)["sleeve"] == 0.0
+    assert off == 0.0
 
 
 def test_the_texture_term_measures_the_pictures_plain_areas_against_the_painting():
