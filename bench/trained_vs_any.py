@@ -88,10 +88,11 @@ def glow_score(picture, photo) -> float:
 def sleeve_score(picture, photo) -> float:
     """The sleeve along the photo's strong edges (``core.edges.edge_texture``): the
     picture's fine texture 3-15 px from an edge as a share of that 40-80 px away; under 1, a
-    band bare of strokes. ``glow_score``'s bands."""
-    share, _ = edge_texture(picture[None].astype(np.float32), photo[None].astype(np.float32),
-                            band=(3, 15), far=(40, 80))
-    return float(np.asarray(share)[0])
+    band bare of strokes. ``glow_score``'s bands. NaN where no band was measured (no plain
+    area along an edge)."""
+    share, count = edge_texture(picture[None].astype(np.float32),
+                                photo[None].astype(np.float32), band=(3, 15), far=(40, 80))
+    return float(np.asarray(share)[0]) if float(np.asarray(count)[0]) else float("nan")
 
 
 def compare(model, photos, size, repeats, any_networks, dehalo=True):
@@ -145,7 +146,7 @@ def summary(rows) -> list[str]:
         laplacian = [r["trained_laplacian"] / r["any_laplacian"] for r in mine]
         glow = [f"{np.median(values):.1f}, {max(values, key=abs):.1f}" for values in (
             [r["trained_glow"] for r in mine], [r["any_glow"] for r in mine])]
-        sleeve = [f"{np.median(values):.2f}, {min(values):.2f}" for values in (
+        sleeve = [f"{np.nanmedian(values):.2f}, {np.nanmin(values):.2f}" for values in (
             [r["trained_sleeve"] for r in mine], [r["any_sleeve"] for r in mine])]
         lines.append(f"| {style} | {np.median(style_ratio):.2f}, {max(style_ratio):.2f} | "
                      f"{np.median(content_ratio):.2f}, {max(content_ratio):.2f} | "

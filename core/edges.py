@@ -16,7 +16,7 @@ from core import images
 EDGE_STEP = 24.0  # grey levels of luminance between neighbouring pixels: a strong edge
 GLOW_NEAR = (3, 12)  # px from a strong edge: the band where fast networks draw their glow
 GLOW_FAR = (20, 40)  # px from it: the surroundings the band is compared with
-GLOW_MIN_PIXELS = 50  # a crop with a smaller band (no flat area along an edge) is skipped
+BAND_MIN_PIXELS = 50  # a crop with a smaller band (no flat area along an edge) is skipped
 
 
 def edge_glow(image, photo, near=GLOW_NEAR, far=GLOW_FAR):
@@ -35,8 +35,8 @@ def edge_glow(image, photo, near=GLOW_NEAR, far=GLOW_FAR):
     photo = ops.cast(photo, "float32")
     image = ops.cast(image, "float32")
     edges = strong_edges(photo)
-    band = dilate(edges, near[1]) - dilate(edges, near[0] - 1)
-    surroundings = dilate(edges, far[1]) - dilate(edges, far[0] - 1)
+    band = edge_ring(edges, near)
+    surroundings = edge_ring(edges, far)
     window = 2 * far[1] + 1
     share = box_mean(surroundings, window)
     band = band * ops.cast(share > 0.05, "float32")
@@ -57,7 +57,7 @@ def glow_loss(image, photo):
     alone the light glow gave way to a coloured one.
     """
     lift, count = edge_glow(image, photo)
-    return ops.mean(ops.square(lift) * ops.cast(count >= GLOW_MIN_PIXELS, "float32")[:, None])
+    return ops.mean(ops.square(lift) * ops.cast(count >= BAND_MIN_PIXELS, "float32")[:, None])
 
 
 # px from the photo's strong edges: the band where the any-painting network draws its halo
@@ -85,7 +85,7 @@ def halo_free(teacher, photo, band: int = HALO_BAND, reach: int = HALO_REACH,
     halo. Both means are per bin of the photo's luminance, among pixels of like tone:
     across an edge a window holds both sides, a dark tower and a light sky. (Taking each
     pixel's tone within the band from its like-toned neighbours beyond it, tried first,
-    flattened the painting's blots beside every edge: tests/test_losses.py.)
+    flattened the painting's blots beside every edge: tests/test_edges.py.)
     """
     teacher = ops.cast(teacher, "float32")
     photo = ops.cast(photo, "float32")
@@ -131,7 +131,7 @@ def halo_free(teacher, photo, band: int = HALO_BAND, reach: int = HALO_REACH,
 def _drawn_up(values, height, width):
     """(B, h, w, C) means on the grid of ``near`` -> (B, height, width, C), bilinear with
     half-pixel centres, the ends held: what ``ops.image.resize`` draws when height and width
-    are multiples of HALO_COARSE (tests/test_losses.py), but with sizes that need not be
+    are multiples of HALO_COARSE (tests/test_edges.py), but with sizes that need not be
     known when traced, so that one trace serves every picture size."""
     offsets = [(step + 0.5) / HALO_COARSE - 0.5 for step in range(HALO_COARSE)]
     for axis, length in ((1, height), (2, width)):
@@ -169,7 +169,9 @@ def _halo_rings(edges, band: int):
 def teacher_loss(image, teacher, photo, leave_sleeve: bool = False):
     """Mean squared difference (0..255) of (B, H, W, 3) ``image`` from the teacher's
     picture with its halos taken out (``halo_free``), per pixel and channel; with
-    ``leave_sleeve``, but in the sleeve band (``sleeve_band``), which ``sleeve_loss`` holds.
+    ``leave_sleeve`` (the sleeve term on, at any weight), but within ``SLEEVE_BAND`` px of
+    the photo's strong edges, which are left to ``sleeve_loss`` (it measures from about
+    4 px out: the 2-4 px nearest the edge are held by neither; BENCHMARKS.md).
 
     Followed pixel by pixel, the teacher's picture holds fine-tuning away from embossing (a
     bright and a dark line along every edge, which the Gram losses drift to) and keeps its
@@ -181,7 +183,7 @@ def teacher_loss(image, teacher, photo, leave_sleeve: bool = False):
     error = ops.square(ops.cast(image, "float32") - halo_free(teacher, photo))
     if not leave_sleeve:
         return ops.mean(error)
-    followed = 1.0 - sleeve_band(ops.cast(photo, "float32"))
+    followed = 1.0 - edge_ring(strong_edges(ops.cast(photo, "float32")), SLEEVE_BAND)
     return ops.sum(error * followed) / ops.maximum(3.0 * ops.sum(followed), 1.0)
 
 
@@ -191,9 +193,9 @@ SLEEVE_BAND = (2, 8)
 PLAIN_DETAIL = 3.0  # grey levels (RMS) of a photo's own fine detail: under it, plain
 
 
-def sleeve_band(photo, band=SLEEVE_BAND):
-    """(B, H, W, 1): 1 within ``band`` px of the photo's strong edges."""
-    edges = strong_edges(photo)
+def edge_ring(edges, band: tuple[int, int]):
+    """(B, H, W, 1): 1 from ``band[0]`` to ``band[1]`` px (a square's) from the pixels
+    where (B, H, W, 1) ``edges`` is 1."""
     return dilate(edges, band[1]) - dilate(edges, band[0] - 1)
 
 
@@ -214,10 +216,10 @@ def edge_texture(image, photo, band=SLEEVE_BAND, far=GLOW_FAR):
     photo = ops.cast(photo, "float32")
     plain = ops.cast(box_mean(_fine_texture(photo), 5) < PLAIN_DETAIL ** 2, "float32")
     edges = strong_edges(photo)
-    surroundings = (dilate(edges, far[1]) - dilate(edges, far[0] - 1)) * plain
+    surroundings = edge_ring(edges, far) * plain
     window = 2 * far[1] + 1
     share = box_mean(surroundings, window)
-    measured = sleeve_band(photo, band) * plain * ops.cast(share > 0.05, "float32")
+    measured = edge_ring(edges, band) * plain * ops.cast(share > 0.05, "float32")
     texture = _fine_texture(image)
     usual = box_mean(texture * surroundings, window) / ops.maximum(share, 1e-3)
     count = ops.sum(measured, axis=(1, 2, 3))
@@ -231,7 +233,7 @@ def sleeve_loss(image, photo):
     (crops with too small a band count 0). Only a shortfall counts: strokes up to an edge
     are the painting's, more of them there is not a sleeve."""
     share, count = edge_texture(image, photo)
-    counted = ops.cast(count >= GLOW_MIN_PIXELS, "float32")
+    counted = ops.cast(count >= BAND_MIN_PIXELS, "float32")
     return ops.mean(ops.square(ops.relu(1.0 - share)) * counted)
 
 
@@ -262,6 +264,7 @@ def dilate(mask, reach: int):
 
 
 def box_mean(values, size: int):
-    """The mean over a size x size square around each pixel (zeros beyond the border)."""
+    """The mean over a size x size square around each pixel, of the pixels inside the
+    picture (TensorFlow's pooling leaves "same" padding out of the mean)."""
     values = ops.average_pool(values, (size, 1), strides=1, padding="same")
     return ops.average_pool(values, (1, size), strides=1, padding="same")

@@ -1,5 +1,5 @@
 """Halos taken out of a fast network's picture (core.fast.apply.dehaloed): the synthetic halo
-of tests/test_losses.py, strips against one pass, and the any-painting network's own halo."""
+of tests/test_edges.py, strips against one pass, and the any-painting network's own halo."""
 
 from pathlib import Path
 

@@ -166,7 +166,7 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
             extra = _photo_terms(config, y_pred, x, features, self.texture)
-            # each pixel near the teacher's halo-free picture, but where the sleeve term holds it
+            # each pixel near the teacher's halo-free picture, but those left to the sleeve term
             teacher = (config.teacher_weight * edges.teacher_loss(
                 y_pred, y, x, leave_sleeve=bool(config.sleeve_weight))
                        if config.teacher_weight and y is not None else ops.zeros(()))
