@@ -21,8 +21,6 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
     note="issue 21 recipe: train-fast's defaults on examples/training"
     size_note="--style-size 1080 (the painting's brush marks at the size a 1080 px picture"
     size_note="$size_note shows them)"
-    no_sleeve="--sleeve-weight 0 (with the sleeve term, a bright rim or a comb along edges"
-    no_sleeve="$no_sleeve replaced the pale sleeve)"
     case $one in
       starry_night | wave)
         extra=(--style-size 1080)
@@ -32,18 +30,14 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
         # any-painting network's (BENCHMARKS.md, issue 21)
         extra=(--teacher-weight 0.5)
         note="$note, with --teacher-weight 0.5 (its style loss below the any-painting network's)" ;;
-      # Udnie's and Composition VII's networks keep the pale sleeves: with the sleeve term a
-      # blind reviewer saw a bright rim (Udnie) and a comb along cables (Composition VII)
-      # in their place, and preferred the networks without it (BENCHMARKS.md, issue 21)
       udnie)
-        extra=(--texture-weight 100 --sleeve-weight 0)
-        note="$note, with --texture-weight 100 (its blots kept in skies) and $no_sleeve" ;;
+        extra=(--texture-weight 100)
+        note="$note, with --texture-weight 100 (its blots kept in skies)" ;;
       composition_vii)
         # at 500, once fast pictures had their halos taken out (core.fast.apply.dehaloed),
         # its style loss on the bridge photo was 1.04x the any-painting network's
-        extra=(--style-weight 1000 --sleeve-weight 0)
-        note="$note, with --style-weight 1000 (its style loss below the any-painting network's)"
-        note="$note and $no_sleeve" ;;
+        extra=(--style-weight 1000)
+        note="$note, with --style-weight 1000 (its style loss below the any-painting network's)" ;;
       *) extra=() ;;
     esac
     # ${extra[@]+...}: an empty array is "unbound" under set -u in bash before 4.4 (macOS)

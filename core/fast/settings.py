@@ -154,10 +154,10 @@ class TrainConfig:
     # within a few px of the photo's strong edges fall short of those around them. Above 0
     # the teacher term also lets go of that band: followed there, the teacher's picture
     # (its halos taken out as a colour, not the strokes they covered) taught a pale sleeve
-    # of 10-18 px at 1080 px, bare of strokes, along towers and cables. The Starry Night's,
-    # the Wave's and The Scream's networks take it; on Udnie and Composition VII, paintings
-    # of flat planes, a bright rim or a comb along edges came instead (BENCHMARKS.md,
-    # "Sleeves along edges").
+    # of 10-18 px at 1080 px, bare of strokes, along towers and cables. With it, a blind
+    # reviewer saw fewer artefacts on three bundled networks and as many on two; a comb or
+    # dotted line of a few px along cables can come instead (BENCHMARKS.md, "Sleeves along
+    # edges").
     sleeve_weight: float = 1000.0
     # Fine-tuning's teacher term (core.edges.teacher_loss: the any-painting network's
     # picture with its halos taken out, pixel by pixel). Without it the Gram losses drifted

@@ -160,11 +160,10 @@ def _advanced(defaults: TrainConfig) -> dict:
             "Strokes up to edges", *SLEEVE_WEIGHT_RANGE, defaults.sleeve_weight, step=100.0,
             key=SLEEVE_WEIGHT, persist_state="session",
             help="Keeps the painting's strokes up to strong edges, where a pale band bare of "
-                 "them would otherwise run along a tower or a cable. 0 follows the "
-                 "any-painting network's picture there too, and paints that band: paintings "
-                 "of flat planes (Udnie, Composition VII) got a bright rim or a comb along "
-                 "edges with the term, and are bundled without it. To resume a run paused "
-                 "before this setting existed, set it to 0.")
+                 "them would otherwise run along a tower or a cable (a comb of a few px may "
+                 "be left there instead). 0 follows the any-painting network's picture there "
+                 "too, and paints that band. To resume a run paused before this setting "
+                 "existed, set it to 0.")
         crop = crop_col.number_input("Crop (px)", *CROP_RANGE, defaults.crop, step=32,
                                      key=CROP, persist_state="session")
         batch = batch_col.number_input("Batch", *BATCH_RANGE, defaults.batch, key=BATCH,
