@@ -40,6 +40,11 @@ BATCH_RANGE = (1, 64)
 TERM_WEIGHT_RANGE = (0.0, 10.0)  # the Laplacian, glow and teacher terms: TrainConfig takes >= 0
 TEXTURE_WEIGHT_RANGE = (0.0, 1000.0)  # the texture term's: at 300 Udnie's pattern covered all
 SLEEVE_WEIGHT_RANGE = (0.0, 10000.0)  # the sleeve term's: a shortfall's share, squared
+SLEEVE_HELP = ("Keeps the painting's strokes up to strong edges, where a pale band bare of them "
+               "would otherwise run along a tower or a cable (a comb of a few px may be left "
+               "there instead). 0 follows the any-painting network's picture there too, and "
+               "paints that band. To resume a run paused before this setting existed, set it "
+               "to 0.")
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -158,12 +163,7 @@ def _advanced(defaults: TrainConfig) -> dict:
                  "those areas bare. Too high (300) covers everything in the painting's pattern.")
         sleeve = sleeve_col.number_input(
             "Strokes up to edges", *SLEEVE_WEIGHT_RANGE, defaults.sleeve_weight, step=100.0,
-            key=SLEEVE_WEIGHT, persist_state="session",
-            help="Keeps the painting's strokes up to strong edges, where a pale band bare of "
-                 "them would otherwise run along a tower or a cable (a comb of a few px may "
-                 "be left there instead). 0 follows the any-painting network's picture there "
-                 "too, and paints that band. To resume a run paused before this setting "
-                 "existed, set it to 0.")
+            key=SLEEVE_WEIGHT, persist_state="session", help=SLEEVE_HELP)
         crop = crop_col.number_input("Crop (px)", *CROP_RANGE, defaults.crop, step=32,
                                      key=CROP, persist_state="session")
         batch = batch_col.number_input("Batch", *BATCH_RANGE, defaults.batch, key=BATCH,
