@@ -34,15 +34,8 @@ def edge_glow(image, photo, near=GLOW_NEAR, far=GLOW_FAR):
     """
     photo = ops.cast(photo, "float32")
     image = ops.cast(image, "float32")
-    edges = strong_edges(photo)
-    band = edge_ring(edges, near)
-    surroundings = edge_ring(edges, far)
-    window = 2 * far[1] + 1
-    share = box_mean(surroundings, window)
-    band = band * ops.cast(share > 0.05, "float32")
-    share = ops.maximum(share, 1e-3)
-    lift = ((image - box_mean(image * surroundings, window) / share)
-            - (photo - box_mean(photo * surroundings, window) / share))
+    band, usual = _band_and_surroundings(strong_edges(photo), near, far)
+    lift = (image - usual(image)) - (photo - usual(photo))
     count = ops.sum(band, axis=(1, 2, 3))
     return ops.sum(lift * band, axis=(1, 2)) / ops.maximum(count, 1.0)[:, None], count
 
@@ -215,16 +208,11 @@ def edge_texture(image, photo, band=SLEEVE_BAND, far=GLOW_FAR):
     image = ops.cast(image, "float32")
     photo = ops.cast(photo, "float32")
     plain = ops.cast(box_mean(_fine_texture(photo), 5) < PLAIN_DETAIL ** 2, "float32")
-    edges = strong_edges(photo)
-    surroundings = edge_ring(edges, far) * plain
-    window = 2 * far[1] + 1
-    share = box_mean(surroundings, window)
-    measured = edge_ring(edges, band) * plain * ops.cast(share > 0.05, "float32")
+    measured, usual = _band_and_surroundings(strong_edges(photo), band, far, plain)
     texture = _fine_texture(image)
-    usual = box_mean(texture * surroundings, window) / ops.maximum(share, 1e-3)
     count = ops.sum(measured, axis=(1, 2, 3))
     floor = count * PLAIN_DETAIL ** 2
-    wanted = ops.sum(usual * measured, axis=(1, 2, 3)) + floor
+    wanted = ops.sum(usual(texture) * measured, axis=(1, 2, 3)) + floor
     return (ops.sum(texture * measured, axis=(1, 2, 3)) + floor) / ops.maximum(wanted, 1e-3), count
 
 
@@ -235,6 +223,27 @@ def sleeve_loss(image, photo):
     share, count = edge_texture(image, photo)
     counted = ops.cast(count >= BAND_MIN_PIXELS, "float32")
     return ops.mean(ops.square(ops.relu(1.0 - share)) * counted)
+
+
+def _band_and_surroundings(edges, near, far, where=None):
+    """For ``edge_glow`` and ``edge_texture``: the pixels ``near`` px from ``edges`` that
+    have surroundings (pixels ``far`` px from them, over 5 % of a window ``far[1]`` px
+    around; inside a thicket of edges there are none), and the mean of (B, H, W, C) values
+    over those surroundings around each pixel, as a function. Both only ``where`` it is 1,
+    if given."""
+    surroundings = edge_ring(edges, far)
+    band = edge_ring(edges, near)
+    if where is not None:
+        surroundings, band = surroundings * where, band * where
+    window = 2 * far[1] + 1
+    share = box_mean(surroundings, window)
+    band = band * ops.cast(share > 0.05, "float32")
+    share = ops.maximum(share, 1e-3)
+
+    def usual(values):
+        return box_mean(values * surroundings, window) / share
+
+    return band, usual
 
 
 def _fine_texture(rgb):
