@@ -36,15 +36,21 @@ def photo(height=40, width=48, shift=0):
     return np.stack([(x * 5 + shift) % 256, y * 6, np.full_like(x, 90)], -1).astype(np.uint8)
 
 
+def checker_strokes(rows: int, columns: int, amplitude: float) -> np.ndarray:
+    """(1, rows, columns, 1): a fine checker of 2 px squares, +-``amplitude``: a painting's
+    strokes, even everywhere."""
+    down, across = np.meshgrid(np.arange(rows), np.arange(columns), indexing="ij")
+    return np.where((down // 2 + across // 2) % 2 == 0, amplitude, -amplitude)[None, :, :, None]
+
+
 def haloed_teacher(rows: int = 48):
     """A photo with a strong edge (column 127 dark, 128 light), the teacher's picture of it
     (dark 60, light 150, a fine checker of +-10 for strokes) with a light halo on the light
     side, +40 at the edge fading to 0 at column 160, and that picture without the halo."""
     edge = np.full((1, rows, 256, 3), 40.0, np.float32)
     edge[:, :, 128:] = 200.0
-    down, across = np.meshgrid(np.arange(rows), np.arange(256), indexing="ij")
-    strokes = np.where((down // 2 + across // 2) % 2 == 0, 10.0, -10.0)[None, :, :, None]
-    clean = np.where(np.arange(256) < 128, 60.0, 150.0)[None, None, :, None] + strokes
+    clean = (np.where(np.arange(256) < 128, 60.0, 150.0)[None, None, :, None]
+             + checker_strokes(rows, 256, 10.0))
     clean = np.broadcast_to(clean, edge.shape).astype(np.float32)
     haloed = clean.copy()
     haloed[:, :, 128:160] += np.linspace(40.0, 0.0, 32, endpoint=False)[None, None, :, None]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core import edges
-from tests.conftest import haloed_teacher
+from tests.conftest import checker_strokes, haloed_teacher
 
 
 def _tower(side=128):
@@ -128,10 +128,8 @@ def sleeve_scene():
     with strokes (a fine checker of +-12) everywhere, and the sleeve band's pixels."""
     photo = np.full((1, 96, 96, 3), 170.0, np.float32)
     photo[:, :, 46:50] = 30.0
-    rows, cols = np.meshgrid(np.arange(96), np.arange(96), indexing="ij")
-    strokes = np.where((rows // 2 + cols // 2) % 2 == 0, 12.0, -12.0)[None, :, :, None]
     band = np.asarray(edges.edge_ring(edges.strong_edges(photo), edges.SLEEVE_BAND))[..., 0] > 0
-    return photo, photo + strokes, band
+    return photo, photo + checker_strokes(96, 96, 12.0), band
 
 
 def test_the_sleeve_term_finds_a_band_bare_of_strokes_along_an_edge():

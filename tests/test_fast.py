@@ -17,7 +17,7 @@ from core.fast import photos as training_photos
 from core.fast import train as training
 from core.fast.apply import FastConfig, compiled, paint, warm_up
 from core.fast.network import build_transformer
-from tests.conftest import TINY, logged, painting, photo, tiny_config
+from tests.conftest import TINY, checker_strokes, logged, painting, photo, tiny_config
 
 
 @pytest.mark.parametrize("height,width", [(33, 47), (64, 64), (101, 37), (32, 33)])
@@ -218,8 +218,7 @@ def test_the_sleeve_term_measures_the_picture_along_the_photos_edges_against_its
     from core import edges
 
     crops = post_on_a_wall()
-    rows, cols = np.meshgrid(np.arange(96), np.arange(96), indexing="ij")
-    painted = crops + np.where((rows // 2 + cols // 2) % 2 == 0, 12.0, -12.0)[None, ..., None]
+    painted = crops + checker_strokes(96, 96, 12.0)
     painted[:, :, 36:58] = crops[:, :, 36:58]  # strokes everywhere but along the post
     sleeve, off = term_with_and_without(tiny_config(crop=96, sleeve_weight=100.0), "sleeve",
                                         crops, painted)
