@@ -9,8 +9,8 @@ the app paints them (defaults of ``FastConfig`` and ``ArbitraryConfig``; ``--kee
 both without ``core.fast.apply.dehaloed``, as before it), scored on the
 report's objective (``bench/fast_quality.report_terms``: content and style terms, float32,
 8-bit pictures), on structure the photo lacks (``laplacian_score``) and on the glow along
-strong edges (``glow_score``, grey levels) and the strokes there (``sleeve_score``), and
-both networks
+strong edges (``glow_score``, grey levels) and the strokes there (``sleeve_score``), on a
+regular pattern (``pattern_score``), and both networks
 timed at that size in alternation (median of ``--repeats`` calls after a warm-up; the
 any-painting time includes its style vector, as the app computes it per painting). Prints a
 markdown table with each network's median and worst ratio over the photos; ``--sheet``
@@ -42,7 +42,7 @@ from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
 from core.fast.photos import HELD_OUT  # noqa: E402
 from core.fast.registry import bundled_models, load_transformer  # noqa: E402
 from core.images import LUMA  # noqa: E402
-from core.losses import laplacian_loss  # noqa: E402
+from core.losses import laplacian_loss, pattern_peak  # noqa: E402
 
 SHARED_PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 
@@ -95,6 +95,14 @@ def sleeve_score(picture, photo) -> float:
     return float(np.asarray(share)[0]) if float(np.asarray(count)[0]) else float("nan")
 
 
+def pattern_score(picture) -> float:
+    """The share of the picture's fine detail in its strongest 0.2 % of spatial frequencies
+    (``core.losses.pattern_peak``, the pattern term's measure, on the whole picture): a
+    regular ripple or hatch raises it; the photo's own lines count too, so it is a number
+    to compare between two pictures of one photo."""
+    return float(pattern_peak(picture[None].astype(np.float32))[0])
+
+
 def compare(model, photos, size, repeats, any_networks, dehalo=True):
     """Rows (one per photo) and the sheet's two rows for one trained network."""
     predictor, transformer = any_networks
@@ -125,6 +133,8 @@ def compare(model, photos, size, repeats, any_networks, dehalo=True):
                      "trained_glow": glow_score(trained_picture, scaled),
                      "any_sleeve": sleeve_score(any_picture, scaled),
                      "trained_sleeve": sleeve_score(trained_picture, scaled),
+                     "any_pattern": pattern_score(any_picture),
+                     "trained_pattern": pattern_score(trained_picture),
                      "any_seconds": any_seconds, "trained_seconds": own_seconds})
         print(json.dumps(rows[-1]), flush=True)
         any_row.append(cell(any_picture, f"any painting {any_seconds:.2f} s"))
@@ -136,8 +146,9 @@ def summary(rows) -> list[str]:
     lines = ["| network | style / any (median, worst) | content / any (median, worst) | "
              "Laplacian / any (median, worst) | glow, grey levels: trained; any (median, "
              "largest) | strokes by edges: trained; any (median, least) | "
+             "regular pattern: trained; any (median, largest) | "
              "seconds: trained / any (median) |",
-             "|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|"]
     for style in dict.fromkeys(r["style"] for r in rows):
         mine = [r for r in rows if r["style"] == style]
         style_ratio = [r["trained_style"] / r["any_style"] for r in mine]
@@ -148,10 +159,13 @@ def summary(rows) -> list[str]:
             [r["trained_glow"] for r in mine], [r["any_glow"] for r in mine])]
         sleeve = [f"{np.nanmedian(values):.2f}, {np.nanmin(values):.2f}" for values in (
             [r["trained_sleeve"] for r in mine], [r["any_sleeve"] for r in mine])]
+        pattern = [f"{np.median(values):.3f}, {max(values):.3f}" for values in (
+            [r["trained_pattern"] for r in mine], [r["any_pattern"] for r in mine])]
         lines.append(f"| {style} | {np.median(style_ratio):.2f}, {max(style_ratio):.2f} | "
                      f"{np.median(content_ratio):.2f}, {max(content_ratio):.2f} | "
                      f"{np.median(laplacian):.2f}, {max(laplacian):.2f} | "
                      f"{glow[0]}; {glow[1]} | {sleeve[0]}; {sleeve[1]} | "
+                     f"{pattern[0]}; {pattern[1]} | "
                      f"{np.median([r['trained_seconds'] for r in mine]):.3f} / "
                      f"{np.median([r['any_seconds'] for r in mine]):.3f} s "
                      f"({np.median(speed):.2f}x) |")

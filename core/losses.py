@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from keras import ops
 
-from core.edges import dilate, luminance, strong_edges
+from core.edges import box_mean, dilate, luminance, strong_edges
 
 
 @dataclass(frozen=True)
@@ -227,6 +227,35 @@ def _window_energy(features, mask, window: int):
     # centred before squaring: VGG activations run to hundreds, E[x^2] - E[x]^2 would cancel
     energy = ops.sum(ops.square(values - mean) * weights, axis=(1, 2)) / area[:, 0]
     return energy, ops.sum(weights, axis=(1, 2)) / float(window * window)
+
+
+PATTERN_SHARE = 0.002  # of a picture's spatial frequencies: the strongest, a pattern's peak
+PATTERN_DETAIL = 9  # px: fine detail is luminance less its mean over a square this wide
+
+
+def pattern_peak(rgb, share: float = PATTERN_SHARE):
+    """Per image of (B, H, W, 3) RGB 0..255 (H and W known when traced): the share of its
+    fine detail's power (luminance less its ``PATTERN_DETAIL`` px mean, under a Hann
+    window) in the strongest ``share`` of its spatial frequencies, (B,). A painting's
+    strokes spread over many frequencies; a regular ripple or hatch, which Gram losses
+    reward in flat skies, puts its power into a few."""
+    luma = luminance(rgb)
+    detail = (luma - box_mean(luma, PATTERN_DETAIL))[..., 0]
+    height, width = detail.shape[1], detail.shape[2]
+    window = ops.outer(ops.cast(ops.hanning(height), "float32"),
+                       ops.cast(ops.hanning(width), "float32"))
+    real, imaginary = ops.fft2((detail * window, ops.zeros_like(detail)))
+    power = ops.reshape(ops.square(real) + ops.square(imaginary), (-1, height * width))
+    strongest, _ = ops.top_k(power, max(1, round(share * height * width)))
+    return ops.sum(strongest, axis=1) / (ops.sum(power, axis=1) + 1e-6)
+
+
+def pattern_loss(image, teacher):
+    """How far (B, H, W, 3) ``image``'s ``pattern_peak`` rises above that of the teacher's
+    picture of the same photo, squared; a mean over the batch. Only a rise counts: the
+    teacher's own peaks are the photo's lines and the painting's."""
+    rise = pattern_peak(image) - ops.stop_gradient(pattern_peak(teacher))
+    return ops.mean(ops.square(ops.relu(rise)))
 
 
 def weighted_terms(features: dict, image, *, content_layer: str, content_target,

@@ -99,7 +99,7 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
     assert tiny_config(crop=33, laplacian_pool=11).laplacian_pool == 11
     old = TrainConfig(laplacian_weight=0.5).to_dict()
     for later in ("laplacian_weight", "laplacian_pool", "glow_weight", "texture_weight",
-                  "sleeve_weight", "teacher_weight"):
+                  "sleeve_weight", "teacher_weight", "pattern_weight"):
         del old[later]
     assert TrainConfig.from_dict(old).laplacian_weight == 0.0
     assert TrainConfig.from_dict(old).glow_weight == 0.0  # nor a glow term
@@ -107,6 +107,8 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
     assert TrainConfig.from_dict(old).teacher_weight == 0.0  # nor a teacher term
     assert TrainConfig.from_dict(old).sleeve_weight == 0.0  # nor a sleeve term
     assert TrainConfig().sleeve_weight > 0 and TrainConfig.of_design("johnson").sleeve_weight == 0
+    assert TrainConfig.from_dict(old).pattern_weight == 0.0  # nor a pattern term
+    assert TrainConfig().pattern_weight == 0 == TrainConfig.of_design("johnson").pattern_weight
 
 
 def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():
@@ -143,7 +145,7 @@ def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():
     off = trainer_for(dataclasses.replace(config, teacher_weight=0.0))
     off.compute_loss(crops, teachers, teachers)
     assert logged(off)["teacher"] == 0.0
-    with pytest.raises(SettingsError, match="teacher_weight needs the any-painting network"):
+    with pytest.raises(SettingsError, match="pattern_weight need the any-painting"):
         tiny_config(distil_steps=0, teacher_weight=1.0)  # no teacher to follow
 
 

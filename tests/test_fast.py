@@ -227,6 +227,34 @@ def test_the_sleeve_term_measures_the_picture_along_the_photos_edges_against_its
     assert off == 0.0
 
 
+def test_the_pattern_term_measures_a_regular_pattern_beyond_the_teachers_picture():
+    from core import losses
+
+    rng = np.random.default_rng(0)
+    crops = np.full((2, 64, 64, 3), 128.0, np.float32)
+    teachers = crops + rng.normal(0.0, 12.0, crops.shape).astype(np.float32)  # strokes
+    ripple = 12.0 * np.sin(2 * np.pi * np.arange(64) / 5.0)[None, None, :, None]
+    rippled = (teachers + ripple).astype(np.float32)  # the same strokes, and a ripple
+    config = tiny_config(crop=64, distil_steps=1, pattern_weight=1000.0)
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    grams = training.style_targets(extractor, painting(), config)
+
+    def pattern(config, teachers, picture) -> float:
+        trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                         config)
+        trainer.compute_loss(crops, teachers, picture)
+        return logged(trainer)["pattern"]
+
+    expected = 1000.0 * float(losses.pattern_loss(rippled, teachers))
+    assert expected > 50.0 and pattern(config, teachers, rippled) == pytest.approx(
+        expected, rel=1e-5)
+    assert pattern(config, teachers, teachers) == 0.0  # no more of one than the teacher's
+    assert pattern(config, None, rippled) == 0.0  # no teacher's picture: no term
+    off = dataclasses.replace(config, pattern_weight=0.0)
+    assert pattern(off, teachers, rippled) == 0.0
+
+
 def test_the_texture_term_measures_the_pictures_plain_areas_against_the_painting():
     from core import losses
     from core.fast.settings import TEXTURE_WINDOWS

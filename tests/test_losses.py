@@ -224,3 +224,26 @@ def test_texture_shortfall_fits_the_loss_networks_rounded_up_sizes():
                 "conv2_1": _bare(_checker(17), slice(6, 10))}  # positions 6..9 cover them
     assert float(losses.texture_shortfall_loss(textured, photo, PAINTING_ENERGY, WINDOWS)) == (
         pytest.approx(0.0, abs=1e-6))
+
+
+def striped(size: int, period: float, amplitude: float = 12.0) -> np.ndarray:
+    """(1, size, size, 3) grey with a vertical ripple of ``period`` px: a regular pattern."""
+    ripple = 128.0 + amplitude * np.sin(2 * np.pi * np.arange(size) / period)
+    return np.broadcast_to(ripple[None, None, :, None], (1, size, size, 3)).astype(np.float32)
+
+
+def test_a_regular_pattern_puts_its_detail_into_a_few_frequencies_and_strokes_do_not():
+    rng = np.random.default_rng(0)
+    strokes = (128.0 + 12.0 * rng.standard_normal((1, 64, 64, 3))).astype(np.float32)
+    ripple = striped(64, 5.0)
+    assert float(losses.pattern_peak(ripple)[0]) > 0.7
+    assert float(losses.pattern_peak(strokes)[0]) < 0.05
+    # the ripple over the same strokes: the peak rises with its share of the detail
+    faint, strong = (float(losses.pattern_peak(strokes + striped(64, 5.0, a) - 128.0)[0])
+                     for a in (3.0, 12.0))
+    assert 0.05 < faint < strong
+    # a rise over the teacher's picture costs, squared; a fall is free
+    rise = float(losses.pattern_peak(ripple)[0] - losses.pattern_peak(strokes)[0])
+    assert float(losses.pattern_loss(ripple, strokes)) == pytest.approx(rise ** 2, rel=1e-5)
+    assert float(losses.pattern_loss(strokes, ripple)) == 0.0
+    assert float(losses.pattern_loss(ripple, ripple)) == 0.0

@@ -168,6 +168,14 @@ class TrainConfig:
     # a network being trained can hardly draw them where it did: a sky held to them alone
     # turned smooth.
     teacher_weight: float = 1.0
+    # Fine-tuning's pattern term (core.losses.pattern_loss): how far the share of the
+    # picture's fine detail in its strongest spatial frequencies rises above that of the
+    # teacher's picture. The Gram losses reward a regular ripple or hatch in flat skies,
+    # lit from one side ("hammered metal", an embossed look), which the teacher term only
+    # holds back. Off by default: at 10000 it lowered that share on three of the five
+    # bundled paintings, but a blind reviewer saw no fewer artefacts (BENCHMARKS.md, "A
+    # regular pattern in flat areas"). Needs the teacher.
+    pattern_weight: float = 0.0
     # How many of the any-painting design's first stages stay the copy of the any-painting
     # network it starts as: 0 none; 1 its three convolutions down; 1 + k those and its first
     # k residual blocks (1 + residual_blocks: all but the three up). Its blots in flat skies
@@ -195,10 +203,10 @@ class TrainConfig:
             raise SettingsError(f"laplacian_pool {self.laplacian_pool} is too coarse for "
                                 f"crop {self.crop}: at most crop / 3 ({self.crop // 3})")
         require_count("distil_steps", self.distil_steps, 0, self.steps)
-        if self.teacher_weight and not self.learns_from_teacher:
-            raise SettingsError("teacher_weight needs the any-painting network's pictures: "
-                                f"distil_steps above 0 or the {ANY_PAINTING} design (or "
-                                "teacher_weight 0)")
+        if (self.teacher_weight or self.pattern_weight) and not self.learns_from_teacher:
+            raise SettingsError("teacher_weight and pattern_weight need the any-painting "
+                                "network's pictures: distil_steps above 0 or the "
+                                f"{ANY_PAINTING} design (or both weights 0)")
         if self.distil_steps and self.network.design == ANY_PAINTING:
             raise SettingsError(f"the {ANY_PAINTING} design starts as that network: nothing "
                                 "to distil (distil_steps 0)")
@@ -210,6 +218,7 @@ class TrainConfig:
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
                      "glow_weight", "texture_weight", "sleeve_weight", "teacher_weight",
+                     "pattern_weight",
                      "learning_rate",
                      "dither"):
             require_number(name, getattr(self, name), allow_zero=True)
@@ -243,10 +252,11 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         # Settings written before a field existed meant its old behaviour: no distillation,
-        # no dither, no Laplacian, glow, texture, sleeve or teacher term, nothing frozen.
+        # no dither, no Laplacian, glow, texture, sleeve, teacher or pattern term, nothing
+        # frozen.
         values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, "glow_weight": 0.0,
                   "texture_weight": 0.0, "sleeve_weight": 0.0, "teacher_weight": 0.0,
-                  "frozen_depth": 0, **values}
+                  "pattern_weight": 0.0, "frozen_depth": 0, **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

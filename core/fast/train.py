@@ -69,8 +69,8 @@ FINE_TUNE = "fine-tuning on the painting"
 FINE_TUNE_COST = 2.5
 OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
 # fine-tuning's optional terms, each with TrainConfig's NAME_weight and TrainProgress's NAME:
-# those against the photo, then the teacher's
-OPTIONAL_TERMS = ("laplacian", "glow", "texture", "sleeve", "teacher")
+# those against the photo, then those against the teacher's picture
+OPTIONAL_TERMS = ("laplacian", "glow", "texture", "sleeve", "teacher", "pattern")
 TRAINER_TERMS = (*OBJECTIVE_TERMS, *OPTIONAL_TERMS)  # all that fine-tuning logs
 
 
@@ -88,6 +88,7 @@ class TrainProgress:
     texture: float | None = None  # fine-tuning with the texture term: its weighted value
     sleeve: float | None = None  # fine-tuning with the sleeve term: its weighted value
     teacher: float | None = None  # fine-tuning with the teacher term: its weighted value
+    pattern: float | None = None  # fine-tuning with the pattern term: its weighted value
     distil_steps: int = 0
 
     @property
@@ -165,12 +166,9 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 content_target=ops.stop_gradient(self.features(target)[layer]),
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
-            extra = _photo_terms(config, y_pred, x, features, self.texture)
-            # each pixel near the teacher's halo-free picture, but those left to the sleeve term
-            teacher = (config.teacher_weight * edges.teacher_loss(
-                y_pred, y, x, leave_sleeve=bool(config.sleeve_weight))
-                       if config.teacher_weight and y is not None else ops.zeros(()))
-            terms = (*ops.unstack(weighted), *extra, teacher)
+            extra = (*_photo_terms(config, y_pred, x, features, self.texture),
+                     *_teacher_terms(config, y_pred, y, x))
+            terms = (*ops.unstack(weighted), *extra)
             for tracker, term in zip(self.terms, terms, strict=True):
                 tracker.update_state(term)
             return sum(terms[1:], terms[0])
@@ -205,6 +203,23 @@ def _photo_terms(config: TrainConfig, picture, photo, features: dict,
     sleeve = (config.sleeve_weight * edges.sleeve_loss(picture, photo) if config.sleeve_weight
               else ops.zeros(()))
     return laplacian, glow, texture, sleeve
+
+
+def _teacher_terms(config: TrainConfig, picture, teacher_picture, photo) -> tuple:
+    """Fine-tuning's weighted teacher and pattern terms, against the teacher's picture
+    (zeros without one: Johnson et al.'s design from random weights)."""
+    from keras import ops
+
+    if teacher_picture is None:
+        return ops.zeros(()), ops.zeros(())
+    # each pixel near the teacher's halo-free picture, but those left to the sleeve term
+    teacher = (config.teacher_weight * edges.teacher_loss(
+        picture, teacher_picture, photo, leave_sleeve=bool(config.sleeve_weight))
+        if config.teacher_weight else ops.zeros(()))
+    # no more of a regular pattern than the teacher's picture has
+    pattern = (config.pattern_weight * losses.pattern_loss(picture, teacher_picture)
+               if config.pattern_weight else ops.zeros(()))
+    return teacher, pattern
 
 
 def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:

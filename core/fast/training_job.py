@@ -44,7 +44,8 @@ CHECKPOINTS = "checkpoints"  # under registry.trained_dir()
 LATER_TERMS = {"laplacian_weight": ("laplacian_weight", "laplacian_pool"),
                "glow_weight": ("glow_weight",), "texture_weight": ("texture_weight",),
                "sleeve_weight": ("sleeve_weight",),
-               "teacher_weight": ("teacher_weight",), "frozen_depth": ("frozen_depth",)}
+               "teacher_weight": ("teacher_weight",),
+               "pattern_weight": ("pattern_weight",), "frozen_depth": ("frozen_depth",)}
 
 
 def name_problem(name: str) -> str | None:

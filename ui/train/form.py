@@ -26,6 +26,7 @@ GLOW_WEIGHT = "train.glow_weight"
 TEXTURE_WEIGHT = "train.texture_weight"
 SLEEVE_WEIGHT = "train.sleeve_weight"
 TEACHER_WEIGHT = "train.teacher_weight"
+PATTERN_WEIGHT = "train.pattern_weight"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
 CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
@@ -45,6 +46,15 @@ SLEEVE_HELP = ("Keeps the painting's strokes up to strong edges, where a pale ba
                "there instead). 0 follows the any-painting network's picture there too, and "
                "paints that band. To resume a run paused before this setting existed, set it "
                "to 0.")
+PATTERN_WEIGHT_RANGE = (0.0, 100000.0)  # the pattern term's: a rise in a share, squared
+TEACHER_HELP = ("The new network starts as the any-painting network with your painting and "
+                "learns the painting further; this holds each pixel near that network's "
+                "picture, its halos taken out. Lower, and it drifts to an embossed, metallic "
+                "look with muted colours.")
+PATTERN_HELP = ("Above 0 (tried: 10000), works against a regular ripple or hatch in flat areas (a "
+                "sky), often lit from one side like hammered metal, that learning the "
+                "painting's statistics rewards: no more of one than the any-painting network "
+                "paints.")
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -128,14 +138,11 @@ def _advanced(defaults: TrainConfig) -> dict:
         laplacian_col, glow_col = st.columns(2)
         texture_col, sleeve_col = st.columns(2)
         crop_col, batch_col = st.columns(2)
-        preview_col, _ = st.columns(2)
+        preview_col, pattern_col = st.columns(2)
         teacher = teacher_col.number_input(
             "Stay close to the any-painting network", *TERM_WEIGHT_RANGE,
             defaults.teacher_weight, step=0.1, key=TEACHER_WEIGHT, persist_state="session",
-            help="The new network starts as the any-painting network with your painting and "
-                 "learns the painting further; this holds each pixel near that network's "
-                 "picture, its halos taken out. Lower, and it drifts to an embossed, "
-                 "metallic look with muted colours.")
+            help=TEACHER_HELP)
         style_size = size_col.number_input(
             "Painting size (px)", *STYLE_SIZE_RANGE, defaults.style_size, step=8,
             key=STYLE_SIZE, persist_state="session",
@@ -173,11 +180,14 @@ def _advanced(defaults: TrainConfig) -> dict:
             key=PREVIEW_EVERY, persist_state="session",
             help=f"How often the held-out photos are painted for the preview: every "
                  f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
+        pattern = pattern_col.number_input(
+            "No regular pattern", *PATTERN_WEIGHT_RANGE, defaults.pattern_weight, step=1000.0,
+            key=PATTERN_WEIGHT, persist_state="session", help=PATTERN_HELP)
     return {"style_size": int(style_size), "crop": int(crop),
             "batch": int(batch), "preview_every": int(preview_every),
             "laplacian_weight": float(laplacian), "glow_weight": float(glow),
             "texture_weight": float(texture), "sleeve_weight": float(sleeve),
-            "teacher_weight": float(teacher)}
+            "teacher_weight": float(teacher), "pattern_weight": float(pattern)}
 
 
 def _credits(painting_id: str | None) -> dict:
