@@ -231,23 +231,32 @@ def _window_energy(features, mask, window: int):
 
 PATTERN_SHARE = 0.002  # of a picture's spatial frequencies: the strongest, a pattern's peak
 PATTERN_DETAIL = 9  # px: fine detail is luminance less its mean over a square this wide
+# grey levels (RMS) of fine detail that every picture is taken to have at least: a ripple in
+# a crop of less detail than this is too faint to see, and its share is no target
+PATTERN_FLOOR = 2.0
 
 
 def pattern_peak(rgb, share: float = PATTERN_SHARE):
     """Per image of (B, H, W, 3) RGB 0..255 (H and W known when traced): the share of its
-    fine detail's power (luminance less its ``PATTERN_DETAIL`` px mean, under a Hann
-    window) in the strongest ``share`` of its spatial frequencies, (B,). A painting's
-    strokes spread over many frequencies; a regular ripple or hatch, which Gram losses
-    reward in flat skies, puts its power into a few."""
+    fine detail's power (luminance less its ``PATTERN_DETAIL`` px mean, over the whole
+    picture under a Hann window) in the strongest ``share`` of its spatial frequency bins
+    (a real picture's come in mirrored pairs), (B,). A painting's strokes spread over many
+    frequencies; a regular ripple or hatch, which Gram losses reward in skies, puts its
+    power into a few. The power of ``PATTERN_FLOOR`` grey levels of detail counts in the
+    total: a crop of barely any detail has a small share, whatever its shape."""
     luma = luminance(rgb)
     detail = (luma - box_mean(luma, PATTERN_DETAIL))[..., 0]
     height, width = detail.shape[1], detail.shape[2]
+    if height is None or width is None:
+        raise ValueError("pattern_peak needs the picture's height and width when traced")
     window = ops.outer(ops.cast(ops.hanning(height), "float32"),
                        ops.cast(ops.hanning(width), "float32"))
     real, imaginary = ops.fft2((detail * window, ops.zeros_like(detail)))
     power = ops.reshape(ops.square(real) + ops.square(imaginary), (-1, height * width))
     strongest, _ = ops.top_k(power, max(1, round(share * height * width)))
-    return ops.sum(strongest, axis=1) / (ops.sum(power, axis=1) + 1e-6)
+    # Parseval: detail of RMS f under the window has a total power of H W sum(window^2) f^2
+    floor = height * width * ops.sum(ops.square(window)) * PATTERN_FLOOR ** 2
+    return ops.sum(strongest, axis=1) / (ops.sum(power, axis=1) + floor)
 
 
 def pattern_loss(image, teacher):

@@ -145,8 +145,10 @@ def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():
     off = trainer_for(dataclasses.replace(config, teacher_weight=0.0))
     off.compute_loss(crops, teachers, teachers)
     assert logged(off)["teacher"] == 0.0
-    with pytest.raises(SettingsError, match="pattern_weight need the any-painting"):
+    with pytest.raises(SettingsError, match="^teacher_weight needs the any-painting"):
         tiny_config(distil_steps=0, teacher_weight=1.0)  # no teacher to follow
+    with pytest.raises(SettingsError, match="^pattern_weight needs the any-painting"):
+        tiny_config(distil_steps=0, pattern_weight=1.0)  # nor a picture to measure against
 
 
 def test_a_network_of_the_any_painting_design_starts_as_that_network_with_the_painting():

@@ -247,3 +247,5 @@ def test_a_regular_pattern_puts_its_detail_into_a_few_frequencies_and_strokes_do
     assert float(losses.pattern_loss(ripple, strokes)) == pytest.approx(rise ** 2, rel=1e-5)
     assert float(losses.pattern_loss(strokes, ripple)) == 0.0
     assert float(losses.pattern_loss(ripple, ripple)) == 0.0
+    # a ripple too faint to see, on a flat picture, is no pattern to speak of
+    assert float(losses.pattern_peak(striped(64, 5.0, 0.05))[0]) < 0.01

@@ -203,10 +203,11 @@ class TrainConfig:
             raise SettingsError(f"laplacian_pool {self.laplacian_pool} is too coarse for "
                                 f"crop {self.crop}: at most crop / 3 ({self.crop // 3})")
         require_count("distil_steps", self.distil_steps, 0, self.steps)
-        if (self.teacher_weight or self.pattern_weight) and not self.learns_from_teacher:
-            raise SettingsError("teacher_weight and pattern_weight need the any-painting "
-                                "network's pictures: distil_steps above 0 or the "
-                                f"{ANY_PAINTING} design (or both weights 0)")
+        taught = [name for name in ("teacher_weight", "pattern_weight") if getattr(self, name)]
+        if taught and not self.learns_from_teacher:
+            raise SettingsError(f"{' and '.join(taught)} need{'s' * (len(taught) == 1)} the "
+                                "any-painting network's pictures: distil_steps above 0 or the "
+                                f"{ANY_PAINTING} design (or {' and '.join(taught)} 0)")
         if self.distil_steps and self.network.design == ANY_PAINTING:
             raise SettingsError(f"the {ANY_PAINTING} design starts as that network: nothing "
                                 "to distil (distil_steps 0)")

@@ -396,8 +396,8 @@ class _Run:
             logs = self.distiller.train_on_batch(batch, target, return_dict=True)
             return dict(losses=None, phase=DISTIL, pixel_error=float(np.sqrt(logs["loss"])))
         logs = self.trainer.train_on_batch(batch, target, return_dict=True)
-        # an optional term that is off reports None (the teacher term always has its
-        # teacher: TrainConfig refuses it without one)
+        # an optional term that is off reports None (the teacher and pattern terms always
+        # have their teacher: TrainConfig refuses them without one)
         return dict(losses=Losses.of(logs[name] for name in OBJECTIVE_TERMS),
                     **{term: float(logs[term]) if getattr(config, f"{term}_weight") else None
                        for term in OPTIONAL_TERMS})

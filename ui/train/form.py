@@ -51,10 +51,9 @@ TEACHER_HELP = ("The new network starts as the any-painting network with your pa
                 "learns the painting further; this holds each pixel near that network's "
                 "picture, its halos taken out. Lower, and it drifts to an embossed, metallic "
                 "look with muted colours.")
-PATTERN_HELP = ("Above 0 (tried: 10000), works against a regular ripple or hatch in flat areas (a "
-                "sky), often lit from one side like hammered metal, that learning the "
-                "painting's statistics rewards: no more of one than the any-painting network "
-                "paints.")
+PATTERN_HELP = ("Above 0 (tried: 10000), works against a regular ripple or hatch (in skies, "
+                "often lit from one side like hammered metal) that learning the painting's "
+                "statistics rewards: no more of one than the any-painting network paints.")
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
