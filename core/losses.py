@@ -267,6 +267,44 @@ def pattern_loss(image, teacher):
     return ops.mean(ops.square(ops.relu(rise)))
 
 
+CALM_WINDOW = 9  # px: a pixel's calm is how little the luminance varies over this square
+CALM_LEVEL = 3.0  # grey levels (RMS) of that variation: calm below it, busy above twice it
+
+
+def local_spread(rgb):
+    """(B, H, W, 3) RGB 0..255 -> (B, H, W, 1): the RMS of the luminance about its mean over
+    ``CALM_WINDOW`` px around each pixel (centred first: E[x^2] - E[x]^2 would cancel)."""
+    luma = luminance(rgb)
+    return ops.sqrt(box_mean(ops.square(luma - box_mean(luma, CALM_WINDOW)), CALM_WINDOW))
+
+
+def calm_mask(rgb):
+    """(B, H, W, 3) RGB 0..255 -> (B, H, W, 1) in 0..1: 1 where the picture is calm (a sky,
+    a wall: ``local_spread`` under ``CALM_LEVEL``), 0 where it is busy (twice that), a
+    ramp between."""
+    return ops.clip(2.0 - local_spread(rgb) / CALM_LEVEL, 0.0, 1.0)
+
+
+def guided_style_loss(features: dict, grams: dict, calm_grams: dict, calm, layer_weights):
+    """The style loss with the photo's calm areas held to the painting's calm areas: each
+    layer's Gram matrix over the calm positions (``calm``, (B, H, W, 1) at the picture's
+    size, pooled to the layer's) against ``calm_grams``, over the rest against ``grams``,
+    each weighted by the share of positions it covers. One whole-picture Gram asks for the
+    painting's mean texture everywhere, and in a plain sky the cheapest texture that
+    matches it is a lit ripple; a painting's own calm areas (a sky of plain paper, broad
+    bands of colour) ask for what the painter put there."""
+    total = 0.0
+    for name, weight in layer_weights.items():
+        layer = features[name]
+        stride = calm.shape[1] // layer.shape[1]
+        calm_here = ops.average_pool(calm, stride, strides=stride) if stride > 1 else calm
+        channels = float(grams[name].shape[-1])
+        for mask, target in ((calm_here, calm_grams[name]), (1.0 - calm_here, grams[name])):
+            distance = ops.sum(ops.square(masked_gram(layer, mask) - target))
+            total = total + weight * ops.mean(mask) * distance / (4.0 * channels**2)
+    return total
+
+
 def weighted_terms(features: dict, image, *, content_layer: str, content_target,
                    style_grams, layer_weights, term_weights, style_masks=None):
     """The one objective: [content, style, tv] losses times ``term_weights``, a (3,) tensor.

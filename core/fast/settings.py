@@ -176,6 +176,13 @@ class TrainConfig:
     # bundled paintings, but a blind reviewer saw no fewer artefacts (BENCHMARKS.md, "A
     # regular pattern in flat areas"). Needs the teacher.
     pattern_weight: float = 0.0
+    # The share of the painting, its calmest (core.losses.local_spread), whose Gram matrices
+    # the photo's calm areas (skies, walls) are held to, the rest to the whole painting's
+    # (core.losses.guided_style_loss); 0: the whole painting's everywhere. Held to the whole
+    # painting's, a plain sky gets the painting's mean texture, and the cheapest that
+    # matches it is a lit ripple: classic optimisation draws it too, with no network
+    # (BENCHMARKS.md, "The four named artefacts").
+    calm_share: float = 0.0
     # How many of the any-painting design's first stages stay the copy of the any-painting
     # network it starts as: 0 none; 1 its three convolutions down; 1 + k those and its first
     # k residual blocks (1 + residual_blocks: all but the three up). Its blots in flat skies
@@ -219,10 +226,13 @@ class TrainConfig:
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
                      "glow_weight", "texture_weight", "sleeve_weight", "teacher_weight",
-                     "pattern_weight",
+                     "pattern_weight", "calm_share",
                      "learning_rate",
                      "dither"):
             require_number(name, getattr(self, name), allow_zero=True)
+        if not 0 <= self.calm_share < 1:
+            raise SettingsError(f"calm_share is a share of the painting: from 0 to below 1, "
+                                f"not {self.calm_share}")
         require_choice("backbone", self.backbone, BACKBONES)
         require_choice("precision", self.precision, PRECISIONS)
 
@@ -253,11 +263,11 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         # Settings written before a field existed meant its old behaviour: no distillation,
-        # no dither, no Laplacian, glow, texture, sleeve, teacher or pattern term, nothing
-        # frozen.
+        # no dither, no Laplacian, glow, texture, sleeve, teacher or pattern term, no calm
+        # guide, nothing frozen.
         values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, "glow_weight": 0.0,
                   "texture_weight": 0.0, "sleeve_weight": 0.0, "teacher_weight": 0.0,
-                  "pattern_weight": 0.0, "frozen_depth": 0, **values}
+                  "pattern_weight": 0.0, "calm_share": 0.0, "frozen_depth": 0, **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

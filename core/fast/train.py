@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import edges, images, losses
+from core import edges, images, losses, regions
 from core.backbone import BackboneChoice, FeatureExtractor, resolve_backbone
 from core.errors import UserError
 from core.fast.checkpoint import Checkpoint
@@ -123,12 +123,14 @@ class TrainResult:
 
 def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                   config: TrainConfig, balance: dict | None = None,
-                  painting_texture: dict | None = None):
+                  painting_texture: dict | None = None, calm_grams: dict | None = None):
     import keras
     from keras import ops
 
     if config.texture_weight and painting_texture is None:
         raise ValueError("the texture term needs the painting's texture_targets")
+    if config.calm_share and calm_grams is None:
+        raise ValueError("calm_share needs the painting's calm_targets")
 
     balance = balance or {}
     layer_weights = {name: weight / balance.get(name, 1.0) for name, weight in config.style_layers}
@@ -144,6 +146,8 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             self.loss_network.trainable = False
             self.grams = {name: ops.convert_to_tensor(g) for name, g in style_grams.items()}
             self.texture = painting_texture
+            self.calm_grams = calm_grams and {
+                name: ops.convert_to_tensor(g) for name, g in calm_grams.items()}
             self.terms = [keras.metrics.Mean(name=name) for name in TRAINER_TERMS]
 
         def call(self, photos, training=False):
@@ -168,7 +172,11 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             )
             extra = (*_photo_terms(config, y_pred, x, features, self.texture),
                      *_teacher_terms(config, y_pred, y, x))
-            terms = (*ops.unstack(weighted), *extra)
+            content, style, tv = ops.unstack(weighted)
+            if self.calm_grams is not None:  # the photo's calm areas to the painting's
+                style = config.style_weight * losses.guided_style_loss(
+                    features, self.grams, self.calm_grams, losses.calm_mask(x), layer_weights)
+            terms = (content, style, tv, *extra)
             for tracker, term in zip(self.terms, terms, strict=True):
                 tracker.update_state(term)
             return sum(terms[1:], terms[0])
@@ -236,6 +244,18 @@ def texture_targets(extractor: FeatureExtractor, style: np.ndarray,
     return {name: float(losses.texture_energy(features[name])) for name in TEXTURE_WINDOWS}
 
 
+def calm_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:
+    """The Gram matrices, at ``style_size``, of the painting's calmest ``calm_share`` (by
+    ``losses.local_spread``): what ``losses.guided_style_loss`` holds a photo's calm areas
+    to."""
+    painting = _painting_at_style_size(style, config)
+    spread = np.asarray(losses.local_spread(painting))[0, ..., 0]
+    calm = (spread <= np.quantile(spread, config.calm_share)).astype(np.float32)
+    features = extractor(painting)
+    return {name: np.asarray(losses.masked_gram(features[name], regions.resize_mask(
+        calm, *features[name].shape[1:3]))) for name, _ in config.style_layers}
+
+
 def _painting_at_style_size(style: np.ndarray, config: TrainConfig) -> np.ndarray:
     return images.resize_longest(style, config.style_size).astype(np.float32)[None]
 
@@ -284,7 +304,8 @@ def _build_trainer(style, photos, config: TrainConfig, saved: dict | None):
     transformer = build_transformer(config.network)
     freeze_first_stages(transformer, config.frozen_depth)  # before the optimiser sees it
     texture = texture_targets(extractor, style, config) if config.texture_weight else None
-    trainer = _make_trainer(transformer, extractor, grams, config, balance, texture)
+    calm = calm_targets(extractor, style, config) if config.calm_share else None
+    trainer = _make_trainer(transformer, extractor, grams, config, balance, texture, calm)
     trainer.compile(optimizer=keras.optimizers.Adam(config.learning_rate))
     trainer.optimizer.build(trainer.trainable_variables)
     return choice, balance, transformer, trainer

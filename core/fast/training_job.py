@@ -45,7 +45,8 @@ LATER_TERMS = {"laplacian_weight": ("laplacian_weight", "laplacian_pool"),
                "glow_weight": ("glow_weight",), "texture_weight": ("texture_weight",),
                "sleeve_weight": ("sleeve_weight",),
                "teacher_weight": ("teacher_weight",),
-               "pattern_weight": ("pattern_weight",), "frozen_depth": ("frozen_depth",)}
+               "pattern_weight": ("pattern_weight",), "calm_share": ("calm_share",),
+               "frozen_depth": ("frozen_depth",)}
 
 
 def name_problem(name: str) -> str | None:
