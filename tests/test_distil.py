@@ -99,7 +99,7 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
     assert tiny_config(crop=33, laplacian_pool=11).laplacian_pool == 11
     old = TrainConfig(laplacian_weight=0.5).to_dict()
     for later in ("laplacian_weight", "laplacian_pool", "glow_weight", "texture_weight",
-                  "sleeve_weight", "teacher_weight", "pattern_weight"):
+                  "sleeve_weight", "teacher_weight", "pattern_weight", "calm_share"):
         del old[later]
     assert TrainConfig.from_dict(old).laplacian_weight == 0.0
     assert TrainConfig.from_dict(old).glow_weight == 0.0  # nor a glow term
@@ -109,6 +109,11 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
     assert TrainConfig().sleeve_weight > 0 and TrainConfig.of_design("johnson").sleeve_weight == 0
     assert TrainConfig.from_dict(old).pattern_weight == 0.0  # nor a pattern term
     assert TrainConfig().pattern_weight == 0 == TrainConfig.of_design("johnson").pattern_weight
+    assert TrainConfig.from_dict(old).calm_share == 0.0  # nor a calm guide
+    with pytest.raises(SettingsError, match="^calm_share is a share of the painting"):
+        TrainConfig(calm_share=1.0)  # all of the painting is no calm part of it
+    with pytest.raises(SettingsError, match="^calm_share must be a finite number, zero or more"):
+        TrainConfig(calm_share=-0.1)
 
 
 def test_the_teacher_term_follows_the_teachers_picture_without_its_halo():

@@ -287,6 +287,47 @@ def test_the_texture_term_measures_the_pictures_plain_areas_against_the_painting
     assert logged(untextured)["texture"] == 0.0
 
 
+def test_the_calm_guide_holds_the_photos_calm_areas_to_the_paintings_calmest_share():
+    from core import losses
+
+    config = tiny_config(crop=64, calm_share=0.4, style_layers=(("conv1_1", 1.0), ("conv2_1", 1.0)))
+    extractor = FeatureExtractor(resolve_backbone("vgg16-hed"), config.loss_layers, "avg",
+                                 "float32")
+    # a painting half plain paper, half strokes: its calmest 40 % is the paper
+    paper = np.full((48, 48, 3), 230, np.uint8)
+    paper[:, 24:] = painting()[:, 24:]
+    grams = training.style_targets(extractor, paper, config)
+    calm = training.calm_targets(extractor, paper, config)
+    maps = extractor(paper[None].astype(np.float32))
+    for name in calm:  # the paper's Grams, far from the strokes'
+        columns = np.arange(maps[name].shape[2])
+        side = maps[name].shape[2]
+
+        def region(keep, name=name):
+            mask = np.broadcast_to(keep, maps[name].shape[1:3]).astype(np.float32)
+            return np.asarray(losses.masked_gram(maps[name], mask))
+
+        of_paper, of_strokes = region(columns < side // 3), region(columns >= 2 * side // 3)
+        assert (np.linalg.norm(calm[name] - of_paper)
+                < 0.1 * np.linalg.norm(of_strokes - of_paper))
+    trainer = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                     config, calm_grams=calm)
+    sky = np.full((2, 64, 64, 3), 230.0, np.float32)  # a plain sky, painted as plain paper
+    trainer.compute_loss(sky, sky, sky)
+    guided = logged(trainer)["style"]
+    unguided = training._make_trainer(build_transformer(config.network), extractor, grams,
+                                      dataclasses.replace(config, calm_share=0.0))
+    unguided.compute_loss(sky, sky, sky)
+    # held to the whole painting, the plain sky is far from it; to the paper, close
+    assert guided < logged(unguided)["style"] / 20
+    expected = config.style_weight * float(losses.guided_style_loss(
+        extractor(sky), grams, calm, losses.calm_mask(sky),
+        {name: w / 1.0 for name, w in config.style_layers}))
+    assert guided == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match="calm_share needs"):
+        training._make_trainer(build_transformer(config.network), extractor, grams, config)
+
+
 def test_training_resumes_exactly_where_the_checkpoint_left_off(tmp_path):
     photos = [photo(), photo(50, 40, shift=30), photo(45, 45, shift=90)]
     held_out = [photo(36, 44, shift=10)]

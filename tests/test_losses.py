@@ -249,3 +249,35 @@ def test_a_regular_pattern_puts_its_detail_into_a_few_frequencies_and_strokes_do
     assert float(losses.pattern_loss(ripple, ripple)) == 0.0
     # a ripple too faint to see, on a flat picture, is no pattern to speak of
     assert float(losses.pattern_peak(striped(64, 5.0, 0.05))[0]) < 0.01
+
+
+def test_calm_is_where_the_luminance_barely_varies():
+    rng = np.random.default_rng(1)
+    sky = 128.0 + rng.normal(0.0, 2.0, (1, 32, 32, 1))  # a sky, dithered
+    strokes = 128.0 + rng.normal(0.0, 30.0, (1, 32, 32, 1))
+    pictures = np.concatenate([sky, strokes]).repeat(3, axis=-1).astype(np.float32)
+    calm = np.asarray(losses.calm_mask(pictures))
+    assert calm.shape == (2, 32, 32, 1)
+    assert calm[0].min() > 0.99 and calm[1].max() < 0.01
+
+
+def test_the_guided_style_loss_holds_calm_areas_to_the_calm_grams_and_the_rest_to_the_whole():
+    maps = {"a": features(8, 8, 4), "b": features(4, 4, 3)}
+    whole = {name: losses.gram(features(6, 6, f.shape[-1])) for name, f in maps.items()}
+    calm_grams = {name: losses.gram(features(6, 6, f.shape[-1])) for name, f in maps.items()}
+    weights = {"a": 1.0, "b": 0.5}
+    busy, calm = np.zeros((1, 8, 8, 1), np.float32), np.ones((1, 8, 8, 1), np.float32)
+    assert float(losses.guided_style_loss(maps, whole, calm_grams, busy, weights)) == (
+        pytest.approx(float(losses.style_loss(maps, whole, weights)), rel=1e-5))
+    assert float(losses.guided_style_loss(maps, whole, calm_grams, calm, weights)) == (
+        pytest.approx(float(losses.style_loss(maps, calm_grams, weights)), rel=1e-5))
+    # the top half calm: each half against its own target, weighted by its share
+    half = np.concatenate([calm[:, :4], busy[:, 4:]], axis=1)
+    expected = sum(
+        weight * share * float(losses.style_layer_loss(region, target[name]))
+        for name, weight in weights.items()
+        for share, region, target in (
+            (0.5, maps[name][:, : maps[name].shape[1] // 2], calm_grams),
+            (0.5, maps[name][:, maps[name].shape[1] // 2:], whole)))
+    assert float(losses.guided_style_loss(maps, whole, calm_grams, half, weights)) == (
+        pytest.approx(expected, rel=1e-4))

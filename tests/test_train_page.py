@@ -124,13 +124,13 @@ def test_a_run_paused_before_the_later_terms_still_finds_its_checkpoint():
     names = {before.checkpoint_dir}
     for change in ({"laplacian_weight": 0.3}, {"glow_weight": 0.2}, {"texture_weight": 100.0},
                    {"teacher_weight": 1.0}, {"sleeve_weight": 1000.0},
-                   {"pattern_weight": 10000.0}):
+                   {"pattern_weight": 10000.0}, {"calm_share": 0.3}):
         names.add(dataclasses.replace(before, config=dataclasses.replace(
             before.config, **change)).checkpoint_dir)
     other_design = dataclasses.replace(before.config, network=ANY_PAINTING_SHAPE, distil_steps=0)
     for design in (other_design, dataclasses.replace(other_design, frozen_depth=2)):
         names.add(dataclasses.replace(before, config=design).checkpoint_dir)
-    assert len(names) == 9  # any of the terms on, the other design, frozen: a run of its own
+    assert len(names) == 10  # any of the terms on, the other design, frozen: a run of its own
 
 
 def test_an_upload_named_like_a_bundled_painting_is_not_that_painting():

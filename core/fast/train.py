@@ -131,7 +131,6 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
         raise ValueError("the texture term needs the painting's texture_targets")
     if config.calm_share and calm_grams is None:
         raise ValueError("calm_share needs the painting's calm_targets")
-
     balance = balance or {}
     layer_weights = {name: weight / balance.get(name, 1.0) for name, weight in config.style_layers}
     term_weights = (config.content_weight, config.style_weight, config.tv_weight)
@@ -144,10 +143,9 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             self.transformer = transformer
             self.loss_network = extractor.model
             self.loss_network.trainable = False
-            self.grams = {name: ops.convert_to_tensor(g) for name, g in style_grams.items()}
+            self.grams = _as_tensors(style_grams)
             self.texture = painting_texture
-            self.calm_grams = calm_grams and {
-                name: ops.convert_to_tensor(g) for name, g in calm_grams.items()}
+            self.calm_grams = calm_grams and _as_tensors(calm_grams)
             self.terms = [keras.metrics.Mean(name=name) for name in TRAINER_TERMS]
 
         def call(self, photos, training=False):
@@ -172,11 +170,8 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             )
             extra = (*_photo_terms(config, y_pred, x, features, self.texture),
                      *_teacher_terms(config, y_pred, y, x))
-            content, style, tv = ops.unstack(weighted)
-            if self.calm_grams is not None:  # the photo's calm areas to the painting's
-                style = config.style_weight * losses.guided_style_loss(
-                    features, self.grams, self.calm_grams, losses.calm_mask(x), layer_weights)
-            terms = (content, style, tv, *extra)
+            terms = (*_with_calm_guide(weighted, config, features, self.grams,
+                                       self.calm_grams, x, layer_weights), *extra)
             for tracker, term in zip(self.terms, terms, strict=True):
                 tracker.update_state(term)
             return sum(terms[1:], terms[0])
@@ -186,6 +181,26 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
             return self.terms
 
     return StyleTrainer()
+
+
+def _as_tensors(arrays: dict) -> dict:
+    from keras import ops
+
+    return {name: ops.convert_to_tensor(array) for name, array in arrays.items()}
+
+
+def _with_calm_guide(weighted, config: TrainConfig, features: dict, grams: dict,
+                     calm_grams: dict | None, photo, layer_weights: dict) -> tuple:
+    """The objective's (content, style, tv) terms, the style term guided (the photo's calm
+    areas held to the painting's calm areas, ``losses.guided_style_loss``) when there are
+    ``calm_grams``."""
+    from keras import ops
+
+    content, style, tv = ops.unstack(weighted)
+    if calm_grams is not None:
+        style = config.style_weight * losses.guided_style_loss(
+            features, grams, calm_grams, losses.calm_mask(photo), layer_weights)
+    return content, style, tv
 
 
 def _photo_terms(config: TrainConfig, picture, photo, features: dict,
