@@ -159,12 +159,14 @@ def _halo_rings(edges, band: int):
             1.0 - reached[-1])
 
 
-def teacher_loss(image, teacher, photo, leave_sleeve: bool = False):
+def teacher_loss(image, teacher, photo, leave_sleeve: bool = False, leave=None):
     """Mean squared difference (0..255) of (B, H, W, 3) ``image`` from the teacher's
     picture with its halos taken out (``halo_free``), per pixel and channel; with
     ``leave_sleeve`` (the sleeve term on, at any weight), but within ``SLEEVE_BAND`` px of
     the photo's strong edges, which are left to ``sleeve_loss`` (it measures from about
-    4 px out: the 2-4 px nearest the edge are held by neither; BENCHMARKS.md).
+    4 px out: the 2-4 px nearest the edge are held by neither; BENCHMARKS.md); and, given
+    ``leave`` ((B, H, W, 1) in 0..1), the less the more it is 1 (the calm areas that the
+    calm guide holds to the painting's own).
 
     Followed pixel by pixel, the teacher's picture holds fine-tuning away from embossing (a
     bright and a dark line along every edge, which the Gram losses drift to) and keeps its
@@ -174,9 +176,12 @@ def teacher_loss(image, teacher, photo, leave_sleeve: bool = False):
     taught a pale sleeve bare of strokes along every edge.
     """
     error = ops.square(ops.cast(image, "float32") - halo_free(teacher, photo))
-    if not leave_sleeve:
+    if not leave_sleeve and leave is None:
         return ops.mean(error)
-    followed = 1.0 - edge_ring(strong_edges(ops.cast(photo, "float32")), SLEEVE_BAND)
+    followed = (1.0 - edge_ring(strong_edges(ops.cast(photo, "float32")), SLEEVE_BAND)
+                if leave_sleeve else ops.ones_like(error[..., :1]))
+    if leave is not None:
+        followed = followed * (1.0 - leave)
     return ops.sum(error * followed) / ops.maximum(3.0 * ops.sum(followed), 1.0)
 
 

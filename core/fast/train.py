@@ -236,8 +236,10 @@ def _teacher_terms(config: TrainConfig, picture, teacher_picture, photo) -> tupl
     if teacher_picture is None:
         return ops.zeros(()), ops.zeros(())
     # each pixel near the teacher's halo-free picture, but those left to the sleeve term
+    # and, with the calm guide on, the photo's calm areas, left to it
     teacher = (config.teacher_weight * edges.teacher_loss(
-        picture, teacher_picture, photo, leave_sleeve=bool(config.sleeve_weight))
+        picture, teacher_picture, photo, leave_sleeve=bool(config.sleeve_weight),
+        leave=losses.calm_mask(photo) if config.calm_share else None)
         if config.teacher_weight else ops.zeros(()))
     # no more of a regular pattern than the teacher's picture has
     pattern = (config.pattern_weight * losses.pattern_loss(picture, teacher_picture)
