@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from keras import ops
 
-from core.edges import box_mean, dilate, luminance, strong_edges
+from core.edges import PLAIN_DETAIL, box_mean, dilate, luminance, strong_edges
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,6 @@ def pattern_loss(image, teacher):
 
 
 CALM_WINDOW = 9  # px: a pixel's calm is how little the luminance varies over this square
-CALM_LEVEL = 3.0  # grey levels (RMS) of that variation: calm below it, busy above twice it
 
 
 def local_spread(rgb):
@@ -280,9 +279,9 @@ def local_spread(rgb):
 
 def calm_mask(rgb):
     """(B, H, W, 3) RGB 0..255 -> (B, H, W, 1) in 0..1: 1 where the picture is calm (a sky,
-    a wall: ``local_spread`` under ``CALM_LEVEL``), 0 where it is busy (twice that), a
-    ramp between."""
-    return ops.clip(2.0 - local_spread(rgb) / CALM_LEVEL, 0.0, 1.0)
+    a wall: ``local_spread`` under ``PLAIN_DETAIL``, the level under which the other terms
+    take a photo for plain), 0 where it is busy (twice that), a ramp between."""
+    return ops.clip(2.0 - local_spread(rgb) / PLAIN_DETAIL, 0.0, 1.0)
 
 
 def guided_style_loss(features: dict, grams: dict, calm_grams: dict, calm, layer_weights):
