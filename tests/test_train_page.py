@@ -244,6 +244,8 @@ def train_page(steps: int) -> AppTest:
     at.number_input(key="train.teacher_weight").set_value(0.3)
     assert at.number_input(key="train.pattern_weight").value == registry_default("pattern_weight")
     at.number_input(key="train.pattern_weight").set_value(2000.0)
+    assert at.number_input(key="train.calm_share").value == registry_default("calm_share")
+    at.number_input(key="train.calm_share").set_value(0.3)
     at.number_input(key="train.crop").set_value(32)
     at.number_input(key="train.batch").set_value(1)
     at.run()
@@ -285,7 +287,7 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
     assert training["style_size"] == 64 and training["laplacian_weight"] == 0.5  # reached it
     assert training["glow_weight"] == 0.7 and training["texture_weight"] == 20.0
     assert training["teacher_weight"] == 0.3 and training["sleeve_weight"] == 300.0
-    assert training["pattern_weight"] == 2000.0
+    assert training["pattern_weight"] == 2000.0 and training["calm_share"] == 0.3
     assert at.button(key="train.start").label == "Resume"  # its checkpoint is at step 4...
     assert at.button(key="train.start").disabled  # ...which is all the steps asked for
     assert "Its checkpoint is at step 4: raise Steps" in texts(at.caption)

@@ -27,6 +27,7 @@ TEXTURE_WEIGHT = "train.texture_weight"
 SLEEVE_WEIGHT = "train.sleeve_weight"
 TEACHER_WEIGHT = "train.teacher_weight"
 PATTERN_WEIGHT = "train.pattern_weight"
+CALM_SHARE = "train.calm_share"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
 CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
@@ -54,6 +55,11 @@ TEACHER_HELP = ("The new network starts as the any-painting network with your pa
 PATTERN_HELP = ("Above 0 (tried: 10000), works against a regular ripple or hatch (in skies, "
                 "often lit from one side like hammered metal) that learning the painting's "
                 "statistics rewards: no more of one than the any-painting network paints.")
+CALM_SHARE_RANGE = (0.0, 0.9)  # TrainConfig takes 0 to below 1
+CALM_HELP = ("Above 0 (tried: 0.3, the calmest 30 % of the painting), the photo's calm areas "
+             "(skies, walls) are painted like the painting's own calm areas rather than like "
+             "the painting as a whole, whose mean texture a plain sky can only match with a "
+             "lit, embossed ripple. 0: the whole painting everywhere.")
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -137,7 +143,6 @@ def _advanced(defaults: TrainConfig) -> dict:
         laplacian_col, glow_col = st.columns(2)
         texture_col, sleeve_col = st.columns(2)
         crop_col, batch_col = st.columns(2)
-        preview_col, pattern_col = st.columns(2)
         teacher = teacher_col.number_input(
             "Stay close to the any-painting network", *TERM_WEIGHT_RANGE,
             defaults.teacher_weight, step=0.1, key=TEACHER_WEIGHT, persist_state="session",
@@ -174,19 +179,30 @@ def _advanced(defaults: TrainConfig) -> dict:
                                      key=CROP, persist_state="session")
         batch = batch_col.number_input("Batch", *BATCH_RANGE, defaults.batch, key=BATCH,
                                        persist_state="session")
-        preview_every = preview_col.number_input(
-            "Preview every (steps)", 0, MAX_STEPS, defaults.preview_every, step=10,
-            key=PREVIEW_EVERY, persist_state="session",
-            help=f"How often the held-out photos are painted for the preview: every "
-                 f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
-        pattern = pattern_col.number_input(
-            "No regular pattern", *PATTERN_WEIGHT_RANGE, defaults.pattern_weight, step=1000.0,
-            key=PATTERN_WEIGHT, persist_state="session", help=PATTERN_HELP)
-    return {"style_size": int(style_size), "crop": int(crop),
-            "batch": int(batch), "preview_every": int(preview_every),
+        flat_areas = _flat_areas(defaults)
+    return {"style_size": int(style_size), "crop": int(crop), "batch": int(batch),
             "laplacian_weight": float(laplacian), "glow_weight": float(glow),
             "texture_weight": float(texture), "sleeve_weight": float(sleeve),
-            "teacher_weight": float(teacher), "pattern_weight": float(pattern)}
+            "teacher_weight": float(teacher), **flat_areas}
+
+
+def _flat_areas(defaults: TrainConfig) -> dict:
+    """The last rows of the advanced settings: the pattern term, the calm guide, previews."""
+    pattern_col, calm_col = st.columns(2)
+    preview_col, _ = st.columns(2)
+    pattern = pattern_col.number_input(
+        "No regular pattern", *PATTERN_WEIGHT_RANGE, defaults.pattern_weight, step=1000.0,
+        key=PATTERN_WEIGHT, persist_state="session", help=PATTERN_HELP)
+    calm = calm_col.number_input(
+        "Calm areas like the painting's", *CALM_SHARE_RANGE, defaults.calm_share, step=0.1,
+        key=CALM_SHARE, persist_state="session", help=CALM_HELP)
+    preview_every = preview_col.number_input(
+        "Preview every (steps)", 0, MAX_STEPS, defaults.preview_every, step=10,
+        key=PREVIEW_EVERY, persist_state="session",
+        help=f"How often the held-out photos are painted for the preview: every "
+             f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
+    return {"pattern_weight": float(pattern), "calm_share": float(calm),
+            "preview_every": int(preview_every)}
 
 
 def _credits(painting_id: str | None) -> dict:
