@@ -127,10 +127,7 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
     import keras
     from keras import ops
 
-    if config.texture_weight and painting_texture is None:
-        raise ValueError("the texture term needs the painting's texture_targets")
-    if config.calm_share and calm_grams is None:
-        raise ValueError("calm_share needs the painting's calm_targets")
+    _require_targets(config, painting_texture, calm_grams)
     balance = balance or {}
     layer_weights = {name: weight / balance.get(name, 1.0) for name, weight in config.style_layers}
     term_weights = (config.content_weight, config.style_weight, config.tv_weight)
@@ -168,10 +165,11 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 content_target=ops.stop_gradient(self.features(target)[layer]),
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
+            calm = losses.calm_mask(x) if self.calm_grams is not None else None
             extra = (*_photo_terms(config, y_pred, x, features, self.texture),
-                     *_teacher_terms(config, y_pred, y, x))
+                     *_teacher_terms(config, y_pred, y, x, calm))
             terms = (*_with_calm_guide(weighted, config, features, self.grams,
-                                       self.calm_grams, x, layer_weights), *extra)
+                                       self.calm_grams, calm, layer_weights), *extra)
             for tracker, term in zip(self.terms, terms, strict=True):
                 tracker.update_state(term)
             return sum(terms[1:], terms[0])
@@ -183,6 +181,15 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
     return StyleTrainer()
 
 
+def _require_targets(config: TrainConfig, painting_texture: dict | None,
+                     calm_grams: dict | None) -> None:
+    """The painting's targets that the terms switched on need, computed once per run."""
+    if config.texture_weight and painting_texture is None:
+        raise ValueError("the texture term needs the painting's texture_targets")
+    if config.calm_share and calm_grams is None:
+        raise ValueError("calm_share needs the painting's calm_targets")
+
+
 def _as_tensors(arrays: dict) -> dict:
     from keras import ops
 
@@ -190,16 +197,16 @@ def _as_tensors(arrays: dict) -> dict:
 
 
 def _with_calm_guide(weighted, config: TrainConfig, features: dict, grams: dict,
-                     calm_grams: dict | None, photo, layer_weights: dict) -> tuple:
+                     calm_grams: dict | None, calm, layer_weights: dict) -> tuple:
     """The objective's (content, style, tv) terms, the style term guided (the photo's calm
     areas held to the painting's calm areas, ``losses.guided_style_loss``) when there are
-    ``calm_grams``."""
+    ``calm_grams`` (``calm``: the photo's ``losses.calm_mask``)."""
     from keras import ops
 
     content, style, tv = ops.unstack(weighted)
     if calm_grams is not None:
         style = config.style_weight * losses.guided_style_loss(
-            features, grams, calm_grams, losses.calm_mask(photo), layer_weights)
+            features, grams, calm_grams, calm, layer_weights)
     return content, style, tv
 
 
@@ -228,9 +235,10 @@ def _photo_terms(config: TrainConfig, picture, photo, features: dict,
     return laplacian, glow, texture, sleeve
 
 
-def _teacher_terms(config: TrainConfig, picture, teacher_picture, photo) -> tuple:
+def _teacher_terms(config: TrainConfig, picture, teacher_picture, photo, calm=None) -> tuple:
     """Fine-tuning's weighted teacher and pattern terms, against the teacher's picture
-    (zeros without one: Johnson et al.'s design from random weights)."""
+    (zeros without one: Johnson et al.'s design from random weights); ``calm``, the calm
+    guide's mask of the photo, or None without the guide."""
     from keras import ops
 
     if teacher_picture is None:
@@ -239,7 +247,7 @@ def _teacher_terms(config: TrainConfig, picture, teacher_picture, photo) -> tupl
     # and, with the calm guide on, the photo's calm areas, left to it
     teacher = (config.teacher_weight * edges.teacher_loss(
         picture, teacher_picture, photo, leave_sleeve=bool(config.sleeve_weight),
-        leave=losses.calm_mask(photo) if config.calm_share else None)
+        leave=calm)
         if config.teacher_weight else ops.zeros(()))
     # no more of a regular pattern than the teacher's picture has
     pattern = (config.pattern_weight * losses.pattern_loss(picture, teacher_picture)
