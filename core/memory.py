@@ -221,10 +221,11 @@ def check_fits(estimate: MemoryEstimate, what: str) -> None:
             "choose a smaller size")
 
 
-def largest_fast_side(low: int, high: int, step: int) -> int:
+def largest_fast_side(low: int, high: int, step: int, free: int | None = None) -> int:
     """The largest longest side from ``low`` to ``high`` (in ``step``s) at which a square
-    photo, the dearest shape, can be painted here: what the fast page offers."""
-    free = free_bytes()
+    photo, the dearest shape, can be painted here (with ``free`` bytes free, or what is free
+    now): what the fast page offers."""
+    free = free_bytes() if free is None else free
     fitting = [side for side in range(low, high + 1, step)
                if fits(fast_peak(side, side), free)]
     return fitting[-1] if fitting else low
