@@ -182,9 +182,10 @@ class TrainConfig:
     # painting's everywhere. Held to the whole painting's, a plain sky gets the painting's
     # mean texture, and the cheapest that matches it is a lit ripple: classic optimisation
     # draws it too, with no network. Off by default, a per-painting choice: at 0.3 the
-    # Wave's skies lost their lit ridges, but The Scream's style loss on a photo of mostly
-    # sky rose above the any-painting network's, and The Starry Night's, textured all over,
-    # rose to about it everywhere (BENCHMARKS.md, "Calm areas like the painting's").
+    # skies of the Wave, The Scream (at style weight 1000), Udnie and Composition VII lost
+    # their lit ridges, and four of the five bundled networks use it; The Starry Night's
+    # style loss, textured all over, rose to about the any-painting network's everywhere
+    # (BENCHMARKS.md, "Calm areas like the painting's").
     calm_share: float = 0.0
     # How many of the any-painting design's first stages stay the copy of the any-painting
     # network it starts as: 0 none; 1 its three convolutions down; 1 + k those and its first

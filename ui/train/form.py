@@ -56,12 +56,12 @@ PATTERN_HELP = ("Above 0 (tried: 10000), works against a regular ripple or hatch
                 "often lit from one side like hammered metal) that learning the painting's "
                 "statistics rewards: no more of one than the any-painting network paints.")
 CALM_SHARE_RANGE = (0.0, 0.9)  # TrainConfig takes 0 to below 1
-CALM_HELP = ("Above 0 (tried: 0.3, the calmest 30 % of the painting), the photo's calm areas "
-             "(skies, walls) are painted like the painting's own calm areas rather than like "
-             "the painting as a whole, whose mean texture a plain sky can only match with a "
-             "lit, embossed ripple. For paintings with plain areas (the Great Wave's paper "
-             "sky); one textured all over (The Starry Night) loses its texture. 0: the whole "
-             "painting everywhere.")
+CALM_HELP = ("Above 0 (0.3, the calmest 30 % of the painting, for four bundled networks), "
+             "the photo's calm areas (skies, walls) are painted like the painting's own calm "
+             "areas rather than like the painting as a whole, whose mean texture a plain sky "
+             "can only match with a lit, embossed ripple. For paintings with plain areas (the "
+             "Great Wave's paper sky); one textured all over (The Starry Night) loses its "
+             "texture. 0: the whole painting everywhere.")
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
