@@ -35,8 +35,8 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
         note="$note, with $size_note and --calm-share 0.3 (skies like the painting's calm share)" ;;
       the_scream)
         # held to its teacher at 1, its style loss on one held-out photo rose above the
-        # any-painting network's; with the calm guide at style weight 500, on the Eiffel
-        # photo's sky (BENCHMARKS.md, issue 21)
+        # any-painting network's; with the calm guide at style weight 500 it did again, on
+        # the Eiffel photo (1.04x), hence 1000 (BENCHMARKS.md, issue 21)
         extra=(--teacher-weight 0.5 --style-weight 1000 --calm-share 0.3)
         note="$note, with --teacher-weight 0.5 and --style-weight 1000 (its style loss below"
         note="$note the any-painting network's) and --calm-share 0.3 (skies like the"
