@@ -42,7 +42,7 @@ from core.fast.apply import FastConfig, compiled, paint  # noqa: E402
 from core.fast.photos import HELD_OUT  # noqa: E402
 from core.fast.registry import bundled_models, load_transformer  # noqa: E402
 from core.images import LUMA  # noqa: E402
-from core.losses import laplacian_loss, pattern_peak  # noqa: E402
+from core.losses import banding_loss, laplacian_loss, pattern_peak  # noqa: E402
 
 SHARED_PHOTOS = ROOT.parent / "shared" / "data" / "photos"
 
@@ -103,6 +103,14 @@ def pattern_score(picture) -> float:
     return float(pattern_peak(picture[None].astype(np.float32))[0])
 
 
+def banding_score(picture, photo) -> float:
+    """The banding term's measure (``core.losses.banding_loss``) on the whole picture: where
+    the photo is calm, how much steeper the picture's tone changes beneath its strokes than
+    the photo's (squared, grey levels a px); a sky painted as two tones meeting at a seam
+    raises it."""
+    return float(banding_loss(picture[None].astype(np.float32), photo[None].astype(np.float32)))
+
+
 def compare(model, photos, size, repeats, any_networks, dehalo=True):
     """Rows (one per photo) and the sheet's two rows for one trained network."""
     predictor, transformer = any_networks
@@ -135,6 +143,8 @@ def compare(model, photos, size, repeats, any_networks, dehalo=True):
                      "trained_sleeve": sleeve_score(trained_picture, scaled),
                      "any_pattern": pattern_score(any_picture),
                      "trained_pattern": pattern_score(trained_picture),
+                     "any_banding": banding_score(any_picture, scaled),
+                     "trained_banding": banding_score(trained_picture, scaled),
                      "any_seconds": any_seconds, "trained_seconds": own_seconds})
         print(json.dumps(rows[-1]), flush=True)
         any_row.append(cell(any_picture, f"any painting {any_seconds:.2f} s"))
@@ -147,8 +157,8 @@ def summary(rows) -> list[str]:
              "Laplacian / any (median, worst) | glow, grey levels: trained; any (median, "
              "largest) | strokes by edges: trained; any (median, least) | "
              "regular pattern: trained; any (median, largest) | "
-             "seconds: trained / any (median) |",
-             "|---|---|---|---|---|---|---|---|"]
+             "banding: trained; any (median, largest) | seconds: trained / any (median) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for style in dict.fromkeys(r["style"] for r in rows):
         mine = [r for r in rows if r["style"] == style]
         style_ratio = [r["trained_style"] / r["any_style"] for r in mine]
@@ -161,11 +171,15 @@ def summary(rows) -> list[str]:
             [r["trained_sleeve"] for r in mine], [r["any_sleeve"] for r in mine])]
         pattern = [f"{np.median(values):.3f}, {max(values):.3f}" for values in (
             [r["trained_pattern"] for r in mine], [r["any_pattern"] for r in mine])]
+        # rows measured before the banding term have no banding
+        banding = [f"{np.median(values):.2f}, {max(values):.2f}" if values else "-"
+                   for values in ([r[key] for r in mine if key in r]
+                                  for key in ("trained_banding", "any_banding"))]
         lines.append(f"| {style} | {np.median(style_ratio):.2f}, {max(style_ratio):.2f} | "
                      f"{np.median(content_ratio):.2f}, {max(content_ratio):.2f} | "
                      f"{np.median(laplacian):.2f}, {max(laplacian):.2f} | "
                      f"{glow[0]}; {glow[1]} | {sleeve[0]}; {sleeve[1]} | "
-                     f"{pattern[0]}; {pattern[1]} | "
+                     f"{pattern[0]}; {pattern[1]} | {banding[0]}; {banding[1]} | "
                      f"{np.median([r['trained_seconds'] for r in mine]):.3f} / "
                      f"{np.median([r['any_seconds'] for r in mine]):.3f} s "
                      f"({np.median(speed):.2f}x) |")

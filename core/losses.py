@@ -284,6 +284,32 @@ def calm_mask(rgb):
     return ops.clip(2.0 - local_spread(rgb) / PLAIN_DETAIL, 0.0, 1.0)
 
 
+RAMP_SMOOTHING = 8  # px: a box mean taken twice (a 15 px triangle): the tone beneath strokes
+RAMP_FACTOR = 2.0  # times the photo's coarse slope that a calm area's picture may have
+RAMP_FLOOR = 1.0  # grey levels a px of coarse slope that any calm area may have
+
+
+def coarse_slope(rgb):
+    """(B, H, W, 3) RGB 0..255 -> (B, H - 1, W - 1, 1): how steeply the luminance, smoothed
+    over ``RAMP_SMOOTHING`` px twice, changes from each pixel to the next (grey levels a px)."""
+    luma = box_mean(box_mean(luminance(rgb), RAMP_SMOOTHING), RAMP_SMOOTHING)
+    down = luma[:, 1:, :-1] - luma[:, :-1, :-1]
+    right = luma[:, :-1, 1:] - luma[:, :-1, :-1]
+    return ops.sqrt(ops.square(down) + ops.square(right) + 1e-6)
+
+
+def banding_loss(image, photo):
+    """Where the photo is calm (``calm_mask``): how much steeper the picture's tone changes
+    beneath its strokes (``coarse_slope``) than ``RAMP_FACTOR`` times the photo's, beyond
+    ``RAMP_FLOOR``, squared; a mean over the calm positions. A sky's gentle ramp from deep
+    blue to pale, painted as two tones, meets at a seam that drips; spread over the ramp,
+    the same change of tone has no seam (of all the ways to make it, the even ramp has the
+    least sum of squared slopes)."""
+    calm = calm_mask(photo)[:, :-1, :-1]
+    excess = ops.relu(coarse_slope(image) - RAMP_FACTOR * coarse_slope(photo) - RAMP_FLOOR)
+    return ops.sum(ops.square(excess) * calm) / ops.maximum(ops.sum(calm), 1.0)
+
+
 def guided_style_loss(features: dict, grams: dict, calm_grams: dict, calm, layer_weights):
     """The style loss with the photo's calm areas held to the painting's calm areas: each
     layer's Gram matrix over the calm positions (``calm``, (B, H, W, 1) at the picture's

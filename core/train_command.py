@@ -15,7 +15,8 @@ FIELDS = (("steps", int), ("distil_steps", int), ("distil_batch", int), ("dither
           ("content_weight", float), ("style_weight", float), ("tv_weight", float),
           ("laplacian_weight", float), ("laplacian_pool", int), ("glow_weight", float),
           ("texture_weight", float), ("sleeve_weight", float), ("teacher_weight", float),
-          ("pattern_weight", float), ("calm_share", float), ("frozen_depth", int),
+          ("pattern_weight", float), ("calm_share", float), ("banding_weight", float),
+          ("frozen_depth", int),
           ("learning_rate", float),
           ("seed", int), ("checkpoint_every", int), ("preview_every", int))
 SHAPE_FIELDS = (("width", int, "network width"), ("residual_blocks", int, ""),

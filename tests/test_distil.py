@@ -99,7 +99,8 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
     assert tiny_config(crop=33, laplacian_pool=11).laplacian_pool == 11
     old = TrainConfig(laplacian_weight=0.5).to_dict()
     for later in ("laplacian_weight", "laplacian_pool", "glow_weight", "texture_weight",
-                  "sleeve_weight", "teacher_weight", "pattern_weight", "calm_share"):
+                  "sleeve_weight", "teacher_weight", "pattern_weight", "calm_share",
+                  "banding_weight"):
         del old[later]
     assert TrainConfig.from_dict(old).laplacian_weight == 0.0
     assert TrainConfig.from_dict(old).glow_weight == 0.0  # nor a glow term
@@ -110,6 +111,7 @@ def test_the_laplacian_pooling_fits_the_crop_and_old_settings_had_neither_later_
     assert TrainConfig.from_dict(old).pattern_weight == 0.0  # nor a pattern term
     assert TrainConfig().pattern_weight == 0 == TrainConfig.of_design("johnson").pattern_weight
     assert TrainConfig.from_dict(old).calm_share == 0.0  # nor a calm guide
+    assert TrainConfig.from_dict(old).banding_weight == 0.0  # nor a banding term
     with pytest.raises(SettingsError, match="^calm_share is a share of the painting"):
         TrainConfig(calm_share=1.0)  # all of the painting is no calm part of it
     with pytest.raises(SettingsError, match="^calm_share must be a finite number, zero or more"):

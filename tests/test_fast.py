@@ -227,6 +227,19 @@ def test_the_sleeve_term_measures_the_picture_along_the_photos_edges_against_its
     assert off == 0.0
 
 
+def test_the_banding_term_measures_the_pictures_seams_where_the_photos_sky_ramps():
+    from core import losses
+
+    ramp = np.linspace(60.0, 200.0, 96, dtype=np.float32)[None, :, None, None]
+    sky = np.broadcast_to(ramp, (2, 96, 96, 3)).copy()  # deep to pale, top to bottom
+    two_tones = np.where(np.arange(96)[None, :, None, None] < 48, 60.0, 200.0) * np.ones_like(sky)
+    banding, off = term_with_and_without(tiny_config(crop=96, banding_weight=20.0), "banding",
+                                         sky, two_tones.astype(np.float32))
+    expected = 20.0 * float(losses.banding_loss(two_tones, sky))
+    assert expected > 20.0 and banding == pytest.approx(expected, rel=1e-5)
+    assert off == 0.0
+
+
 def test_the_pattern_term_measures_a_regular_pattern_beyond_the_teachers_picture():
     from core import losses
 

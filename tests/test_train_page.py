@@ -124,13 +124,14 @@ def test_a_run_paused_before_the_later_terms_still_finds_its_checkpoint():
     names = {before.checkpoint_dir}
     for change in ({"laplacian_weight": 0.3}, {"glow_weight": 0.2}, {"texture_weight": 100.0},
                    {"teacher_weight": 1.0}, {"sleeve_weight": 1000.0},
-                   {"pattern_weight": 10000.0}, {"calm_share": 0.3}):
+                   {"pattern_weight": 10000.0}, {"calm_share": 0.3},
+                   {"banding_weight": 300.0}):
         names.add(dataclasses.replace(before, config=dataclasses.replace(
             before.config, **change)).checkpoint_dir)
     other_design = dataclasses.replace(before.config, network=ANY_PAINTING_SHAPE, distil_steps=0)
     for design in (other_design, dataclasses.replace(other_design, frozen_depth=2)):
         names.add(dataclasses.replace(before, config=design).checkpoint_dir)
-    assert len(names) == 10  # any of the terms on, the other design, frozen: a run of its own
+    assert len(names) == 11  # any of the terms on, the other design, frozen: a run of its own
 
 
 def test_an_upload_named_like_a_bundled_painting_is_not_that_painting():
@@ -246,6 +247,8 @@ def train_page(steps: int) -> AppTest:
     at.number_input(key="train.pattern_weight").set_value(2000.0)
     assert at.number_input(key="train.calm_share").value == registry_default("calm_share")
     at.number_input(key="train.calm_share").set_value(0.3)
+    assert at.number_input(key="train.banding_weight").value == registry_default("banding_weight")
+    at.number_input(key="train.banding_weight").set_value(40.0)
     at.number_input(key="train.crop").set_value(32)
     at.number_input(key="train.batch").set_value(1)
     at.run()
@@ -288,6 +291,7 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
     assert training["glow_weight"] == 0.7 and training["texture_weight"] == 20.0
     assert training["teacher_weight"] == 0.3 and training["sleeve_weight"] == 300.0
     assert training["pattern_weight"] == 2000.0 and training["calm_share"] == 0.3
+    assert training["banding_weight"] == 40.0
     assert at.button(key="train.start").label == "Resume"  # its checkpoint is at step 4...
     assert at.button(key="train.start").disabled  # ...which is all the steps asked for
     assert "Its checkpoint is at step 4: raise Steps" in texts(at.caption)

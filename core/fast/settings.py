@@ -187,6 +187,14 @@ class TrainConfig:
     # style loss, textured all over, rose to about the any-painting network's everywhere
     # (BENCHMARKS.md, "Calm areas like the painting's").
     calm_share: float = 0.0
+    # Fine-tuning's banding term (core.losses.banding_loss): how much steeper the picture's
+    # tone changes beneath its strokes than the photo's, where the photo is calm. Painted by
+    # a network, a sky's gentle ramp from deep blue to pale became two tones meeting at a
+    # seam that drips (the bridge photo's, under its cables; the any-painting network's
+    # too); at 300, Udnie's and Composition VII's networks paint the ramp (their banding on
+    # that photo 2.2 and 5.4 to 0.16 and 0.36). Off by default, a per-painting choice, as the
+    # calm guide (BENCHMARKS.md, "Drips in skies").
+    banding_weight: float = 0.0
     # How many of the any-painting design's first stages stay the copy of the any-painting
     # network it starts as: 0 none; 1 its three convolutions down; 1 + k those and its first
     # k residual blocks (1 + residual_blocks: all but the three up). Its blots in flat skies
@@ -230,7 +238,7 @@ class TrainConfig:
         require_count("preview_every", self.preview_every, 0, MAX_STEPS)
         for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
                      "glow_weight", "texture_weight", "sleeve_weight", "teacher_weight",
-                     "pattern_weight", "calm_share",
+                     "pattern_weight", "calm_share", "banding_weight",
                      "learning_rate",
                      "dither"):
             require_number(name, getattr(self, name), allow_zero=True)
@@ -271,7 +279,8 @@ class TrainConfig:
         # guide, nothing frozen.
         values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, "glow_weight": 0.0,
                   "texture_weight": 0.0, "sleeve_weight": 0.0, "teacher_weight": 0.0,
-                  "pattern_weight": 0.0, "calm_share": 0.0, "frozen_depth": 0, **values}
+                  "pattern_weight": 0.0, "calm_share": 0.0, "banding_weight": 0.0,
+                  "frozen_depth": 0, **values}
         values["style_layers"] = tuple(tuple(pair) for pair in values["style_layers"])
         values["network"] = NetworkShape.from_dict(values["network"])
         return cls(**values)

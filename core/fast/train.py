@@ -14,9 +14,10 @@ picture as the content target. A teacher term keeps each pixel near that picture
 halos taken out (``TrainConfig.teacher_weight``), so that the Gram losses cannot emboss it,
 a glow term (``TrainConfig.glow_weight``) takes out the light glow drawn along strong
 edges, and a sleeve term (``TrainConfig.sleeve_weight``) keeps the painting's strokes up to
-them, where the teacher term then lets go. Two terms are off by default: a Laplacian term
-against the photo (Li et al., 2017; ``TrainConfig.laplacian_weight``), and a texture term
-that keeps the painting's texture where the photo is plain (``TrainConfig.texture_weight``).
+them, where the teacher term then lets go. Off by default: a Laplacian term against the
+photo (Li et al., 2017; ``TrainConfig.laplacian_weight``), a texture term that keeps the
+painting's texture where the photo is plain (``TrainConfig.texture_weight``), and a banding
+term that keeps a calm sky's ramp of tone a ramp (``TrainConfig.banding_weight``).
 
 Fine-tuning's loss is the classic engine's: the same VGG feature extractor
 (``core.backbone``) and the same loss functions (``core.losses``), here averaged over a
@@ -40,9 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core import edges, images, losses, regions
+from core import images, losses, regions
 from core.backbone import BackboneChoice, FeatureExtractor, resolve_backbone
 from core.errors import UserError
+from core.fast import terms as fine_tuning
 from core.fast.checkpoint import Checkpoint
 from core.fast.distil import Teacher, dithered_batch, make_distiller, start_from_teacher
 from core.fast.network import build_transformer, freeze_first_stages
@@ -70,7 +72,7 @@ FINE_TUNE_COST = 2.5
 OBJECTIVE_TERMS = ("content", "style", "tv")  # core.losses.weighted_terms's, in its order
 # fine-tuning's optional terms, each with TrainConfig's NAME_weight and TrainProgress's NAME:
 # those against the photo, then those against the teacher's picture
-OPTIONAL_TERMS = ("laplacian", "glow", "texture", "sleeve", "teacher", "pattern")
+OPTIONAL_TERMS = ("laplacian", "glow", "texture", "sleeve", "banding", "teacher", "pattern")
 TRAINER_TERMS = (*OBJECTIVE_TERMS, *OPTIONAL_TERMS)  # all that fine-tuning logs
 
 
@@ -87,6 +89,7 @@ class TrainProgress:
     glow: float | None = None  # fine-tuning with the glow term: its weighted value
     texture: float | None = None  # fine-tuning with the texture term: its weighted value
     sleeve: float | None = None  # fine-tuning with the sleeve term: its weighted value
+    banding: float | None = None  # fine-tuning with the banding term: its weighted value
     teacher: float | None = None  # fine-tuning with the teacher term: its weighted value
     pattern: float | None = None  # fine-tuning with the pattern term: its weighted value
     distil_steps: int = 0
@@ -166,9 +169,9 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
             calm = losses.calm_mask(x) if self.calm_grams is not None else None
-            extra = (*_photo_terms(config, y_pred, x, features, self.texture),
-                     *_teacher_terms(config, y_pred, y, x, calm))
-            terms = (*_with_calm_guide(weighted, config, features, self.grams,
+            extra = (*fine_tuning.photo_terms(config, y_pred, x, features, self.texture),
+                     *fine_tuning.teacher_terms(config, y_pred, y, x, calm))
+            terms = (*fine_tuning.with_calm_guide(weighted, config, features, self.grams,
                                        self.calm_grams, calm, layer_weights), *extra)
             for tracker, term in zip(self.terms, terms, strict=True):
                 tracker.update_state(term)
@@ -194,65 +197,6 @@ def _as_tensors(arrays: dict) -> dict:
     from keras import ops
 
     return {name: ops.convert_to_tensor(array) for name, array in arrays.items()}
-
-
-def _with_calm_guide(weighted, config: TrainConfig, features: dict, grams: dict,
-                     calm_grams: dict | None, calm, layer_weights: dict) -> tuple:
-    """The objective's (content, style, tv) terms, the style term guided (the photo's calm
-    areas held to the painting's calm areas, ``losses.guided_style_loss``) when there are
-    ``calm_grams`` (``calm``: the photo's ``losses.calm_mask``)."""
-    from keras import ops
-
-    content, style, tv = ops.unstack(weighted)
-    if calm_grams is not None:
-        style = config.style_weight * losses.guided_style_loss(
-            features, grams, calm_grams, calm, layer_weights)
-    return content, style, tv
-
-
-def _photo_terms(config: TrainConfig, picture, photo, features: dict,
-                 painting_texture: dict | None) -> tuple:
-    """Fine-tuning's weighted Laplacian, glow, texture and sleeve terms. Each looks at the
-    photo, not the teacher's picture, which has the halos: the first two measure the
-    picture against it, the texture term measures the picture against ``painting_texture``
-    where the photo is plain, the sleeve term the picture along the photo's edges against
-    the picture around them. A term that is off costs nothing: the branch is taken once,
-    when traced."""
-    from keras import ops
-
-    laplacian = (config.laplacian_weight * losses.laplacian_loss(
-        picture, photo, config.laplacian_pool) if config.laplacian_weight else ops.zeros(()))
-    # a glow is a lift beyond the photo's own along its edges
-    glow = (config.glow_weight * edges.glow_loss(picture, photo) if config.glow_weight
-            else ops.zeros(()))
-    # a shortfall of texture where the photo is plain: its own detail cannot fill the quota
-    texture = (config.texture_weight * losses.texture_shortfall_loss(
-        features, photo, painting_texture, TEXTURE_WINDOWS) if config.texture_weight
-        else ops.zeros(()))
-    # a sleeve bare of strokes along the photo's edges
-    sleeve = (config.sleeve_weight * edges.sleeve_loss(picture, photo) if config.sleeve_weight
-              else ops.zeros(()))
-    return laplacian, glow, texture, sleeve
-
-
-def _teacher_terms(config: TrainConfig, picture, teacher_picture, photo, calm=None) -> tuple:
-    """Fine-tuning's weighted teacher and pattern terms, against the teacher's picture
-    (zeros without one: Johnson et al.'s design from random weights); ``calm``, the calm
-    guide's mask of the photo, or None without the guide."""
-    from keras import ops
-
-    if teacher_picture is None:
-        return ops.zeros(()), ops.zeros(())
-    # each pixel near the teacher's halo-free picture, but those left to the sleeve term
-    # and, with the calm guide on, the photo's calm areas, left to it
-    teacher = (config.teacher_weight * edges.teacher_loss(
-        picture, teacher_picture, photo, leave_sleeve=bool(config.sleeve_weight),
-        leave=calm)
-        if config.teacher_weight else ops.zeros(()))
-    # no more of a regular pattern than the teacher's picture has
-    pattern = (config.pattern_weight * losses.pattern_loss(picture, teacher_picture)
-               if config.pattern_weight else ops.zeros(()))
-    return teacher, pattern
 
 
 def style_targets(extractor: FeatureExtractor, style: np.ndarray, config: TrainConfig) -> dict:

@@ -46,7 +46,7 @@ LATER_TERMS = {"laplacian_weight": ("laplacian_weight", "laplacian_pool"),
                "sleeve_weight": ("sleeve_weight",),
                "teacher_weight": ("teacher_weight",),
                "pattern_weight": ("pattern_weight",), "calm_share": ("calm_share",),
-               "frozen_depth": ("frozen_depth",)}
+               "banding_weight": ("banding_weight",), "frozen_depth": ("frozen_depth",)}
 
 
 def name_problem(name: str) -> str | None:

@@ -28,6 +28,7 @@ SLEEVE_WEIGHT = "train.sleeve_weight"
 TEACHER_WEIGHT = "train.teacher_weight"
 PATTERN_WEIGHT = "train.pattern_weight"
 CALM_SHARE = "train.calm_share"
+BANDING_WEIGHT = "train.banding_weight"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
 CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
@@ -62,6 +63,10 @@ CALM_HELP = ("Above 0 (0.3, the calmest 30 % of the painting, for four bundled n
              "can only match with a lit, embossed ripple. For paintings with plain areas (the "
              "Great Wave's paper sky); one textured all over (The Starry Night) loses its "
              "texture. 0: the whole painting everywhere.")
+BANDING_WEIGHT_RANGE = (0.0, 10000.0)  # the banding term's: grey levels a px, squared
+BANDING_HELP = ("Above 0 (300 for Udnie's and Composition VII's networks), a sky's gentle "
+                "change of tone stays gentle: painted as two tones, it meets at a seam that "
+                "drips. Strokes finer than about 15 px are free.")
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -189,22 +194,26 @@ def _advanced(defaults: TrainConfig) -> dict:
 
 
 def _flat_areas(defaults: TrainConfig) -> dict:
-    """The last rows of the advanced settings: the pattern term, the calm guide, previews."""
+    """The last rows of the advanced settings: the pattern term, the calm guide, the banding
+    term, previews."""
     pattern_col, calm_col = st.columns(2)
-    preview_col, _ = st.columns(2)
+    banding_col, preview_col = st.columns(2)
     pattern = pattern_col.number_input(
         "No regular pattern", *PATTERN_WEIGHT_RANGE, defaults.pattern_weight, step=1000.0,
         key=PATTERN_WEIGHT, persist_state="session", help=PATTERN_HELP)
     calm = calm_col.number_input(
         "Calm areas like the painting's", *CALM_SHARE_RANGE, defaults.calm_share, step=0.1,
         key=CALM_SHARE, persist_state="session", help=CALM_HELP)
+    banding = banding_col.number_input(
+        "No bands in skies", *BANDING_WEIGHT_RANGE, defaults.banding_weight, step=100.0,
+        key=BANDING_WEIGHT, persist_state="session", help=BANDING_HELP)
     preview_every = preview_col.number_input(
         "Preview every (steps)", 0, MAX_STEPS, defaults.preview_every, step=10,
         key=PREVIEW_EVERY, persist_state="session",
         help=f"How often the held-out photos are painted for the preview: every "
              f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
     return {"pattern_weight": float(pattern), "calm_share": float(calm),
-            "preview_every": int(preview_every)}
+            "banding_weight": float(banding), "preview_every": int(preview_every)}
 
 
 def _credits(painting_id: str | None) -> dict:
