@@ -3,7 +3,8 @@
 # any-painting network's own layers, started from its weights with the painting's style
 # vector, fine-tuned on Gram losses and the teacher, glow and sleeve terms) on the bundled
 # training photos; each painting with settings of its own, below (all but The Starry Night,
-# textured all over, with the calm guide: skies like the painting's calm share). Resumable:
+# textured all over, with the calm guide: skies like the painting's calm share; Udnie and
+# Composition VII with the banding term too: a sky's ramp of tone without a seam). Resumable:
 # run it again after a stop and each network continues from its checkpoint in runs/bundled/
 # (a checkpoint of other settings stops it: delete that folder, or pass train-fast --fresh).
 # Networks land in runs/bundled/models/; copy them to styles/models/ when all are done (the
@@ -20,7 +21,10 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
     # 1080 px picture shows them (BENCHMARKS.md, issue 21). Udnie's coarse blots are kept in
     # skies by the texture term, which the glow term would otherwise bare. The calm guide
     # (--calm-share) holds a photo's calm areas to the painting's calmest share instead of
-    # carving them into lit ridges ("Calm areas like the painting's").
+    # carving them into lit ridges ("Calm areas like the painting's"). The banding term
+    # (--banding-weight) keeps a sky's gentle ramp of tone a ramp, where Udnie's and
+    # Composition VII's networks painted two tones meeting at a seam that dripped ("Drips
+    # in skies").
     note="issue 21 recipe: train-fast's defaults on examples/training"
     size_note="--style-size 1080 (the painting's brush marks at the size a 1080 px picture"
     size_note="$size_note shows them)"
@@ -42,15 +46,17 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
         note="$note the any-painting network's) and --calm-share 0.3 (skies like the"
         note="$note painting's calm share)" ;;
       udnie)
-        extra=(--texture-weight 100 --calm-share 0.3)
-        note="$note, with --texture-weight 100 (its blots kept in skies) and --calm-share 0.3"
-        note="$note (skies like the painting's calm share)" ;;
+        extra=(--texture-weight 100 --calm-share 0.3 --banding-weight 300)
+        note="$note, with --texture-weight 100 (its blots kept in skies), --calm-share 0.3"
+        note="$note (skies like the painting's calm share) and --banding-weight 300 (a sky's"
+        note="$note ramp of tone without a seam)" ;;
       composition_vii)
         # at 500, once fast pictures had their halos taken out (core.fast.apply.dehaloed),
         # its style loss on the bridge photo was 1.04x the any-painting network's
-        extra=(--style-weight 1000 --calm-share 0.3)
-        note="$note, with --style-weight 1000 (its style loss below the any-painting network's)"
-        note="$note and --calm-share 0.3 (skies like the painting's calm share)" ;;
+        extra=(--style-weight 1000 --calm-share 0.3 --banding-weight 300)
+        note="$note, with --style-weight 1000 (its style loss below the any-painting network's),"
+        note="$note --calm-share 0.3 (skies like the painting's calm share) and"
+        note="$note --banding-weight 300 (a sky's ramp of tone without a seam)" ;;
       *) extra=() ;;
     esac
     # ${extra[@]+...}: an empty array is "unbound" under set -u in bash before 4.4 (macOS)
