@@ -284,7 +284,11 @@ def calm_mask(rgb):
     return ops.clip(2.0 - local_spread(rgb) / PLAIN_DETAIL, 0.0, 1.0)
 
 
-RAMP_SMOOTHING = 8  # px: a box mean taken twice (a 15 px triangle): the tone beneath strokes
+# px: a box mean taken twice (a 15 px triangle): the tone beneath strokes. Even, unlike
+# core.edges' odd windows (a "same" box of 8 sits half a px off centre, so the smoothed
+# tone lies about 1 px down and right), because the bundled networks that use the term were
+# trained with it; small next to the window, and the picture and photo shift alike.
+RAMP_SMOOTHING = 8
 RAMP_FACTOR = 2.0  # times the photo's coarse slope that a calm area's picture may have
 RAMP_FLOOR = 1.0  # grey levels a px of coarse slope that any calm area may have
 
@@ -298,14 +302,14 @@ def coarse_slope(rgb):
     return ops.sqrt(ops.square(down) + ops.square(right) + 1e-6)
 
 
-def banding_loss(image, photo):
-    """Where the photo is calm (``calm_mask``): how much steeper the picture's tone changes
-    beneath its strokes (``coarse_slope``) than ``RAMP_FACTOR`` times the photo's, beyond
-    ``RAMP_FLOOR``, squared; a mean over the calm positions. A sky's gentle ramp from deep
-    blue to pale, painted as two tones, meets at a seam that drips; spread over the ramp,
-    the same change of tone has no seam (of all the ways to make it, the even ramp has the
-    least sum of squared slopes)."""
-    calm = calm_mask(photo)[:, :-1, :-1]
+def banding_loss(image, photo, calm=None):
+    """Where the photo is calm (``calm``, its ``calm_mask`` when not given): how much
+    steeper the picture's tone changes beneath its strokes (``coarse_slope``) than
+    ``RAMP_FACTOR`` times the photo's, beyond ``RAMP_FLOOR``, squared; a mean over the calm
+    positions. A sky's gentle ramp from deep blue to pale, painted as two tones, meets at a
+    seam that drips; spread over the ramp, the same change of tone has no seam (of all the
+    ways to make it, the even ramp has the least sum of squared slopes)."""
+    calm = (calm_mask(photo) if calm is None else calm)[:, :-1, :-1]
     excess = ops.relu(coarse_slope(image) - RAMP_FACTOR * coarse_slope(photo) - RAMP_FLOOR)
     return ops.sum(ops.square(excess) * calm) / ops.maximum(ops.sum(calm), 1.0)
 

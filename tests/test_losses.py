@@ -292,8 +292,13 @@ def sky_ramp(height=96, width=64, top=60.0, bottom=200.0):
 def test_banding_is_a_seam_where_the_photo_ramps_gently_and_strokes_are_free():
     photo = sky_ramp()
     assert float(losses.banding_loss(photo, photo)) == 0.0
-    # the same ramp, steeper (twice, in other tones): within the factor, free
+    # the same ramp, steeper (1.8x, in other tones): within RAMP_FACTOR, free...
     assert float(losses.banding_loss(sky_ramp(top=0.0, bottom=255.0), photo)) == 0.0
+    # ...but a ramp 5x the photo's slope (2.5 against 0.5 grey levels a px), beyond twice
+    # it and the floor of 1; within those, free
+    gentle = sky_ramp(top=100.0, bottom=147.5)
+    assert float(losses.banding_loss(sky_ramp(top=0.0, bottom=237.5), gentle)) > 0.1
+    assert float(losses.banding_loss(sky_ramp(top=0.0, bottom=180.0), gentle)) == 0.0
     # two tones meeting at a seam: the change of tone all in one place
     seam = np.where(np.arange(96)[None, :, None, None] < 48, 60.0, 200.0) * np.ones_like(photo)
     banded = float(losses.banding_loss(seam.astype(np.float32), photo))

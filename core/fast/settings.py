@@ -192,8 +192,10 @@ class TrainConfig:
     # a network, a sky's gentle ramp from deep blue to pale became two tones meeting at a
     # seam that drips (the bridge photo's, under its cables; the any-painting network's
     # too); at 300, Udnie's and Composition VII's networks paint the ramp (their banding on
-    # that photo 2.2 and 5.4 to 0.16 and 0.36). Off by default, a per-painting choice, as the
-    # calm guide (BENCHMARKS.md, "Drips in skies").
+    # that photo 2.2 and 5.4 to 0.16 and 0.36). Off by default, a per-painting choice, and
+    # meant with the calm guide, as both use it: without the guide the teacher term holds
+    # calm skies to the any-painting network's picture, which has the seams (BENCHMARKS.md,
+    # "Drips in skies").
     banding_weight: float = 0.0
     # How many of the any-painting design's first stages stay the copy of the any-painting
     # network it starts as: 0 none; 1 its three convolutions down; 1 + k those and its first
@@ -275,8 +277,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
         # Settings written before a field existed meant its old behaviour: no distillation,
-        # no dither, no Laplacian, glow, texture, sleeve, teacher or pattern term, no calm
-        # guide, nothing frozen.
+        # no dither, no Laplacian, glow, texture, sleeve, teacher, pattern or banding term, no
+        # calm guide, nothing frozen.
         values = {"distil_steps": 0, "dither": 0.0, "laplacian_weight": 0.0, "glow_weight": 0.0,
                   "texture_weight": 0.0, "sleeve_weight": 0.0, "teacher_weight": 0.0,
                   "pattern_weight": 0.0, "calm_share": 0.0, "banding_weight": 0.0,

@@ -44,7 +44,7 @@ import numpy as np
 from core import images, losses, regions
 from core.backbone import BackboneChoice, FeatureExtractor, resolve_backbone
 from core.errors import UserError
-from core.fast import terms as fine_tuning
+from core.fast import fine_tuning
 from core.fast.checkpoint import Checkpoint
 from core.fast.distil import Teacher, dithered_batch, make_distiller, start_from_teacher
 from core.fast.network import build_transformer, freeze_first_stages
@@ -168,11 +168,13 @@ def _make_trainer(transformer, extractor: FeatureExtractor, style_grams: dict,
                 content_target=ops.stop_gradient(self.features(target)[layer]),
                 style_grams=self.grams, layer_weights=layer_weights, term_weights=term_weights,
             )
-            calm = losses.calm_mask(x) if self.calm_grams is not None else None
-            extra = (*fine_tuning.photo_terms(config, y_pred, x, features, self.texture),
-                     *fine_tuning.teacher_terms(config, y_pred, y, x, calm))
+            guided = self.calm_grams is not None
+            # the photo's calm areas, where the calm guide and the banding term act
+            calm = losses.calm_mask(x) if guided or config.banding_weight else None
+            extra = (*fine_tuning.photo_terms(config, y_pred, x, features, self.texture, calm),
+                     *fine_tuning.teacher_terms(config, y_pred, y, x, calm if guided else None))
             terms = (*fine_tuning.with_calm_guide(weighted, config, features, self.grams,
-                                       self.calm_grams, calm, layer_weights), *extra)
+                                                  self.calm_grams, calm, layer_weights), *extra)
             for tracker, term in zip(self.terms, terms, strict=True):
                 tracker.update_state(term)
             return sum(terms[1:], terms[0])

@@ -64,9 +64,10 @@ CALM_HELP = ("Above 0 (0.3, the calmest 30 % of the painting, for four bundled n
              "Great Wave's paper sky); one textured all over (The Starry Night) loses its "
              "texture. 0: the whole painting everywhere.")
 BANDING_WEIGHT_RANGE = (0.0, 10000.0)  # the banding term's: grey levels a px, squared
-BANDING_HELP = ("Above 0 (300 for Udnie's and Composition VII's networks), a sky's gentle "
-                "change of tone stays gentle: painted as two tones, it meets at a seam that "
-                "drips. Strokes finer than about 15 px are free.")
+BANDING_HELP = ("Above 0 (300 for Udnie's and Composition VII's networks, with the calm "
+                "guide), a sky's gentle change of tone stays gentle: painted as two tones, it "
+                "meets at a seam that drips. Strokes finer than about 15 px (the term's "
+                "smoothing) are free.")
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
