@@ -171,10 +171,8 @@ def summary(rows) -> list[str]:
             [r["trained_sleeve"] for r in mine], [r["any_sleeve"] for r in mine])]
         pattern = [f"{np.median(values):.3f}, {max(values):.3f}" for values in (
             [r["trained_pattern"] for r in mine], [r["any_pattern"] for r in mine])]
-        # rows measured before the banding term have no banding
-        banding = [f"{np.median(values):.2f}, {max(values):.2f}" if values else "-"
-                   for values in ([r[key] for r in mine if key in r]
-                                  for key in ("trained_banding", "any_banding"))]
+        banding = [f"{np.median(values):.2f}, {max(values):.2f}" for values in (
+            [r["trained_banding"] for r in mine], [r["any_banding"] for r in mine])]
         lines.append(f"| {style} | {np.median(style_ratio):.2f}, {max(style_ratio):.2f} | "
                      f"{np.median(content_ratio):.2f}, {max(content_ratio):.2f} | "
                      f"{np.median(laplacian):.2f}, {max(laplacian):.2f} | "

@@ -57,6 +57,19 @@ def haloed_teacher(rows: int = 48):
     return edge, haloed, clean
 
 
+def sky_ramp(batch=1, height=96, width=64, top=60.0, bottom=200.0) -> np.ndarray:
+    """(batch, H, W, 3): a calm sky from deep (``top``) to pale (``bottom``), top to bottom."""
+    column = np.linspace(top, bottom, height, dtype=np.float32)[:, None]
+    return np.broadcast_to(column[None, :, :, None], (batch, height, width, 3)).copy()
+
+
+def two_tones(sky: np.ndarray, top=60.0, bottom=200.0) -> np.ndarray:
+    """``sky``'s shape in two tones, ``top`` above its middle row and ``bottom`` below:
+    a ramp's change of tone all at one seam."""
+    rows = np.arange(sky.shape[1])[None, :, None, None]
+    return (np.where(rows < sky.shape[1] // 2, top, bottom) * np.ones_like(sky)).astype(np.float32)
+
+
 def painting(side=48):
     image = np.zeros((side, side, 3), np.uint8)
     image[:, ::4] = (250, 200, 30)

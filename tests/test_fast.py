@@ -17,7 +17,16 @@ from core.fast import photos as training_photos
 from core.fast import train as training
 from core.fast.apply import FastConfig, compiled, paint, warm_up
 from core.fast.network import build_transformer
-from tests.conftest import TINY, checker_strokes, logged, painting, photo, tiny_config
+from tests.conftest import (
+    TINY,
+    checker_strokes,
+    logged,
+    painting,
+    photo,
+    sky_ramp,
+    tiny_config,
+    two_tones,
+)
 
 
 @pytest.mark.parametrize("height,width", [(33, 47), (64, 64), (101, 37), (32, 33)])
@@ -230,12 +239,11 @@ def test_the_sleeve_term_measures_the_picture_along_the_photos_edges_against_its
 def test_the_banding_term_measures_the_pictures_seams_where_the_photos_sky_ramps():
     from core import losses
 
-    ramp = np.linspace(60.0, 200.0, 96, dtype=np.float32)[None, :, None, None]
-    sky = np.broadcast_to(ramp, (2, 96, 96, 3)).copy()  # deep to pale, top to bottom
-    two_tones = np.where(np.arange(96)[None, :, None, None] < 48, 60.0, 200.0) * np.ones_like(sky)
+    sky = sky_ramp(batch=2, width=96)
+    seam = two_tones(sky)
     banding, off = term_with_and_without(tiny_config(crop=96, banding_weight=20.0), "banding",
-                                         sky, two_tones.astype(np.float32))
-    expected = 20.0 * float(losses.banding_loss(two_tones, sky))
+                                         sky, seam)
+    expected = 20.0 * float(losses.banding_loss(seam, sky))
     assert expected > 20.0 and banding == pytest.approx(expected, rel=1e-5)
     assert off == 0.0
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from core import losses
+from tests.conftest import sky_ramp, two_tones
 
 RNG = np.random.default_rng(7)
 
@@ -283,12 +284,6 @@ def test_the_guided_style_loss_holds_calm_areas_to_the_calm_grams_and_the_rest_t
         pytest.approx(expected, rel=1e-4))
 
 
-def sky_ramp(height=96, width=64, top=60.0, bottom=200.0):
-    """A calm sky from deep to pale, (1, H, W, 3), top to bottom."""
-    column = np.linspace(top, bottom, height, dtype=np.float32)[:, None]
-    return np.broadcast_to(column[None, :, :, None], (1, height, width, 3)).copy()
-
-
 def test_banding_is_a_seam_where_the_photo_ramps_gently_and_strokes_are_free():
     photo = sky_ramp()
     assert float(losses.banding_loss(photo, photo)) == 0.0
@@ -300,8 +295,8 @@ def test_banding_is_a_seam_where_the_photo_ramps_gently_and_strokes_are_free():
     assert float(losses.banding_loss(sky_ramp(top=0.0, bottom=237.5), gentle)) > 0.1
     assert float(losses.banding_loss(sky_ramp(top=0.0, bottom=180.0), gentle)) == 0.0
     # two tones meeting at a seam: the change of tone all in one place
-    seam = np.where(np.arange(96)[None, :, None, None] < 48, 60.0, 200.0) * np.ones_like(photo)
-    banded = float(losses.banding_loss(seam.astype(np.float32), photo))
+    seam = two_tones(photo)
+    banded = float(losses.banding_loss(seam, photo))
     assert banded > 1.0
     # strokes finer than the smoothing, over the photo's own ramp, are the painting's texture
     rng = np.random.default_rng(3)
@@ -309,4 +304,4 @@ def test_banding_is_a_seam_where_the_photo_ramps_gently_and_strokes_are_free():
     assert float(losses.banding_loss((photo + dabs).astype(np.float32), photo)) < 0.05 * banded
     # where the photo is busy (no calm), any seam is the photo's business
     busy = (photo + rng.normal(0.0, 40.0, photo.shape)).astype(np.float32)
-    assert float(losses.banding_loss(seam.astype(np.float32), busy)) < 0.01 * banded
+    assert float(losses.banding_loss(seam, busy)) < 0.01 * banded
