@@ -249,6 +249,8 @@ def train_page(steps: int) -> AppTest:
     at.number_input(key="train.calm_share").set_value(0.3)
     assert at.number_input(key="train.banding_weight").value == registry_default("banding_weight")
     at.number_input(key="train.banding_weight").set_value(40.0)
+    assert at.number_input(key="train.learning_rate").value == registry_default("learning_rate")
+    at.number_input(key="train.learning_rate").set_value(0.0005)
     at.number_input(key="train.crop").set_value(32)
     at.number_input(key="train.batch").set_value(1)
     at.run()
@@ -291,7 +293,7 @@ def test_the_page_trains_shows_progress_and_a_preview_then_offers_the_network_to
     assert training["glow_weight"] == 0.7 and training["texture_weight"] == 20.0
     assert training["teacher_weight"] == 0.3 and training["sleeve_weight"] == 300.0
     assert training["pattern_weight"] == 2000.0 and training["calm_share"] == 0.3
-    assert training["banding_weight"] == 40.0
+    assert training["banding_weight"] == 40.0 and training["learning_rate"] == 0.0005
     assert at.button(key="train.start").label == "Resume"  # its checkpoint is at step 4...
     assert at.button(key="train.start").disabled  # ...which is all the steps asked for
     assert "Its checkpoint is at step 4: raise Steps" in texts(at.caption)

@@ -29,6 +29,7 @@ TEACHER_WEIGHT = "train.teacher_weight"
 PATTERN_WEIGHT = "train.pattern_weight"
 CALM_SHARE = "train.calm_share"
 BANDING_WEIGHT = "train.banding_weight"
+LEARNING_RATE = "train.learning_rate"
 BATCH = "train.batch"
 PREVIEW_EVERY = "train.preview_every"
 CREDIT_PREFIX = "train.credit."  # + upload id + "." + title, artist, year or licence
@@ -68,6 +69,11 @@ BANDING_HELP = ("Above 0 (300 for Udnie's and Composition VII's networks, with t
                 "guide), a sky's gentle change of tone stays gentle: painted as two tones, it "
                 "meets at a seam that drips. Strokes finer than about 15 px (the term's "
                 "smoothing) are free.")
+LEARNING_RATE_RANGE = (1e-5, 5e-3)  # at 5e-3 training diverged (core/fast/settings.py)
+LEARNING_RATE_HELP = ("How far each step moves the network from the any-painting network it "
+                      "starts as. Faster (Udnie's network: 0.001) can take that network's fine "
+                      "hatch out of a painting's plain areas; where the painting has none, it "
+                      "paints a finer, more regular hatch instead.")
 # Each preview is a PNG kept in the job's record: never more often than this (0: never).
 MIN_PREVIEW_EVERY = 10
 
@@ -196,9 +202,10 @@ def _advanced(defaults: TrainConfig) -> dict:
 
 def _flat_areas(defaults: TrainConfig) -> dict:
     """The last rows of the advanced settings: the pattern term, the calm guide, the banding
-    term, previews."""
+    term, the learning rate, previews."""
     pattern_col, calm_col = st.columns(2)
-    banding_col, preview_col = st.columns(2)
+    banding_col, rate_col = st.columns(2)
+    preview_col, _ = st.columns(2)
     pattern = pattern_col.number_input(
         "No regular pattern", *PATTERN_WEIGHT_RANGE, defaults.pattern_weight, step=1000.0,
         key=PATTERN_WEIGHT, persist_state="session", help=PATTERN_HELP)
@@ -208,13 +215,17 @@ def _flat_areas(defaults: TrainConfig) -> dict:
     banding = banding_col.number_input(
         "No bands in skies", *BANDING_WEIGHT_RANGE, defaults.banding_weight, step=100.0,
         key=BANDING_WEIGHT, persist_state="session", help=BANDING_HELP)
+    rate = rate_col.number_input(
+        "Learning rate", *LEARNING_RATE_RANGE, defaults.learning_rate, step=1e-4,
+        format="%.4f", key=LEARNING_RATE, persist_state="session", help=LEARNING_RATE_HELP)
     preview_every = preview_col.number_input(
         "Preview every (steps)", 0, MAX_STEPS, defaults.preview_every, step=10,
         key=PREVIEW_EVERY, persist_state="session",
         help=f"How often the held-out photos are painted for the preview: every "
              f"{MIN_PREVIEW_EVERY} steps or more, and at the end (0: never).")
     return {"pattern_weight": float(pattern), "calm_share": float(calm),
-            "banding_weight": float(banding), "preview_every": int(preview_every)}
+            "banding_weight": float(banding), "learning_rate": float(rate),
+            "preview_every": int(preview_every)}
 
 
 def _credits(painting_id: str | None) -> dict:
