@@ -4,7 +4,8 @@
 # vector, fine-tuned on Gram losses and the teacher, glow and sleeve terms) on the bundled
 # training photos; each painting with settings of its own, below (all but The Starry Night,
 # textured all over, with the calm guide: skies like the painting's calm share; Udnie and
-# Composition VII with the banding term too: a sky's ramp of tone without a seam). Resumable:
+# Composition VII with the banding term too: a sky's ramp of tone without a seam; Udnie at a
+# faster learning rate: skies without the any-painting network's hatch). Resumable:
 # run it again after a stop and each network continues from its checkpoint in runs/bundled/
 # (a checkpoint of other settings stops it: delete that folder, or pass train-fast --fresh).
 # Networks land in runs/bundled/models/; copy them to styles/models/ when all are done (the
