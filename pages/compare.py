@@ -69,11 +69,15 @@ else:
             chosen = grid.picker(method, models)
         else:
             chosen = compare_views.styles_picker(models)
-    config = compare_views.settings_row() if method != "classic" else None
+    pick = None
+    if photo is not None and section == "versus" and painting is not None:
+        pick = versus.pick_classic(photo, painting)
+    fixed_size = pick.fast_size if pick is not None else None
+    config = compare_views.settings_row(fixed_size) if method != "classic" else None
     if photo is not None and section == "grid":  # (a photo that cannot be used says why)
         grid.styles_grid(photo, method, chosen, config)
-    elif photo is not None and section == "versus" and painting is not None:
-        versus.classic_vs_fast(photo, painting, config)
+    elif pick is not None:
+        versus.classic_vs_fast(photo, painting, config, pick)
     elif photo is not None and section == "slider":
         results = fast_results.paint_each(photo, chosen, config)
         compare_views.before_after_section(photo, results)

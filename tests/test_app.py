@@ -217,6 +217,13 @@ def test_classic_vs_fast_evolution_and_slider_use_the_shelf(app, tiny_models):
                for c in captions)
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Classic"] == "1 min 04 s"
+    # The fast pictures at the classic one's size: said, with no size slider to do nothing,
+    # and no size in the link, which the classic run decides.
+    assert not [s for s in app.slider if s.key == "compare.size"]
+    assert "Size: 64 px on the longest side, the classic picture's" in texts(app.caption)
+    fast = next(c for c in captions_of(app) if c.startswith("Other — Test, 2026 · fast · "))
+    assert " · 64 × 43 px · " in fast
+    assert "size" not in app.query_params and app.query_params["classic"] == "classic-99"
     assert metrics["Trained network"].endswith(" s") and metrics["Any painting"].endswith(" s")
     assert "Download the comparison (PNG sheet)" in [
         b.proto.label for b in app.get("download_button")]

@@ -254,7 +254,8 @@ def encode(state: Mapping, *, with_photo: bool = True) -> dict[str, str]:
             None, "trained") else None,
         "art": ",".join(state.get(ART) or ()) if method == "any" else None,
         "painting": state[PAINTING],
-        "size": str(int(state[SIZE])),
+        # classic against fast with a classic run: its picture's size is the fast ones' too
+        "size": None if view == "versus" and state.get(CLASSIC) else str(int(state[SIZE])),
         "strength": f"{float(state[STRENGTH]):g}",
         "colours": "1" if state[COLOURS] else "0",
         "left": state.get(LEFT),

@@ -42,24 +42,44 @@ def shelve_finished_jobs() -> None:
             live.shelve(job)
 
 
-def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel,
-                    config: FastConfig) -> list[shelf.Result]:
-    """The three pictures and their times; returns the results shown.
+@dataclasses.dataclass(frozen=True)
+class ClassicPick:
+    """The classic result this view shows (None before there is one) and the run a link
+    names (None without a link), looked up once a rerun: the lookup honours the link."""
 
-    With a classic result, both fast networks paint at its size, so that the times and the
-    pictures compare like with like; without one, at the page's size.
-    """
+    result: shelf.Result | None
+    wanted: str | None
+
+    @property
+    def fast_size(self) -> int | None:
+        """The size both fast networks paint at: the classic picture's, so that the times
+        and pictures compare like with like (within what fast networks paint); None
+        without a classic result (the page's size then)."""
+        if self.result is None:
+            return None
+        return min(max(self.result.size), MAX_FAST_SIDE)
+
+
+def pick_classic(photo: pickers.Chosen, model: registry.StyleModel) -> ClassicPick:
+    """The run a link names, until it is shown; after that the newest run of this pair."""
     painting = fast_results.painting_name(model)
     state = st.session_state
     pending = state.get(compare_link.FROM_LINK, set())
-    # The run a link names, until it is shown; after that the newest run of this pair.
     wanted = state.get(compare_link.CLASSIC) if compare_link.CLASSIC in pending else None
     classic = shelf.classic_for(compare.digest(photo.pixels), painting, wanted)
     state[compare_link.CLASSIC] = wanted if classic is None else classic.style
     if classic is not None:
         pending.discard(compare_link.CLASSIC)
-        # The fast pictures at the classic one's size (within what fast networks paint).
-        config = dataclasses.replace(config, size=min(max(classic.size), MAX_FAST_SIDE))
+    return ClassicPick(classic, wanted)
+
+
+def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel, config: FastConfig,
+                    pick: ClassicPick) -> list[shelf.Result]:
+    """The three pictures and their times; returns the results shown. ``config``'s size is
+    ``pick.fast_size`` when there is a classic result (``views.settings_row`` shows it)."""
+    classic, wanted = pick.result, pick.wanted
+    if pick.fast_size is not None:
+        config = dataclasses.replace(config, size=pick.fast_size)
     fast = fast_results.paint_each(photo, [model], config)
     picture = _painting_picture(model)
     any_painting = None

@@ -71,13 +71,19 @@ def painting_picker(models: list[registry.StyleModel]) -> registry.StyleModel | 
     return next(model for model in models if model.name == name)
 
 
-def settings_row() -> FastConfig:
-    """Size, strength and colours of the fast results."""
+def settings_row(fixed_size: int | None = None) -> FastConfig:
+    """Size, strength and colours of the fast results; ``fixed_size``: a size another
+    picture sets (classic against fast: the classic picture's), said instead of a slider
+    that would do nothing."""
     size_col, strength_col, colour_col = st.columns([2, 2, 1.5], vertical_alignment="bottom")
-    size = size_col.slider("Size (longest side, px)", compare_link.MIN_SIZE,
-                           compare_link.MAX_SIZE, step=compare_link.SIZE_STEP,
-                           key=compare_link.SIZE,
-                           persist_state="session")
+    if fixed_size is not None:
+        size = fixed_size
+        size_col.caption(f"Size: {fixed_size} px on the longest side, the classic picture's, "
+                         "so that the three pictures and their times compare like with like.")
+    else:
+        size = size_col.slider("Size (longest side, px)", compare_link.MIN_SIZE,
+                               compare_link.MAX_SIZE, step=compare_link.SIZE_STEP,
+                               key=compare_link.SIZE, persist_state="session")
     strength = strength_col.slider("Strength", 0.0, 1.0, step=compare_link.STRENGTH_STEP,
                                    key=compare_link.STRENGTH, persist_state="session",
                                    help="0 keeps the photo, 1 is the network's full painting.")
