@@ -23,8 +23,10 @@ from core.fast.training_job import (
     TrainTask,
     estimate_seconds,
     name_problem,
+    phase_stage,
+    step_costs,
 )
-from core.progress import CANCELLED, DONE
+from core.progress import CANCELLED, DONE, RUNNING, JobView, LossRow
 from tests.apptest_helpers import open_app, texts, wait_until
 from tests.conftest import TINY, painting, tiny_config
 from ui.fast import results as fast_results
@@ -215,6 +217,26 @@ def test_the_estimate_weighs_the_phases_and_uses_a_measured_pace():
     assert estimate_seconds(config, 6) == pytest.approx(4 * FINE_TUNE_COST * per_step)
     timed = dataclasses.replace(config, crop=128)  # a quarter of the work per step
     assert estimate_seconds(config, 4, (0.5, timed)) == pytest.approx(6 * FINE_TUNE_COST * 2.0)
+
+
+@pytest.mark.parametrize("distil_steps", [0, 4])
+def test_the_estimate_after_cancel_agrees_with_the_running_eta(distil_steps):
+    """The pace a running job measures is the pace the estimate before Resume takes: one
+    unit for both, with or without a distillation phase (a fine-tuning-only run once
+    measured its pace per fine-tuning step and the estimate counted each step 2.5 times)."""
+    config = tiny_config(steps=40, distil_steps=distil_steps)
+    # 1 s a fine-tuning step after the first (which also traces); distillation 2.5x faster
+    seconds_per = {1: 1.0 / FINE_TUNE_COST, 2: 1.0} if distil_steps else {1: 1.0}
+    rows, elapsed = [], 0.0
+    for step in range(1, 25):
+        stage = phase_stage(step, distil_steps)[0]
+        elapsed += 3.0 if step == 1 else seconds_per[stage]
+        rows.append(LossRow(step, elapsed, None, stage))
+    view = JobView("j", RUNNING, 0, False, config.steps, None, None, tuple(rows), (), None,
+                   None, stage=phase_stage(24, distil_steps), stage_costs=step_costs(config))
+    assert view.eta_seconds() == pytest.approx(16.0, rel=0.05)  # 16 fine-tuning steps left
+    after_cancel = estimate_seconds(config, 24, (view.pace(), config))
+    assert after_cancel == pytest.approx(view.eta_seconds(), rel=0.01)
 
 
 # --------------------------------------------------------------------------- the page

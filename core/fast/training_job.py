@@ -74,11 +74,13 @@ def phase_stage(step: int, distil_steps: int) -> tuple[int, int]:
 
 
 def step_costs(config: TrainConfig) -> tuple[tuple[int, float], ...]:
-    """The run's phases as a job's stages: (steps, cost of a step in distillation steps)."""
+    """The run's phases as a job's stages: (steps, cost of a step in distillation steps).
+    Always in distillation steps, a run without that phase too: the job's measured pace
+    (``JobView.pace``, seconds per unit of cost) is what ``estimate_seconds`` takes."""
     from core.fast.train import FINE_TUNE_COST
 
     if not config.distil_steps:
-        return ((config.steps, 1.0),)
+        return ((config.steps, FINE_TUNE_COST),)
     return ((config.distil_steps, 1.0), (config.steps - config.distil_steps, FINE_TUNE_COST))
 
 
