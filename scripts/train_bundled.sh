@@ -26,7 +26,8 @@ for name in "${@:-starry_night wave the_scream udnie composition_vii}"; do
     # (--banding-weight) keeps a sky's gentle ramp of tone a ramp, where Udnie's and
     # Composition VII's networks painted two tones meeting at a seam that dripped ("Drips
     # in skies").
-    note="issue 21 recipe: train-fast's defaults on examples/training"
+    note="scripts/train_bundled.sh: train-fast's defaults on the studio's training"
+    note="$note photos (examples/training)"
     size_note="--style-size 1080 (the painting's brush marks at the size a 1080 px picture"
     size_note="$size_note shows them)"
     case $one in
