@@ -19,6 +19,8 @@ frame.require_frame()  # a deep link on a fresh server runs this file alone
 
 MODE = "live.mode"
 SIDE_BY_SIDE = "live.side_by_side"
+# the painting column is two fifths of the page: four pictures a row broke "Composition"
+NARROW_GRID_COLUMNS = 3
 
 st.title("Live")
 st.caption(
@@ -40,7 +42,7 @@ with stream_col:
                              help="Shows the camera's picture left of the painting.")
 with painting_col:
     st.subheader("Painting")
-    choice = choices.painting_picker(method, models)
+    choice = choices.painting_picker(method, models, columns=NARROW_GRID_COLUMNS)
 if method == "multistyle" and unusable is None:
     choice = choices.styles_gallery(Uploads())  # shown on an example photo
 

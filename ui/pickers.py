@@ -166,7 +166,8 @@ def chosen_painting(item_id: str) -> Chosen | None:
     return None if picture is None else from_bundled(picture)
 
 
-def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | None:
+def style_picker(page: str = "classic", columns: int = GRID_COLUMNS
+                 ) -> tuple[list[Chosen], list[float]] | None:
     """Ticked paintings (bundled and uploaded) with blend weights; None if none usable.
 
     ``page`` prefixes the widget keys, so that each page keeps its own choice.
@@ -180,7 +181,7 @@ def style_picker(page: str = "classic") -> tuple[list[Chosen], list[float]] | No
     refused = uploads.show_problems(upload_key)
     st.caption("Tick a painting to use it; tick several to blend them.")
     picked = gallery.pick_grid(painting_items(), page_key(PICK_PREFIX, page),
-                               columns=GRID_COLUMNS, default=[catalog.DEFAULT_STYLE],
+                               columns=columns, default=[catalog.DEFAULT_STYLE],
                                on_pick=_touched, on_pick_args=(page,))
     uploaded = [upload.id for upload in uploads.library(uploads.PAINTING)]
     if uploaded:

@@ -85,12 +85,15 @@ def trained_models() -> list[registry.StyleModel]:
     return models
 
 
-def painting_picker(method: str, models: list[registry.StyleModel]) -> Choice | None:
-    """The painting column: paintings, a network, or (26 styles) a pointer to the gallery."""
+def painting_picker(method: str, models: list[registry.StyleModel],
+                    columns: int = pickers.GRID_COLUMNS) -> Choice | None:
+    """The painting column: paintings, a network, or (26 styles) a pointer to the gallery;
+    ``columns``: the paintings' grid's (fewer in a narrow column, where a title would break
+    mid-word)."""
     if method in ("arbitrary", "classic"):
         if method == "arbitrary":
             st.caption(magenta.ABOUT)
-        picked = pickers.style_picker(PAINTINGS)
+        picked = pickers.style_picker(PAINTINGS, columns)
         if picked is None:
             return None
         paintings, weights = picked
