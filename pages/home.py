@@ -12,7 +12,8 @@ st.title("Style Studio")
 st.markdown(
     "Paint your photo in the manner of a famous painting. Pick a photo, pick one or more "
     "paintings, press **Run**, and watch the picture form iteration by iteration, with the "
-    "losses charted live. Everything runs on this server; nothing you upload is stored."
+    "losses charted live. Everything runs on this server; nothing you upload is stored, "
+    "except a painting you train a network for on the Train page, kept with that network."
 )
 
 photo, painting, result = st.columns(3, gap="medium")
