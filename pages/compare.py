@@ -73,6 +73,7 @@ else:
     if photo is not None and section == "versus" and painting is not None:
         pick = versus.pick_classic(photo, painting)
     fixed_size = pick.fast_size if pick is not None else None
+    st.session_state[compare_link.SIZE_FROM_CLASSIC] = fixed_size is not None  # for the link
     config = compare_views.settings_row(fixed_size) if method != "classic" else None
     if photo is not None and section == "grid":  # (a photo that cannot be used says why)
         grid.styles_grid(photo, method, chosen, config)

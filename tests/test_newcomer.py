@@ -64,6 +64,7 @@ def test_an_upload_is_added_to_a_choice_the_person_made():
 def test_a_versus_link_names_the_missing_classic_run_and_runs_exactly_that(tiny_models):  # noqa: F811
     at = open_app()
     open_compare(at, view="versus", painting="other", classic=TINY_RUN)
+    assert at.query_params["size"] == "256"  # no classic picture yet: the slider's size holds
     info = texts(at.info)
     assert "needs a classic run of Neuschwanstein Castle with The Great Wave off Kanagawa" \
         in info and "custom settings, 64 px, 2 iterations (L-BFGS-B)" in info
@@ -76,7 +77,7 @@ def test_a_versus_link_names_the_missing_classic_run_and_runs_exactly_that(tiny_
              and (" · fast · " in c or " · any-painting · " in c)}
     assert sizes == {"64 × 43"}
     assert "All three at 64 × 43 px" in texts(at.caption)
-    assert at.query_params["classic"] == TINY_RUN
+    assert at.query_params["classic"] == TINY_RUN and "size" not in at.query_params
 
 
 def test_no_quicker_badge_between_pictures_of_different_sizes(tiny_models):  # noqa: F811

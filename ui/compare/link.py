@@ -40,6 +40,8 @@ PHOTO = "compare.photo"  # the key ui.pickers.content_picker("compare") gives it
 STYLES = "compare.styles"
 PAINTING = "compare.painting"
 SIZE = "compare.size"
+# not a widget: the classic picture shown sets the fast ones' size (classic against fast)
+SIZE_FROM_CLASSIC = "compare.size_from_classic"
 STRENGTH = "compare.strength"
 COLOURS = "compare.preserve_colors"
 LEFT, RIGHT = "compare.before", "compare.after"  # the slider's two pictures (selectboxes)
@@ -254,8 +256,9 @@ def encode(state: Mapping, *, with_photo: bool = True) -> dict[str, str]:
             None, "trained") else None,
         "art": ",".join(state.get(ART) or ()) if method == "any" else None,
         "painting": state[PAINTING],
-        # classic against fast with a classic run: its picture's size is the fast ones' too
-        "size": None if view == "versus" and state.get(CLASSIC) else str(int(state[SIZE])),
+        # classic against fast with a classic picture shown: its size is the fast ones' too
+        "size": None if view == "versus" and state.get(SIZE_FROM_CLASSIC)
+        else str(int(state[SIZE])),
         "strength": f"{float(state[STRENGTH]):g}",
         "colours": "1" if state[COLOURS] else "0",
         "left": state.get(LEFT),

@@ -45,7 +45,7 @@ def shelve_finished_jobs() -> None:
 @dataclasses.dataclass(frozen=True)
 class ClassicPick:
     """The classic result this view shows (None before there is one) and the run a link
-    names (None without a link), looked up once a rerun: the lookup honours the link."""
+    names (None without a link), looked up once per rerun: the lookup honours the link."""
 
     result: shelf.Result | None
     wanted: str | None
