@@ -296,8 +296,8 @@ def _result_buttons(content: pickers.Chosen, result: shelf.Result,
                       width="stretch")
     with st.popover("About this network", width="stretch"):
         st.markdown(manifest_facts(model))
-        if model.manifest.get("note"):  # the recipe (train-fast's --note), to train one alike
-            st.caption(f"**How it was trained:** {model.manifest['note']}")
+        if model.manifest.get("note"):  # train-fast's --note (the bundled ones': their recipe)
+            st.caption(f"**Note:** {model.manifest['note']}")
 
 
 def manifest_facts(model: registry.StyleModel) -> str:
