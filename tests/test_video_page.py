@@ -73,6 +73,7 @@ def test_a_clip_is_probed_previewed_and_painted_with_its_side_by_side(tmp_path):
     at.toggle(key="video.side_by_side").set_value(True).run()
     at.button(key="video.paint").click().run()
     wait_until(at, ended)
+    at.run()  # the run is read live: it may have ended after the page last drew it
     run = current(at)
     assert run.status == video_run.DONE, run.error
     assert "Done: 12 frames" in " ".join(bar.proto.text for bar in at.get("progress"))
@@ -94,6 +95,7 @@ def test_cancel_stops_the_run_and_keeps_nothing(tmp_path):
     wait_until(at, lambda at: current(at).done >= 1)
     at.button(key="video.cancel").click().run()
     wait_until(at, ended)
+    at.run()  # the run is read live: it may have ended after the page last drew it
     run = current(at)
     assert run.status == video_run.CANCELLED and run.painted is None
     assert run.done < 120
