@@ -271,12 +271,16 @@ def show(content: pickers.Chosen, models: list[registry.StyleModel], config: Fas
                f"{wall:.2f} s (results are cached: changing nothing costs nothing).")
     by_name = {model.name: model for model in models}
     # Row by row, pictures first and buttons in a row of their own: captions of different
-    # lengths then cannot push one card's buttons below its neighbour's.
+    # lengths then cannot push one card's buttons below its neighbour's. One or two
+    # pictures take the page's width between them (a lone one is not a third of it); a lone
+    # one's buttons keep a third's width, not stretched across the page.
+    shown = min(GRID_COLUMNS, len(results))
     for row in gallery.chunks(results, GRID_COLUMNS):
-        for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
+        for column, result in zip(st.columns(shown, gap="medium"), row, strict=False):
             column.image(result.png, width="stretch", caption=f"{by_name[result.style].label} · "
                          f"painted in {fast_duration(result.seconds)}")
-        for column, result in zip(st.columns(GRID_COLUMNS, gap="medium"), row, strict=False):
+        buttons = GRID_COLUMNS if shown == 1 else shown
+        for column, result in zip(st.columns(buttons, gap="medium"), row, strict=False):
             with column:
                 _result_buttons(content, result, by_name[result.style], config)
                 if refine is not None:
