@@ -192,6 +192,9 @@ def test_uploads_and_choices_stay_when_moving_between_pages(server, browser):
         page.locator(".st-key-classic-pick-wave label").click()  # tick a bundled painting too
         page.wait_for_function("() => document.querySelector("
                                "'.st-key-classic-pick-wave input').checked")
+        # The rerun that takes the tick in must finish before the page changes: on a busy
+        # 2-core machine a page link clicked during it lost the tick once (CI).
+        settled(page)
         for where, heading in (("Home", "Style Studio"), ("Classic", "Classic style transfer")):
             page.locator(NAV).filter(has_text=where).click()
             page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
@@ -212,6 +215,19 @@ def test_uploads_and_choices_stay_when_moving_between_pages(server, browser):
             page.wait_for_function(
                 "v => [...document.querySelectorAll('input[aria-label=Photo]')]"
                 ".some(e => e.value === v)", arg=f"Your photo: {name}", timeout=60_000)
+
+
+def settled(page) -> None:
+    """Waits for the rerun a widget just asked for to end. Streamlit's status widget shows
+    while a script runs; a quick rerun may be over before it shows, so it gets 2 s to."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    status = page.locator('[data-testid="stStatusWidget"]')
+    try:
+        status.wait_for(state="attached", timeout=2_000)
+    except PlaywrightTimeout:
+        pass
+    status.wait_for(state="detached", timeout=60_000)
 
 
 def sha12(data: bytes) -> str:
