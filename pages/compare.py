@@ -42,6 +42,7 @@ if method in ("any", "multi") or section == "sweep":
     if (problem := magenta.problem()) is not None:
         st.error(f"The any-painting networks cannot be used: {problem}")
         st.stop()
+fixed_size = None  # the fast pictures' size when a classic picture sets it (classic vs fast)
 if section == "evolution":
     photo = pickers.photo_by_id(st.session_state.get(compare_link.PHOTO))
     compare_views.evolution_section(photo)
@@ -73,7 +74,6 @@ else:
     if photo is not None and section == "versus" and painting is not None:
         pick = versus.pick_classic(photo, painting)
     fixed_size = pick.fast_size if pick is not None else None
-    st.session_state[compare_link.SIZE_FROM_CLASSIC] = fixed_size is not None  # for the link
     config = compare_views.settings_row(fixed_size) if method != "classic" else None
     if photo is not None and section == "grid":  # (a photo that cannot be used says why)
         grid.styles_grid(photo, method, chosen, config)
@@ -87,4 +87,5 @@ st.divider()
 # The photo the link will name, as the view left it (Evolution shows its run's photo).
 shown = pickers.photo_by_id(st.session_state.get(compare_link.PHOTO))
 uploaded = shown is not None and shown.uploaded
-compare_link.share_hint(compare_link.write(with_photo=not uploaded), uploaded=uploaded)
+query = compare_link.write(with_photo=not uploaded, size_from_classic=fixed_size is not None)
+compare_link.share_hint(query, uploaded=uploaded)

@@ -40,8 +40,6 @@ PHOTO = "compare.photo"  # the key ui.pickers.content_picker("compare") gives it
 STYLES = "compare.styles"
 PAINTING = "compare.painting"
 SIZE = "compare.size"
-# not a widget: the classic picture shown sets the fast ones' size (classic against fast)
-SIZE_FROM_CLASSIC = "compare.size_from_classic"
 STRENGTH = "compare.strength"
 COLOURS = "compare.preserve_colors"
 LEFT, RIGHT = "compare.before", "compare.after"  # the slider's two pictures (selectboxes)
@@ -240,9 +238,11 @@ _PARSERS = {
 }
 
 
-def encode(state: Mapping, *, with_photo: bool = True) -> dict[str, str]:
+def encode(state: Mapping, *, with_photo: bool = True,
+           size_from_classic: bool = False) -> dict[str, str]:
     """The query parameters for the page's state: those of the view shown, the photo left
-    out for an upload."""
+    out for an upload, the size left out when a classic picture shown sets it (classic
+    against fast)."""
     view = state[SECTION]
     paintings = state.get(PAINTINGS) or {}
     method = state.get(GRID_METHOD)
@@ -256,9 +256,7 @@ def encode(state: Mapping, *, with_photo: bool = True) -> dict[str, str]:
             None, "trained") else None,
         "art": ",".join(state.get(ART) or ()) if method == "any" else None,
         "painting": state[PAINTING],
-        # classic against fast with a classic picture shown: its size is the fast ones' too
-        "size": None if view == "versus" and state.get(SIZE_FROM_CLASSIC)
-        else str(int(state[SIZE])),
+        "size": None if size_from_classic else str(int(state[SIZE])),
         "strength": f"{float(state[STRENGTH]):g}",
         "colours": "1" if state[COLOURS] else "0",
         "left": state.get(LEFT),
@@ -364,9 +362,10 @@ def _still_valid(key: str, value, choices: Choices) -> bool:
     return True
 
 
-def write(*, with_photo: bool) -> dict[str, str]:
+def write(*, with_photo: bool, size_from_classic: bool = False) -> dict[str, str]:
     """Put the page's state into the URL (only what changed); returns the query."""
-    query = encode(st.session_state, with_photo=with_photo)
+    query = encode(st.session_state, with_photo=with_photo,
+                   size_from_classic=size_from_classic)
     for name, value in query.items():
         if st.query_params.get(name) != value:
             st.query_params[name] = value

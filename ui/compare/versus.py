@@ -75,11 +75,10 @@ def pick_classic(photo: pickers.Chosen, model: registry.StyleModel) -> ClassicPi
 
 def classic_vs_fast(photo: pickers.Chosen, model: registry.StyleModel, config: FastConfig,
                     pick: ClassicPick) -> list[shelf.Result]:
-    """The three pictures and their times; returns the results shown. ``config``'s size is
-    ``pick.fast_size`` when there is a classic result (``views.settings_row`` shows it)."""
+    """The three pictures and their times; returns the results shown. ``config``'s size
+    is ``pick.fast_size`` when there is a classic result (``views.settings_row(
+    pick.fast_size)`` made it), so that all three compare like with like."""
     classic, wanted = pick.result, pick.wanted
-    if pick.fast_size is not None:
-        config = dataclasses.replace(config, size=pick.fast_size)
     fast = fast_results.paint_each(photo, [model], config)
     picture = _painting_picture(model)
     any_painting = None

@@ -275,11 +275,11 @@ def show(content: pickers.Chosen, models: list[registry.StyleModel], config: Fas
     # pictures take the page's width between them (a lone one is not a third of it); a lone
     # one's buttons keep a third's width, not stretched across the page.
     shown = min(GRID_COLUMNS, len(results))
+    buttons = GRID_COLUMNS if shown == 1 else shown
     for row in gallery.chunks(results, GRID_COLUMNS):
         for column, result in zip(st.columns(shown, gap="medium"), row, strict=False):
             column.image(result.png, width="stretch", caption=f"{by_name[result.style].label} · "
                          f"painted in {fast_duration(result.seconds)}")
-        buttons = GRID_COLUMNS if shown == 1 else shown
         for column, result in zip(st.columns(buttons, gap="medium"), row, strict=False):
             with column:
                 _result_buttons(content, result, by_name[result.style], config)
