@@ -65,8 +65,7 @@ def shoot_every_page(url: str, args) -> None:
             print(f"wrote {args.out / f'screenshot-{name}.png'}", flush=True)
 
         def nav(where: str, heading: str) -> None:
-            # the link's text ends with its label: "Video" is also in Live's "videocam" icon
-            page.locator(helpers.NAV).filter(has_text=re.compile(f"{re.escape(where)}$")).click()
+            helpers.nav_link(page, where).click()
             page.get_by_role("heading", name=heading).wait_for(timeout=LONG)
 
         page.goto(url)

@@ -227,7 +227,7 @@ def test_a_stroke_on_the_canvas_gives_that_part_of_the_picture_back_to_the_photo
     a part of the picture (auto regions cover all of it), and still do after a visit to
     another page."""
     from tests.serving import CHROMIUM_ARGS, streamlit_server
-    from tests.test_browser import ARTIFACTS, NAV, require_browser, save_screenshot
+    from tests.test_browser import ARTIFACTS, nav_link, require_browser, save_screenshot
 
     sync_playwright, executable = require_browser()
     shares = re.compile(r"Of the picture: starry_night \d+ % · wave \d+ % · photo (\d+) %")
@@ -253,7 +253,7 @@ def test_a_stroke_on_the_canvas_gives_that_part_of_the_picture_back_to_the_photo
             erased = re.compile(shares.pattern.replace(r"(\d+)", r"([1-9]\d*)"))
             page.get_by_text(erased).wait_for(timeout=120_000)
             for where, heading in (("Home", "Style Studio"), ("Fast", "Fast style transfer")):
-                page.locator(NAV).filter(has_text=where).click()  # the strokes stay
+                nav_link(page, where).click()  # the strokes stay
                 page.get_by_role("heading", name=heading).wait_for(timeout=60_000)
             page.get_by_text(erased).wait_for(timeout=120_000)
         except Exception:
